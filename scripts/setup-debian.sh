@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing Meta Monitor needs on a fresh Debian 12 / Ubuntu machine:
+# WebKitGTK for the window, Xvfb + WebKitWebDriver + tauri-driver for the WebDriver tests,
+# D-Bus + GNOME Keyring + secret-tool for the real keychain. Idempotent; skips what is there.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  build-essential pkg-config libwebkit2gtk-4.1-dev
+  xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi

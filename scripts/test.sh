@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test of Meta Monitor on a fresh Debian/Ubuntu machine: installs what is missing,
+# then format, lints, and the whole workspace's tests (unit, simulator, CLI end to end, the
+# real keychain, the real window through WebDriver). Nothing is skipped: CI=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CI=1
+export PATH="$HOME/.cargo/bin:$PATH"
+
+scripts/setup-debian.sh
+
+echo "== format";  cargo fmt --all -- --check
+echo "== clippy";  cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== build";   cargo build --workspace --locked
+echo "== tests";   cargo test --workspace --locked
+echo "== all tests passed"

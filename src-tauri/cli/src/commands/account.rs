@@ -1,0 +1,118 @@
+//! `meta-monitor account add|list|show|remove`.
+
+use clap::Subcommand;
+use meta_monitor_core::Account;
+use meta_monitor_core::store::{Store, StoreError};
+use time::OffsetDateTime;
+
+use crate::{Failure, output};
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Add an account. Secrets are set separately with `secret set`.
+    Add {
+        name: String,
+        #[arg(long)]
+        graph_url: Option<String>,
+        #[arg(long)]
+        api_version: Option<String>,
+        #[arg(long)]
+        app_id: Option<String>,
+        /// act_<digits> or <digits>.
+        #[arg(long)]
+        ad_account: Option<String>,
+        #[arg(long)]
+        pixel: Option<String>,
+        #[arg(long)]
+        catalog: Option<String>,
+        #[arg(long)]
+        business: Option<String>,
+        #[arg(long)]
+        test_event_code: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account and its stored history (its keychain entries are removed with `secret delete`).
+    Remove { name: String },
+}
+
+pub fn run(cmd: AccountCommand, store: &Store) -> Result<(), Failure> {
+    match cmd {
+        AccountCommand::Add {
+            name,
+            graph_url,
+            api_version,
+            app_id,
+            ad_account,
+            pixel,
+            catalog,
+            business,
+            test_event_code,
+        } => {
+            let mut account = Account::new(name);
+            if let Some(url) = graph_url {
+                account.graph_url = url;
+            }
+            if let Some(v) = api_version {
+                account.api_version = v;
+            }
+            account.app_id = app_id;
+            account.ad_account_id = ad_account;
+            account.pixel_id = pixel;
+            account.catalog_id = catalog;
+            account.business_id = business;
+            account.test_event_code = test_event_code;
+            let account = account.validate().map_err(Failure::usage)?;
+            store
+                .add_account(&account, OffsetDateTime::now_utc())
+                .map_err(|e| match e {
+                    StoreError::DuplicateAccount(_) => Failure::usage(e),
+                    other => other.into(),
+                })?;
+            println!("added account {}", account.name);
+            Ok(())
+        }
+        AccountCommand::List { json } => {
+            let accounts: Vec<Account> = store.accounts()?.into_iter().map(|a| a.account).collect();
+            if json {
+                output::print_json(&accounts)?;
+            } else if accounts.is_empty() {
+                println!(
+                    "no accounts yet; add one with: meta-monitor account add NAME --ad-account act_… --pixel …"
+                );
+            } else {
+                for a in &accounts {
+                    println!("{}\t{}/{}", a.name, a.graph_url, a.api_version);
+                }
+            }
+            Ok(())
+        }
+        AccountCommand::Show { name, json } => {
+            let account = store
+                .account(&name)?
+                .ok_or_else(|| Failure::usage(StoreError::NoSuchAccount(name)))?
+                .account;
+            if json {
+                output::print_json(&account)?;
+            } else {
+                output::print_account(&account);
+            }
+            Ok(())
+        }
+        AccountCommand::Remove { name } => {
+            store.remove_account(&name).map_err(|e| match e {
+                StoreError::NoSuchAccount(_) => Failure::usage(e),
+                other => other.into(),
+            })?;
+            println!("removed account {name}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The subcommands. Keychain calls run outside the async runtime (they block on D-Bus).
+
+pub mod account;
+pub mod check;
+pub mod demo;
+pub mod secret;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use meta_monitor_core::graph::Timeouts;
+use meta_monitor_core::store::{self, Store};
+
+use crate::{Cli, Command, Failure};
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    if !(cli.timeout.is_finite() && cli.timeout > 0.0 && cli.timeout <= 600.0) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--timeout must be between 0 and 600 seconds"
+        )));
+    }
+    let total = Duration::from_secs_f64(cli.timeout);
+    let timeouts = Timeouts {
+        connect: total.min(Duration::from_secs(5)),
+        total,
+    };
+    let db = cli.db.clone().unwrap_or_else(store::default_path);
+    let open =
+        || Store::open(&db).with_context(|| format!("opening the database {}", db.display()));
+    match cli.command {
+        Command::Account(cmd) => account::run(cmd, &open()?),
+        Command::Secret(cmd) => secret::run(cmd, &open()?),
+        Command::Check { name, json } => {
+            check::check(&mut open()?, name.as_deref(), json, timeouts)
+        }
+        Command::Status { name, json } => check::status(&open()?, name.as_deref(), json),
+        Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
+        Command::Demo { json } => demo::demo(json),
+    }
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?)
+}

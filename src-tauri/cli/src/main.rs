@@ -1,0 +1,99 @@
+//! `meta-monitor`: the headless command line of Meta Monitor, sharing the core with the
+//! desktop app. Exit 0 when the command did its work (whatever the tiles say), 1 on a runtime
+//! failure, 2 on bad usage or invalid input, always with a one-line reason on stderr.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "meta-monitor",
+    version,
+    about = "Watch a business's Meta integration from the command line"
+)]
+pub struct Cli {
+    /// Database file (default: the OS data directory; also META_MONITOR_DB).
+    #[arg(long, global = true, env = "META_MONITOR_DB")]
+    db: Option<PathBuf>,
+    /// Total timeout of each Graph API request, in seconds.
+    #[arg(long, global = true, default_value_t = 15.0)]
+    timeout: f64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add, list, show or remove accounts (non-secret settings only).
+    #[command(subcommand)]
+    Account(commands::account::AccountCommand),
+    /// Store or delete an account's access token or app secret in the OS keychain.
+    #[command(subcommand)]
+    Secret(commands::secret::SecretCommand),
+    /// Run every probe once now, store the results and print the tiles.
+    Check {
+        /// Only this account (default: all).
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stored tiles without touching the network.
+    Status {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the Graph API simulator in the foreground.
+    Simulate {
+        #[arg(long, default_value = "127.0.0.1:8765")]
+        listen: std::net::SocketAddr,
+        #[arg(long, default_value = "healthy")]
+        scenario: String,
+    },
+    /// Check a throw-away demo account against the in-process simulator, in every scenario.
+    Demo {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An error with the exit code it deserves.
+pub struct Failure {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    pub fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: 2,
+            error: error.into(),
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Self {
+            code: 1,
+            error: error.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            let reason = format!("{:#}", f.error).replace('\n', " ");
+            eprintln!("meta-monitor: {reason}");
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Human and JSON output: a compact table, coloured only on a terminal.
+
+use std::io::IsTerminal;
+
+use meta_monitor_core::check::AccountTiles;
+use meta_monitor_core::{Account, Status};
+use serde::Serialize;
+
+use crate::Failure;
+
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Failure> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn paint(status: Status, colour: bool) -> String {
+    let word = format!("{:<9}", status.as_str());
+    if !colour {
+        return word;
+    }
+    let code = match status {
+        Status::Up => "32",
+        Status::Degraded => "33",
+        Status::Down => "31",
+        Status::Unknown => "90",
+    };
+    format!("\x1b[{code}m{word}\x1b[0m")
+}
+
+pub fn print_results(results: &[AccountTiles], json: bool) -> Result<(), Failure> {
+    if json {
+        return print_json(results);
+    }
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    for (i, result) in results.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        println!(
+            "{}  {}",
+            result.account,
+            paint(result.overall, colour).trim_end()
+        );
+        for tile in &result.tiles {
+            let latency = tile
+                .latency_ms
+                .map(|l| format!("{l} ms"))
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "  {:<12} {} {:>8}  {}",
+                tile.service.as_str(),
+                paint(tile.status, colour),
+                latency,
+                tile.message
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn print_account(a: &Account) {
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    println!("name             {}", a.name);
+    println!("graph url        {}", a.graph_url);
+    println!("api version      {}", a.api_version);
+    println!("app id           {}", show(&a.app_id));
+    println!("ad account       {}", show(&a.ad_account_id));
+    println!("pixel            {}", show(&a.pixel_id));
+    println!("catalog          {}", show(&a.catalog_id));
+    println!("business         {}", show(&a.business_id));
+    println!("test event code  {}", show(&a.test_event_code));
+}

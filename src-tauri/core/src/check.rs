@@ -1,0 +1,90 @@
+//! One check of one account, as named steps: build the client → run the probes concurrently →
+//! evaluate rate limits from every response → persist runs, points and tiles.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::account::Account;
+use crate::graph::{Credentials, GraphClient};
+use crate::probe::{self, ProbeContext, ProbeReport, Thresholds};
+use crate::store::{Store, StoreError};
+use crate::tile::{Service, Status, Tile, overall};
+
+/// The `--json` shape of `check` and `status`: `{"account", "overall", "tiles"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountTiles {
+    pub account: String,
+    pub overall: Status,
+    pub tiles: Vec<Tile>,
+}
+
+impl AccountTiles {
+    pub fn new(account: &str, tiles: Vec<Tile>) -> Self {
+        Self {
+            account: account.to_owned(),
+            overall: overall(&tiles),
+            tiles,
+        }
+    }
+}
+
+/// Runs every probe once. Never fails: each problem lands in its service's tile.
+pub async fn run_probes(
+    account: &Account,
+    credentials: Credentials,
+    http: &reqwest::Client,
+    now: OffsetDateTime,
+    thresholds: &Thresholds,
+) -> Vec<ProbeReport> {
+    let client = match GraphClient::new(
+        http.clone(),
+        &account.graph_url,
+        &account.api_version,
+        credentials,
+        account.app_id.clone(),
+    ) {
+        Ok(c) => c,
+        Err(e) => return unmeasured(now, &e.to_string()),
+    };
+    let ctx = ProbeContext {
+        account,
+        client: &client,
+        now,
+        thresholds,
+    };
+    let (token, graph_api, ads, pixel, webhooks, catalog) = futures::join!(
+        probe::token::probe(&ctx),
+        probe::graph_api::probe(&ctx),
+        probe::ads::probe(&ctx),
+        probe::pixel::probe(&ctx),
+        probe::webhooks::probe(&ctx),
+        probe::catalog::probe(&ctx),
+    );
+    let rate_limits =
+        probe::rate_limits::evaluate(&client.take_calls(), now, thresholds.usage_warning_pct);
+    vec![token, graph_api, rate_limits, ads, pixel, webhooks, catalog]
+}
+
+/// Every service UNKNOWN with the same reason: nothing could be measured (e.g. keychain locked).
+pub fn unmeasured(now: OffsetDateTime, reason: &str) -> Vec<ProbeReport> {
+    Service::ALL
+        .into_iter()
+        .map(|s| ProbeReport::ok(Tile::new(s, Status::Unknown, now, reason), Vec::new()))
+        .collect()
+}
+
+/// Stores the probe runs, the metric points and the tiles; returns the stored tiles (with
+/// `last_success` carried over).
+pub fn persist(
+    store: &mut Store,
+    account_id: i64,
+    reports: &[ProbeReport],
+) -> Result<Vec<Tile>, StoreError> {
+    let mut tiles = Vec::with_capacity(reports.len());
+    for report in reports {
+        store.insert_probe_run(account_id, report)?;
+        store.insert_points(account_id, report.tile.last_check, &report.points)?;
+        tiles.push(store.upsert_tile(account_id, &report.tile)?);
+    }
+    Ok(tiles)
+}

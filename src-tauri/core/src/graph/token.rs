@@ -1,0 +1,61 @@
+//! `GET /debug_token`: validity, type, expiry and scopes of the account's access token.
+
+use serde::{Deserialize, Serialize};
+
+use super::{GraphClient, GraphError, GraphResponse};
+
+/// The `data` object of a `debug_token` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    #[serde(default)]
+    pub app_id: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub application: Option<String>,
+    /// Unix seconds; 0 means the token never expires (gotcha 4).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// Unix seconds; 0 when not applicable.
+    #[serde(default)]
+    pub data_access_expires_at: Option<i64>,
+    pub is_valid: bool,
+    #[serde(default)]
+    pub issued_at: Option<i64>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Present when the token is invalid; the call itself still succeeds.
+    #[serde(default)]
+    pub error: Option<TokenInfoError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenInfoError {
+    #[serde(default)]
+    pub code: Option<i64>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub subcode: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    data: TokenInfo,
+}
+
+/// Inspects the account's token: with the app token when the app id and secret are known,
+/// otherwise the token inspects itself. `input_token` travels in a POST body, never a URL.
+pub async fn debug_token(client: &GraphClient) -> Result<(TokenInfo, GraphResponse), GraphError> {
+    let inspector = client
+        .app_token()
+        .unwrap_or_else(|| client.access_token().clone());
+    let input = client.access_token().expose().to_owned();
+    let response = client
+        .get_via_post_body("debug_token", &[("input_token", &input)], &inspector)
+        .await?;
+    let envelope: Envelope = response.json()?;
+    Ok((envelope.data, response))
+}

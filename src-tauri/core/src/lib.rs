@@ -1,0 +1,16 @@
+//! Meta Monitor's engine: the Graph API client, the probes that turn responses into status
+//! tiles, the SQLite store and the keychain. No Tauri and no simulator in here, so the desktop
+//! shell, the CLI and the tests all drive the same code.
+
+pub mod account;
+pub mod check;
+pub mod graph;
+pub mod probe;
+pub mod secret;
+pub mod secrets;
+pub mod store;
+pub mod tile;
+
+pub use account::Account;
+pub use secret::Secret;
+pub use tile::{Service, Status, Tile};

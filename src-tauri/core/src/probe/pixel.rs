@@ -1,0 +1,77 @@
+//! `pixel`: last fired time and events by name over the last 24 h. DEGRADED when silent longer
+//! than the threshold, DOWN when Meta marks it unavailable.
+
+use time::Duration as TimeDuration;
+
+use crate::graph::pixel;
+use crate::tile::{Service, Status, Tile};
+
+use super::{ProbeContext, ProbeReport, failed, human_duration, millis, not_configured};
+
+pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
+    let Some(pixel_id) = ctx.account.pixel_id.as_deref() else {
+        return not_configured(Service::Pixel, ctx.now);
+    };
+    let started = std::time::Instant::now();
+    let node = match pixel::pixel(ctx.client, pixel_id).await {
+        Ok(p) => p,
+        Err(err) => return failed(Service::Pixel, err, ctx.now),
+    };
+    let events = match pixel::events_by_name(
+        ctx.client,
+        pixel_id,
+        ctx.now - TimeDuration::hours(24),
+        ctx.now,
+    )
+    .await
+    {
+        Ok(e) => e,
+        Err(err) => return failed(Service::Pixel, err, ctx.now),
+    };
+    let total: u64 = events.values().sum();
+    let last_fired = node.last_fired();
+    let silence = last_fired.map(|t| (ctx.now - t).max(TimeDuration::ZERO).unsigned_abs());
+    let threshold = ctx.thresholds.pixel_silence;
+    let (status, message) = if node.is_unavailable == Some(true) {
+        (
+            Status::Down,
+            "Meta reports the pixel as unavailable".to_owned(),
+        )
+    } else {
+        match silence {
+            None => (Status::Degraded, "the pixel has never fired".to_owned()),
+            Some(s) if s > threshold => (
+                Status::Degraded,
+                format!(
+                    "silent for {} (threshold {})",
+                    human_duration(s),
+                    human_duration(threshold)
+                ),
+            ),
+            Some(s) => (
+                Status::Up,
+                format!(
+                    "{total} events in 24 h, last fired {} ago",
+                    human_duration(s)
+                ),
+            ),
+        }
+    };
+    let mut tile = Tile::new(Service::Pixel, status, ctx.now, message)
+        .with_metric("pixel_name", node.name.clone().unwrap_or_default())
+        .with_metric("last_fired_time", node.last_fired_time.clone())
+        .with_metric("events_24h", total)
+        .with_metric(
+            "events_by_name",
+            serde_json::to_value(&events).unwrap_or_default(),
+        );
+    tile.latency_ms = Some(millis(started.elapsed()));
+    let mut points = vec![("meta.pixel.events_24h".to_owned(), total as f64)];
+    if let Some(s) = silence {
+        points.push((
+            "meta.pixel.silence_minutes".to_owned(),
+            s.as_secs() as f64 / 60.0,
+        ));
+    }
+    ProbeReport::ok(tile, points)
+}

@@ -1,0 +1,176 @@
+//! The local SQLite store: WAL, foreign keys and a busy timeout set on open (outside the
+//! migrations); an append-only migration list. One module per table.
+
+pub mod accounts;
+pub mod metrics;
+pub mod probe_runs;
+pub mod tiles;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+/// `--db PATH` and this variable override the default database path.
+pub const DB_ENV: &str = "META_MONITOR_DB";
+
+/// Append-only: never edit a released entry, add a new one.
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        graph_url TEXT NOT NULL,
+        api_version TEXT NOT NULL,
+        app_id TEXT,
+        ad_account_id TEXT,
+        pixel_id TEXT,
+        catalog_id TEXT,
+        business_id TEXT,
+        test_event_code TEXT,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE probe_runs (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        probe TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        latency_ms INTEGER,
+        http_status INTEGER,
+        graph_code INTEGER,
+        graph_subcode INTEGER,
+        fbtrace_id TEXT,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX probe_runs_by_account_time ON probe_runs(account_id, at_ms);
+    CREATE TABLE metric_points (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        value REAL NOT NULL
+    );
+    CREATE INDEX metric_points_by_series ON metric_points(account_id, name, at_ms);
+    CREATE TABLE tiles (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        service TEXT NOT NULL,
+        status TEXT NOT NULL,
+        latency_ms INTEGER,
+        last_check_ms INTEGER NOT NULL,
+        last_success_ms INTEGER,
+        message TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        PRIMARY KEY (account_id, service)
+    );",
+)];
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::from_slice(MIGRATIONS)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no account named {0:?}")]
+    NoSuchAccount(String),
+    #[error("an account named {0:?} already exists")]
+    DuplicateAccount(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings it to the latest schema.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        Self::init(Connection::open(path)?)
+    }
+
+    /// A private in-memory database (demo mode, tests).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+/// `$META_MONITOR_DB`, else `meta-monitor.db` in the OS data directory.
+pub fn default_path() -> PathBuf {
+    if let Some(p) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    directories::ProjectDirs::from("com", "MetaMonitor", "meta-monitor")
+        .map(|d| d.data_dir().join("meta-monitor.db"))
+        .unwrap_or_else(|| PathBuf::from("meta-monitor.db"))
+}
+
+pub(crate) fn to_ms(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_ms(ms: i64) -> Result<time::OffsetDateTime, StoreError> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {ms}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_validate() {
+        migrations()
+            .validate()
+            .expect("migrations apply cleanly to an empty database");
+    }
+
+    #[test]
+    fn pragmas_are_set_on_a_file_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store =
+            Store::open(&dir.path().join("nested/m.db")).expect("opens and creates folders");
+        let mode: String = store
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .expect("pragma");
+        assert_eq!(mode, "wal");
+        let fk: i64 = store
+            .conn()
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .expect("pragma");
+        assert_eq!(fk, 1, "foreign keys on");
+    }
+}

@@ -1,0 +1,114 @@
+//! `tiles`: the current tile per account and service. `last_success` carries over from the
+//! previous tile when a check fails, so "last success 3 h ago" survives a bad check.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError, from_ms, to_ms};
+use crate::tile::{Service, Status, Tile};
+
+impl Store {
+    /// Stores the tile, keeping the previous `last_success` when this check did not succeed.
+    pub fn upsert_tile(&self, account_id: i64, tile: &Tile) -> Result<Tile, StoreError> {
+        let mut tile = tile.clone();
+        if tile.last_success.is_none() {
+            let previous: Option<Option<i64>> = self
+                .conn()
+                .query_row(
+                    "SELECT last_success_ms FROM tiles WHERE account_id = ?1 AND service = ?2",
+                    params![account_id, tile.service.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(Some(ms)) = previous {
+                tile.last_success = Some(from_ms(ms)?);
+            }
+        }
+        self.conn().execute(
+            "INSERT INTO tiles (account_id, service, status, latency_ms, last_check_ms,
+             last_success_ms, message, metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (account_id, service) DO UPDATE SET status = excluded.status,
+             latency_ms = excluded.latency_ms, last_check_ms = excluded.last_check_ms,
+             last_success_ms = excluded.last_success_ms, message = excluded.message,
+             metrics = excluded.metrics",
+            params![
+                account_id,
+                tile.service.as_str(),
+                tile.status.as_str(),
+                tile.latency_ms.and_then(|l| i64::try_from(l).ok()),
+                to_ms(tile.last_check),
+                tile.last_success.map(to_ms),
+                tile.message,
+                serde_json::to_string(&tile.metrics)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ],
+        )?;
+        Ok(tile)
+    }
+
+    /// The stored tiles of an account in service order.
+    pub fn tiles(&self, account_id: i64) -> Result<Vec<Tile>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT service, status, latency_ms, last_check_ms, last_success_ms, message, metrics
+             FROM tiles WHERE account_id = ?1",
+        )?;
+        let raw = stmt
+            .query_map([account_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tiles = Vec::with_capacity(raw.len());
+        for (service, status, latency, check, success, message, metrics) in raw {
+            tiles.push(Tile {
+                service: Service::parse(&service)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown service {service}")))?,
+                status: Status::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown status {status}")))?,
+                latency_ms: latency.and_then(|l| u64::try_from(l).ok()),
+                last_check: from_ms(check)?,
+                last_success: success.map(from_ms).transpose()?,
+                message,
+                metrics: serde_json::from_str(&metrics)
+                    .map_err(|e| StoreError::Corrupt(format!("tile metrics: {e}")))?,
+            });
+        }
+        tiles.sort_by_key(|t| t.service);
+        Ok(tiles)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::Account;
+    use time::OffsetDateTime;
+
+    #[test]
+    fn last_success_survives_a_failed_check() {
+        let store = Store::in_memory().expect("store");
+        let id = store
+            .add_account(&Account::new("a"), OffsetDateTime::UNIX_EPOCH)
+            .expect("account");
+        let t1 = OffsetDateTime::from_unix_timestamp(1_000).expect("t1");
+        let t2 = OffsetDateTime::from_unix_timestamp(2_000).expect("t2");
+        store
+            .upsert_tile(id, &Tile::new(Service::Pixel, Status::Up, t1, "ok"))
+            .expect("up");
+        let stored = store
+            .upsert_tile(id, &Tile::new(Service::Pixel, Status::Down, t2, "bad"))
+            .expect("down");
+        assert_eq!(stored.last_success, Some(t1), "the earlier success is kept");
+        let tiles = store.tiles(id).expect("tiles");
+        assert_eq!(tiles.len(), 1, "one tile per service");
+        assert_eq!(tiles[0].status, Status::Down);
+        assert_eq!(tiles[0].last_check, t2);
+        assert_eq!(tiles[0].last_success, Some(t1));
+    }
+}

@@ -1,0 +1,205 @@
+//! Status tiles: one per service, the shape every view and `--json` output shares.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Up,
+    Degraded,
+    Down,
+    /// The probe could not measure (not configured, throttled, keychain locked, our network).
+    /// Never painted as DOWN.
+    Unknown,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Up => "UP",
+            Self::Degraded => "DEGRADED",
+            Self::Down => "DOWN",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Up, Self::Degraded, Self::Down, Self::Unknown]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// Rank among measured states; UNKNOWN ranks below UP so it never hides a measurement.
+    fn rank(self) -> u8 {
+        match self {
+            Self::Unknown => 0,
+            Self::Up => 1,
+            Self::Degraded => 2,
+            Self::Down => 3,
+        }
+    }
+
+    /// The worse of two statuses.
+    pub fn worst(self, other: Self) -> Self {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The services Meta Monitor watches, with the exact names the CLI, store and UI use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    Token,
+    GraphApi,
+    RateLimits,
+    Ads,
+    Pixel,
+    Webhooks,
+    Catalog,
+}
+
+impl Service {
+    pub const ALL: [Service; 7] = [
+        Self::Token,
+        Self::GraphApi,
+        Self::RateLimits,
+        Self::Ads,
+        Self::Pixel,
+        Self::Webhooks,
+        Self::Catalog,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::GraphApi => "graph_api",
+            Self::RateLimits => "rate_limits",
+            Self::Ads => "ads",
+            Self::Pixel => "pixel",
+            Self::Webhooks => "webhooks",
+            Self::Catalog => "catalog",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `{service, status, latency_ms, last_check, last_success, message, metrics}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tile {
+    pub service: Service,
+    pub status: Status,
+    pub latency_ms: Option<u64>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_check: OffsetDateTime,
+    /// The last check that measured the service as UP or DEGRADED.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_success: Option<OffsetDateTime>,
+    pub message: String,
+    pub metrics: BTreeMap<String, serde_json::Value>,
+}
+
+impl Tile {
+    pub fn new(
+        service: Service,
+        status: Status,
+        now: OffsetDateTime,
+        message: impl Into<String>,
+    ) -> Self {
+        let measured = matches!(status, Status::Up | Status::Degraded);
+        Self {
+            service,
+            status,
+            latency_ms: None,
+            last_check: now,
+            last_success: measured.then_some(now),
+            message: message.into(),
+            metrics: BTreeMap::new(),
+        }
+    }
+
+    pub fn with_metric(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.metrics.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+/// An account's overall status: its worst measured tile; UNKNOWN only when nothing was measured.
+pub fn overall<'a>(tiles: impl IntoIterator<Item = &'a Tile>) -> Status {
+    tiles
+        .into_iter()
+        .map(|t| t.status)
+        .fold(Status::Unknown, Status::worst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tile(status: Status) -> Tile {
+        Tile::new(Service::Ads, status, OffsetDateTime::UNIX_EPOCH, "")
+    }
+
+    #[test]
+    fn overall_is_the_worst_measured_tile() {
+        let cases = [
+            (vec![], Status::Unknown),
+            (vec![Status::Unknown, Status::Unknown], Status::Unknown),
+            (vec![Status::Unknown, Status::Up], Status::Up),
+            (
+                vec![Status::Up, Status::Degraded, Status::Unknown],
+                Status::Degraded,
+            ),
+            (
+                vec![Status::Down, Status::Degraded, Status::Up],
+                Status::Down,
+            ),
+        ];
+        for (statuses, expected) in cases {
+            let tiles: Vec<Tile> = statuses.iter().copied().map(tile).collect();
+            assert_eq!(overall(&tiles), expected, "overall of {statuses:?}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip_and_serialize_as_specified() {
+        for s in Service::ALL {
+            assert_eq!(Service::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).expect("serializes"), s.as_str());
+        }
+        assert_eq!(
+            serde_json::to_value(Status::Degraded).expect("serializes"),
+            "DEGRADED"
+        );
+        assert!(
+            tile(Status::Down).last_success.is_none(),
+            "a DOWN check is not a success"
+        );
+        assert!(
+            tile(Status::Degraded).last_success.is_some(),
+            "DEGRADED still measured"
+        );
+    }
+}

@@ -1,0 +1,715 @@
+//! The Graph API surface: routing by `/{version}/{node}[/{edge}]`, authentication, rate
+//! limiting and the scenario's failures, then the node handlers.
+
+#![allow(
+    clippy::result_large_err,
+    reason = "both arms are an HTTP response that is returned at once; boxing buys nothing"
+)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::auth::{self, Proof};
+use crate::reply::{self, Extra, GraphError};
+use crate::scenario::Scenario;
+use crate::state::{RecordedRequest, SimState};
+use crate::usage::{ADS_INSIGHTS_QUOTA, ADS_MANAGEMENT_QUOTA};
+use crate::{AD_ACCOUNT, APP_ID, CATALOG_ID, PIXEL_ID, data};
+
+/// Served when the path carries no version, like the App Dashboard's default.
+pub const DEFAULT_VERSION: &str = "v25.0";
+const USER_ID: &str = "61570785020842";
+
+pub fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .nest("/__admin", crate::admin::routes())
+        .fallback(handle)
+        .with_state(state)
+}
+
+/// Everything one request needs while it is answered.
+struct Call {
+    state: Arc<SimState>,
+    version: String,
+    trace: String,
+    params: HashMap<String, String>,
+    extra: Extra,
+    token: String,
+    query_token: bool,
+    now: OffsetDateTime,
+}
+
+impl Call {
+    fn ok(&self, value: Value) -> Response {
+        reply::json(
+            StatusCode::OK,
+            &value,
+            &self.version,
+            &self.trace,
+            &self.extra,
+        )
+    }
+
+    fn fail(
+        &mut self,
+        status: StatusCode,
+        code: i64,
+        subcode: Option<i64>,
+        kind: &str,
+        message: String,
+    ) -> Response {
+        let e = GraphError {
+            status,
+            code,
+            subcode,
+            kind,
+            message,
+            is_transient: false,
+        };
+        reply::error(e, &self.version, &self.trace, &mut self.extra)
+    }
+
+    fn transient(&mut self, status: StatusCode, code: i64, message: &str) -> Response {
+        let e = GraphError {
+            status,
+            code,
+            subcode: None,
+            kind: "OAuthException",
+            message: message.to_owned(),
+            is_transient: true,
+        };
+        reply::error(e, &self.version, &self.trace, &mut self.extra)
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    fn scenario(&self) -> Scenario {
+        self.state.scenario()
+    }
+
+    fn seed(&self) -> u64 {
+        self.state.config.seed
+    }
+
+    /// Only the requested `fields` (plus `id`); an unknown field is Meta's error 100.
+    fn select(&mut self, node: Value, defaults: &str, node_type: &str) -> Result<Value, Response> {
+        let fields = self.param("fields").unwrap_or(defaults).to_owned();
+        let mut out = serde_json::Map::new();
+        for field in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            let name = field.split(['.', '{']).next().unwrap_or(field);
+            match node.get(name) {
+                Some(v) => {
+                    out.insert(name.to_owned(), v.clone());
+                }
+                None if OPTIONAL_FIELDS.contains(&name) => {}
+                None => {
+                    return Err(self.fail(
+                        StatusCode::BAD_REQUEST,
+                        100,
+                        None,
+                        "OAuthException",
+                        format!("(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"),
+                    ));
+                }
+            }
+        }
+        if let Some(id) = node.get("id") {
+            out.entry("id").or_insert_with(|| id.clone());
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// A `next` link back to this simulator, carrying the token only if the request did.
+    fn next_link(&self, path: &str, after: usize) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        let mut keys: Vec<&String> = self.params.keys().collect();
+        keys.sort();
+        for k in keys {
+            let skip = matches!(
+                k.as_str(),
+                "after" | "before" | "appsecret_proof" | "appsecret_time" | "method"
+            ) || (k == "access_token" && !self.query_token);
+            if !skip {
+                query.append_pair(k, &self.params[k]);
+            }
+        }
+        query.append_pair("after", &cursor(after));
+        format!(
+            "{}/{}/{path}?{}",
+            self.state.base_url,
+            self.version,
+            query.finish()
+        )
+    }
+}
+
+/// Fields a node may legitimately omit (Meta leaves them out when empty).
+const OPTIONAL_FIELDS: [&str; 1] = ["last_fired_time"];
+
+fn cursor(index: usize) -> String {
+    // Opaque like Meta's base64 cursors; clients must not parse them.
+    hex::encode(format!("cursor:{index}"))
+}
+
+fn uncursor(text: &str) -> Option<usize> {
+    let raw = hex::decode(text).ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("cursor:")?
+        .parse()
+        .ok()
+}
+
+fn is_version(segment: &str) -> bool {
+    segment.strip_prefix('v').is_some_and(|rest| {
+        let mut parts = rest.split('.');
+        matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None)
+            if !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()))
+    })
+}
+
+async fn handle(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = auth::params(uri.query(), &headers, &body);
+    let token = auth::token(&headers, &params);
+    state.record(RecordedRequest {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        query: uri.query().unwrap_or("").to_owned(),
+        auth_scheme: token.as_ref().and_then(|t| t.scheme.clone()),
+        header_token: token.as_ref().is_some_and(|t| t.scheme.is_some()),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        user_agent: headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    });
+    let mut segments: Vec<String> = uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let version = match segments.first() {
+        Some(first) if is_version(first) => segments.remove(0),
+        _ => DEFAULT_VERSION.to_owned(),
+    };
+    let trace = state.next_trace();
+    let now = OffsetDateTime::now_utc();
+    let mut call = Call {
+        state,
+        version,
+        trace,
+        params,
+        extra: Extra::default(),
+        token: String::new(),
+        query_token: token.as_ref().is_some_and(|t| t.scheme.is_none()),
+        now,
+    };
+    let is_get = method == Method::GET
+        || (method == Method::POST
+            && call
+                .param("method")
+                .is_some_and(|m| m.eq_ignore_ascii_case("get")));
+    if !is_get {
+        let node = segments.join("/");
+        return call.fail(
+            StatusCode::BAD_REQUEST,
+            100,
+            Some(33),
+            "GraphMethodException",
+            format!(
+                "Unsupported {} request. Object with ID '{node}' does not support this operation.",
+                method.as_str().to_lowercase()
+            ),
+        );
+    }
+    let Some(token) = token else {
+        return call.fail(
+            StatusCode::BAD_REQUEST,
+            104,
+            None,
+            "OAuthException",
+            "An access token is required to request this resource.".to_owned(),
+        );
+    };
+    call.token = token.value;
+    match auth::check_proof(&call.token, &call.params, now.unix_timestamp()) {
+        Proof::Invalid => {
+            return call.fail(
+                StatusCode::BAD_REQUEST,
+                100,
+                None,
+                "GraphMethodException",
+                "Invalid appsecret_proof provided in the API argument".to_owned(),
+            );
+        }
+        Proof::Absent if call.state.config.require_proof => {
+            return call.fail(
+                StatusCode::BAD_REQUEST,
+                100,
+                None,
+                "GraphMethodException",
+                "API calls from the server require an appsecret_proof argument".to_owned(),
+            );
+        }
+        Proof::Absent | Proof::Valid => {}
+    }
+    let app_token = auth::is_app_token(&call.token);
+    if app_token && !auth::app_token_valid(&call.token) {
+        return call.fail(
+            StatusCode::BAD_REQUEST,
+            190,
+            None,
+            "OAuthException",
+            "Invalid OAuth access token signature.".to_owned(),
+        );
+    }
+    // Platform rate limit: every call counts, throttled calls too.
+    let app = count(&call, "app", call.state.config.app_quota);
+    call.extra.add(
+        "x-app-usage",
+        json!({"call_count": app.pct, "total_cputime": app.pct / 3, "total_time": app.pct / 2})
+            .to_string(),
+    );
+    if app.blocked {
+        return call.fail(
+            StatusCode::BAD_REQUEST,
+            4,
+            None,
+            "OAuthException",
+            "(#4) Application request limit reached".to_owned(),
+        );
+    }
+    let is_debug_token = segments.first().is_some_and(|s| s == "debug_token");
+    if call.scenario() == Scenario::TokenInvalid && !app_token && !is_debug_token {
+        return expired(&mut call);
+    }
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segs.as_slice() {
+        ["me"] => me(&mut call, app_token),
+        ["debug_token"] => debug_token(&mut call, app_token),
+        [act] if *act == AD_ACCOUNT => ad_account(&mut call).await,
+        [act, "insights"] if *act == AD_ACCOUNT => insights(&mut call),
+        [act, "campaigns"] if *act == AD_ACCOUNT => campaigns(&mut call),
+        [pixel] if *pixel == PIXEL_ID => pixel_node(&mut call),
+        [pixel, "stats"] if *pixel == PIXEL_ID => pixel_stats(&mut call),
+        [app, "subscriptions"] if *app == APP_ID => subscriptions(&mut call, app_token),
+        [app] if *app == APP_ID => app_node(&mut call),
+        [catalog] if *catalog == CATALOG_ID => catalog_node(&mut call),
+        [node, edge] if [AD_ACCOUNT, PIXEL_ID, APP_ID, CATALOG_ID].contains(node) => {
+            let msg = format!(
+                "(#100) Tried accessing nonexisting field ({edge}) on node type ({})",
+                node_type(node)
+            );
+            call.fail(StatusCode::BAD_REQUEST, 100, None, "OAuthException", msg)
+        }
+        other => {
+            let id = other.first().copied().unwrap_or("");
+            let msg = format!(
+                "Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing \
+                 permissions, or does not support this operation. Please read the Graph API documentation at \
+                 https://developers.facebook.com/docs/graph-api"
+            );
+            call.fail(
+                StatusCode::BAD_REQUEST,
+                100,
+                Some(33),
+                "GraphMethodException",
+                msg,
+            )
+        }
+    }
+}
+
+fn node_type(id: &str) -> &'static str {
+    match id {
+        AD_ACCOUNT => "AdAccount",
+        PIXEL_ID => "AdsPixel",
+        APP_ID => "Application",
+        _ => "ProductCatalog",
+    }
+}
+
+fn count(call: &Call, bucket: &str, quota: u32) -> crate::usage::BucketState {
+    match call.state.windows.lock() {
+        Ok(mut w) => w.count(bucket, quota, Instant::now()),
+        Err(_) => crate::usage::BucketState {
+            pct: 0,
+            blocked: false,
+            regain_minutes: 0,
+            reset_seconds: 0,
+        },
+    }
+}
+
+fn graph_date(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+0000",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn expired(call: &mut Call) -> Response {
+    let when = call.now - time::Duration::days(2);
+    let msg = format!(
+        "Error validating access token: Session has expired on {}. The current time is {}.",
+        graph_date(when),
+        graph_date(call.now)
+    );
+    call.fail(
+        StatusCode::BAD_REQUEST,
+        190,
+        Some(463),
+        "OAuthException",
+        msg,
+    )
+}
+
+fn me(call: &mut Call, app_token: bool) -> Response {
+    if app_token {
+        let msg =
+            "An active access token must be used to query information about the current user."
+                .to_owned();
+        return call.fail(StatusCode::BAD_REQUEST, 2500, None, "OAuthException", msg);
+    }
+    if call.scenario() == Scenario::Outage {
+        return reply::html_page(StatusCode::BAD_GATEWAY, &call.version, &call.trace);
+    }
+    let node = json!({"id": USER_ID, "name": "Monitor System User"});
+    match call.select(node, "id,name", "User") {
+        Ok(v) => call.ok(v),
+        Err(r) => r,
+    }
+}
+
+fn debug_token(call: &mut Call, app_token: bool) -> Response {
+    if call.scenario() == Scenario::Outage {
+        return call.transient(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            1,
+            "An unknown error has occurred.",
+        );
+    }
+    let Some(input) = call.param("input_token").map(str::to_owned) else {
+        return call.fail(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "OAuthException",
+            "(#100) The parameter input_token is required".to_owned(),
+        );
+    };
+    let now = call.now.unix_timestamp();
+    let invalid = call.scenario() == Scenario::TokenInvalid;
+    if invalid && !app_token {
+        return expired(call);
+    }
+    if !app_token && input != call.token {
+        let msg = "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app".to_owned();
+        return call.fail(StatusCode::BAD_REQUEST, 100, None, "OAuthException", msg);
+    }
+    let expires_at = match call.scenario() {
+        Scenario::TokenExpiring => now + 3 * 86_400,
+        _ => now + 45 * 86_400,
+    };
+    let mut data = json!({
+        "app_id": APP_ID,
+        "type": "SYSTEM_USER",
+        "application": "Meta Monitor Simulator",
+        "data_access_expires_at": now + 80 * 86_400,
+        "expires_at": expires_at,
+        "is_valid": !invalid,
+        "issued_at": now - 15 * 86_400,
+        "scopes": ["ads_read", "business_management", "catalog_management", "pages_show_list"],
+        "granular_scopes": [
+            {"scope": "ads_read", "target_ids": [AD_ACCOUNT.trim_start_matches("act_")]},
+            {"scope": "business_management"},
+            {"scope": "catalog_management", "target_ids": [CATALOG_ID]},
+        ],
+        "user_id": USER_ID,
+    });
+    if invalid {
+        data["error"] = json!({
+            "code": 190,
+            "subcode": 463,
+            "message": format!("Session has expired on {}.", graph_date(call.now - time::Duration::days(2))),
+        });
+        data["expires_at"] = json!(now - 2 * 86_400);
+    }
+    call.ok(json!({ "data": data }))
+}
+
+/// BUC and ad-account headers for the ad account's buckets; `Err` when throttled.
+fn ads_bucket(call: &mut Call, kind: &str, quota: u32, code: i64) -> Result<(), Response> {
+    let account = AD_ACCOUNT.trim_start_matches("act_");
+    let state = count(call, &format!("{kind}:{account}"), quota);
+    let entry = json!({
+        "type": kind,
+        "call_count": state.pct,
+        "total_cputime": state.pct / 4,
+        "total_time": state.pct / 3,
+        "estimated_time_to_regain_access": state.regain_minutes,
+        "ads_api_access_tier": "development_access",
+    });
+    call.extra.add(
+        "x-business-use-case-usage",
+        json!({ account: [entry] }).to_string(),
+    );
+    call.extra.add(
+        "x-ad-account-usage",
+        json!({"acc_id_util_pct": state.pct, "reset_time_duration": state.reset_seconds, "ads_api_access_tier": "development_access"}).to_string(),
+    );
+    if state.blocked {
+        let what = if code == 80000 {
+            "ads insights"
+        } else {
+            "ads management"
+        };
+        let msg = format!(
+            "(#{code}) There have been too many calls from this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#{}",
+            what.replace(' ', "-")
+        );
+        return Err(call.fail(
+            StatusCode::BAD_REQUEST,
+            code,
+            Some(2_446_079),
+            "OAuthException",
+            msg,
+        ));
+    }
+    Ok(())
+}
+
+async fn ad_account(call: &mut Call) -> Response {
+    if let Err(r) = ads_bucket(call, "ads_management", ADS_MANAGEMENT_QUOTA, 80004) {
+        return r;
+    }
+    if call.scenario() == Scenario::Outage {
+        tokio::time::sleep(call.state.config.slow_delay).await;
+    }
+    let node = json!({
+        "id": AD_ACCOUNT,
+        "account_id": AD_ACCOUNT.trim_start_matches("act_"),
+        "name": "Demo Shop",
+        "currency": "EUR",
+        "account_status": 1,
+        "amount_spent": "743855",
+        "balance": "107501",
+        "spend_cap": "0",
+        "timezone_name": "Europe/Berlin",
+        "disable_reason": 0,
+    });
+    match call.select(node, "id,name,account_status", "AdAccount") {
+        Ok(v) => call.ok(v),
+        Err(r) => r,
+    }
+}
+
+fn insights(call: &mut Call) -> Response {
+    if let Err(r) = ads_bucket(call, "ads_insights", ADS_INSIGHTS_QUOTA, 80000) {
+        return r;
+    }
+    let account = AD_ACCOUNT.trim_start_matches("act_");
+    let util = count(call, "insights_throttle", ADS_INSIGHTS_QUOTA).pct;
+    call.extra.add(
+        "x-fb-ads-insights-throttle",
+        json!({"app_id_util_pct": util, "acc_id_util_pct": util, "ads_api_access_tier": "standard_access"}).to_string(),
+    );
+    let preset = call.param("date_preset").unwrap_or("last_30d").to_owned();
+    let days = match preset.as_str() {
+        "today" => 0..=0,
+        "yesterday" => 1..=1,
+        "last_3d" => 1..=3,
+        "last_7d" => 1..=7,
+        "last_14d" => 1..=14,
+        "last_28d" => 1..=28,
+        "last_30d" | "maximum" | "lifetime" => 1..=30,
+        "last_90d" => 1..=90,
+        _ => {
+            let msg = "(#100) date_preset must be one of the following values: today, yesterday, this_month, last_month, this_quarter, maximum, data_maximum, last_3d, last_7d, last_14d, last_28d, last_30d, last_90d, last_week_mon_sun, last_week_sun_sat, last_quarter, last_year, this_week_mon_today, this_week_sun_today, this_year".to_owned();
+            return call.fail(StatusCode::BAD_REQUEST, 100, None, "OAuthException", msg);
+        }
+    };
+    let date = |d: u64| {
+        let t = call.now - time::Duration::days(i64::try_from(d).unwrap_or(0));
+        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    };
+    let (start, stop) = (date(*days.end()), date(*days.start()));
+    let row = data::insights_row(call.seed(), account, days, &start, &stop);
+    call.ok(
+        json!({"data": [row], "paging": {"cursors": {"before": cursor(0), "after": cursor(0)}}}),
+    )
+}
+
+fn campaigns(call: &mut Call) -> Response {
+    if let Err(r) = ads_bucket(call, "ads_management", ADS_MANAGEMENT_QUOTA, 80004) {
+        return r;
+    }
+    let total = data::active_campaigns(call.seed());
+    let wants_active = call
+        .param("effective_status")
+        .is_some_and(|s| s.contains("ACTIVE"));
+    let limit: usize = call
+        .param("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(25)
+        .clamp(1, 100);
+    let start = call.param("after").and_then(uncursor).unwrap_or(0);
+    let ids: Vec<Value> = (0..total as usize)
+        .skip(start)
+        .take(limit)
+        .map(|i| json!({"id": format!("2385{:011}", data::mix(call.seed(), 9, i as u64) % 100_000_000_000), "effective_status": "ACTIVE"}))
+        .collect();
+    let end = start + ids.len();
+    let mut body = json!({"data": ids, "paging": {"cursors": {"before": cursor(start), "after": cursor(end)}}});
+    if end < total as usize {
+        body["paging"]["next"] = json!(call.next_link(&format!("{AD_ACCOUNT}/campaigns"), end));
+    }
+    if call
+        .param("summary")
+        .is_some_and(|s| s.contains("total_count") || s == "true")
+    {
+        body["summary"] = json!({"total_count": if wants_active { total } else { total + 4 }});
+    }
+    call.ok(body)
+}
+
+fn pixel_node(call: &mut Call) -> Response {
+    let silent = call.scenario() == Scenario::PixelSilent;
+    let last = if silent {
+        call.now - time::Duration::days(3)
+    } else {
+        call.now - time::Duration::minutes(7)
+    };
+    let node = json!({
+        "id": PIXEL_ID,
+        "name": "Demo Shop Pixel",
+        "last_fired_time": graph_date(last),
+        "is_unavailable": false,
+        "creation_time": "2024-03-02T09:15:00+0000",
+        "data_use_setting": "ADVERTISING_AND_ANALYTICS",
+    });
+    let selected = match call.select(node, "id,name", "AdsPixel") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if call.scenario() == Scenario::Outage {
+        return reply::dropped(&selected, &call.version, &call.trace, &call.extra);
+    }
+    call.ok(selected)
+}
+
+fn pixel_stats(call: &mut Call) -> Response {
+    let end = call
+        .param("end_time")
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(call.now.unix_timestamp());
+    let start = call
+        .param("start_time")
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(end - 86_400);
+    let hours: Vec<i64> = (start.div_euclid(3600)..=(end - 1).div_euclid(3600)).collect();
+    let silent = call.scenario() == Scenario::PixelSilent;
+    let limit: usize = call
+        .param("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(12)
+        .clamp(1, 100);
+    let from = call.param("after").and_then(uncursor).unwrap_or(0);
+    let buckets: Vec<Value> = if silent {
+        Vec::new()
+    } else {
+        hours
+            .iter()
+            .skip(from)
+            .take(limit)
+            .map(|h| {
+                let t = OffsetDateTime::from_unix_timestamp(h * 3600).unwrap_or(call.now);
+                json!({
+                    "start_time": graph_date(t),
+                    "aggregation": call.param("aggregation").unwrap_or("event"),
+                    "data": data::pixel_hour(call.seed(), u64::try_from(*h).unwrap_or(0)),
+                })
+            })
+            .collect()
+    };
+    let to = from + buckets.len();
+    let mut body = json!({"data": buckets, "paging": {"cursors": {"before": cursor(from), "after": cursor(to)}}});
+    if !silent && to < hours.len() {
+        body["paging"]["next"] = json!(call.next_link(&format!("{PIXEL_ID}/stats"), to));
+    }
+    call.ok(body)
+}
+
+fn subscriptions(call: &mut Call, app_token: bool) -> Response {
+    if !app_token {
+        let msg = "(#15) This method must be called with an app access_token.".to_owned();
+        return call.fail(StatusCode::BAD_REQUEST, 15, None, "OAuthException", msg);
+    }
+    if call.scenario() == Scenario::Outage {
+        return call.transient(
+            StatusCode::SERVICE_UNAVAILABLE,
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+        );
+    }
+    let inactive = call.scenario() == Scenario::WebhookInactive;
+    let version = call.version.clone();
+    let subs = json!([
+        {"object": "page", "callback_url": "https://shop.example/meta/webhook", "active": true,
+         "fields": [{"name": "feed", "version": version}, {"name": "leadgen", "version": version}]},
+        {"object": "permissions", "callback_url": "https://shop.example/meta/webhook", "active": !inactive,
+         "fields": [{"name": "ads_management", "version": version}]},
+    ]);
+    call.ok(json!({"data": subs, "paging": {"cursors": {"before": cursor(0), "after": cursor(2)}}}))
+}
+
+fn app_node(call: &mut Call) -> Response {
+    let node = json!({"id": APP_ID, "name": "Meta Monitor Simulator", "namespace": "metamonitorsim", "category": "Business"});
+    match call.select(node, "id,name", "Application") {
+        Ok(v) => call.ok(v),
+        Err(r) => r,
+    }
+}
+
+fn catalog_node(call: &mut Call) -> Response {
+    let node = json!({
+        "id": CATALOG_ID,
+        "name": "Demo Shop Catalog",
+        "product_count": 128,
+        "vertical": "commerce",
+        "business": {"id": crate::BUSINESS_ID, "name": "Demo Shop GmbH"},
+        "feed_count": 1,
+        "is_catalog_segment": false,
+    });
+    let selected = match call.select(node, "id,name", "ProductCatalog") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if call.scenario() == Scenario::Outage {
+        return reply::truncated(&selected, &call.version, &call.trace, &call.extra);
+    }
+    call.ok(selected)
+}

@@ -1,0 +1,132 @@
+//! `meta-graph-sim`: a Graph API simulator on loopback that reproduces Meta's real formats and
+//! failure modes (see `shared/reference/graph-api.md`): versioned paths, Bearer and query
+//! tokens, both `appsecret_proof` forms, error bodies and statuses, rate-limit headers from
+//! sliding windows that throttle at 100 %, `debug_token`, insights with string numbers,
+//! paging with `next` links to itself, pixel stats, subscriptions and the catalog node.
+//!
+//! It shares no code with the client on purpose: the two agree only if both follow Meta.
+//! A library first, so tests, benchmarks and the desktop demo start it in-process.
+
+mod admin;
+mod auth;
+mod data;
+mod graph;
+mod reply;
+mod scenario;
+mod state;
+mod usage;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use scenario::Scenario;
+pub use state::RecordedRequest;
+
+/// Identifiers of the simulated business, used by demo mode and the tests.
+pub const APP_ID: &str = "1234567890";
+/// An obviously fake app secret: the simulator's app signs and checks proofs with it.
+pub const APP_SECRET: &str = "sim-app-secret-not-real";
+pub const AD_ACCOUNT: &str = "act_2369703843357278";
+pub const PIXEL_ID: &str = "1202835294532393";
+pub const CATALOG_ID: &str = "5551234567890";
+pub const BUSINESS_ID: &str = "7770001112223";
+/// An obviously fake user token the simulator accepts (any non-empty token is accepted).
+pub const DEMO_TOKEN: &str = "sim-demo-token-not-real";
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub scenario: Scenario,
+    /// Seeds the deterministic data (spend, events, campaign counts).
+    pub seed: u64,
+    /// How long "slow" endpoints of the `outage` scenario wait before answering.
+    pub slow_delay: Duration,
+    /// Rejects calls without `appsecret_proof`, like an app with *Require App Secret* on.
+    pub require_proof: bool,
+    /// App (platform) quota: calls per rolling hour before `X-App-Usage` reaches 100 %.
+    pub app_quota: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            scenario: Scenario::Healthy,
+            seed: 42,
+            slow_delay: Duration::from_secs(30),
+            require_proof: false,
+            app_quota: 200,
+        }
+    }
+}
+
+/// A running simulator. Dropping it does not stop the server; call [`Simulator::shutdown`].
+pub struct Simulator {
+    addr: SocketAddr,
+    state: Arc<state::SimState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Starts on `listen` (e.g. `127.0.0.1:0`) inside the current tokio runtime.
+    pub async fn start(listen: SocketAddr, config: SimConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(state::SimState::new(config, format!("http://{addr}")));
+        let app = graph::router(state.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = server.await {
+                eprintln!("graph simulator stopped: {e}");
+            }
+        });
+        Ok(Self {
+            addr,
+            state,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// Starts on `127.0.0.1:0`.
+    pub async fn start_local(config: SimConfig) -> std::io::Result<Self> {
+        Self::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`: the account's graph URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn scenario(&self) -> Scenario {
+        self.state.scenario()
+    }
+
+    /// Switches scenario; rate-limit windows are reset to the scenario's starting point.
+    pub fn set_scenario(&self, scenario: Scenario) {
+        self.state.set_scenario(scenario);
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests()
+    }
+
+    pub fn clear_requests(&self) {
+        self.state.clear_requests();
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}

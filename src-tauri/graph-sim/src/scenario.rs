@@ -1,0 +1,67 @@
+//! Named scenarios: each one a way a real Meta integration looks on a given day.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Everything answers; usage is low.
+    Healthy,
+    /// The ad account's BUC buckets are at 100 %: ads calls get 80004/80000 with a regain time.
+    Throttled,
+    /// The token expires in 3 days.
+    TokenExpiring,
+    /// The token has expired: 190/463 everywhere a user token is used.
+    TokenInvalid,
+    /// 5xx with an HTML error page, transient JSON errors, a slow endpoint, a dropped connection
+    /// and a truncated JSON body.
+    Outage,
+    /// The pixel last fired 3 days ago and has no events in the last 24 h.
+    PixelSilent,
+    /// One webhook subscription is inactive.
+    WebhookInactive,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 7] = [
+        Self::Healthy,
+        Self::Throttled,
+        Self::TokenExpiring,
+        Self::TokenInvalid,
+        Self::Outage,
+        Self::PixelSilent,
+        Self::WebhookInactive,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Throttled => "throttled",
+            Self::TokenExpiring => "token-expiring",
+            Self::TokenInvalid => "token-invalid",
+            Self::Outage => "outage",
+            Self::PixelSilent => "pixel-silent",
+            Self::WebhookInactive => "webhook-inactive",
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|x| x.name()).collect();
+                format!("unknown scenario {s:?}; one of: {}", names.join(", "))
+            })
+    }
+}

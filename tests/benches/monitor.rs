@@ -1,0 +1,256 @@
+//! Benchmarks: header parsing, one full check cycle against the in-process simulator, 100
+//! accounts checked concurrently against a bare-reqwest replay of the same requests (the
+//! baseline, measured in the same run), and store ingestion of metric points.
+//!
+//! `cargo bench -p meta-monitor-e2e` — criterion prints wall times; the last group prints the
+//! CPU time per probe from /proc/self/stat.
+#![allow(
+    clippy::expect_used,
+    reason = "benchmark setup failures must stop the run"
+)]
+
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use meta_graph_sim::{RecordedRequest, SimConfig};
+use meta_monitor_core::check;
+use meta_monitor_core::graph::{Credentials, Timeouts, Usage, http_client};
+use meta_monitor_core::probe::Thresholds;
+use meta_monitor_core::store::Store;
+use meta_monitor_core::{Account, Secret};
+use meta_monitor_e2e::Sim;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+fn reference_headers() -> HeaderMap {
+    let pairs = [
+        (
+            "x-app-usage",
+            r#"{"call_count":28,"total_time":25,"total_cputime":25}"#,
+        ),
+        (
+            "x-business-use-case-usage",
+            r#"{"66782684":[{"type":"ads_management","call_count":95,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":0,"ads_api_access_tier":"development_access"}],"10153848260347724":[{"type":"ads_insights","call_count":97,"total_cputime":23,"total_time":23,"estimated_time_to_regain_access":0,"ads_api_access_tier":"standard_access"}]}"#,
+        ),
+        (
+            "x-ad-account-usage",
+            r#"{"acc_id_util_pct":9.67,"reset_time_duration":100,"ads_api_access_tier":"standard_access"}"#,
+        ),
+        (
+            "x-fb-ads-insights-throttle",
+            r#"{"app_id_util_pct":100,"acc_id_util_pct":10,"ads_api_access_tier":"standard_access"}"#,
+        ),
+    ];
+    let mut map = HeaderMap::new();
+    for (k, v) in pairs {
+        map.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+    }
+    map
+}
+
+fn account(base_url: &str) -> Account {
+    let mut a = Account::new("bench");
+    a.graph_url = base_url.to_owned();
+    a.app_id = Some(meta_graph_sim::APP_ID.into());
+    a.ad_account_id = Some(meta_graph_sim::AD_ACCOUNT.into());
+    a.pixel_id = Some(meta_graph_sim::PIXEL_ID.into());
+    a.catalog_id = Some(meta_graph_sim::CATALOG_ID.into());
+    a.validate().expect("valid")
+}
+
+fn credentials() -> Credentials {
+    Credentials {
+        access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
+        app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
+    }
+}
+
+/// A simulator whose quota never throttles the benchmark.
+fn sim() -> Sim {
+    Sim::start(SimConfig {
+        app_quota: u32::MAX / 2,
+        ..SimConfig::default()
+    })
+}
+
+/// Replays recorded requests with a bare reqwest client: the baseline for client overhead.
+async fn replay(http: &reqwest::Client, base: &str, requests: &[RecordedRequest], auth: &str) {
+    for r in requests {
+        let url = format!("{base}{}?{}", r.path, r.query);
+        let req = if r.method == "POST" {
+            http.post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(r.body.clone())
+        } else {
+            http.get(url)
+        };
+        let token = if r.path.ends_with("/subscriptions") || r.path.ends_with("/debug_token") {
+            auth
+        } else {
+            meta_graph_sim::DEMO_TOKEN
+        };
+        let body = req
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("replay")
+            .bytes()
+            .await
+            .expect("body");
+        std::hint::black_box(body);
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let headers = reference_headers();
+    c.bench_function("parse rate-limit headers (4 headers)", |b| {
+        b.iter(|| Usage::from_headers(std::hint::black_box(&headers)))
+    });
+
+    let sim = sim();
+    let base = sim.sim.base_url();
+    let acct = account(&base);
+    let http = http_client(Timeouts::default()).expect("client");
+    let thresholds = Thresholds::default();
+    let now = time::OffsetDateTime::now_utc();
+    c.bench_function("one check cycle (7 probes) vs simulator", |b| {
+        b.iter(|| {
+            sim.block_on(check::run_probes(
+                &acct,
+                credentials(),
+                &http,
+                now,
+                &thresholds,
+            ))
+        })
+    });
+
+    // Record one cycle's requests for the bare-reqwest baseline.
+    sim.sim.clear_requests();
+    sim.block_on(check::run_probes(
+        &acct,
+        credentials(),
+        &http,
+        now,
+        &thresholds,
+    ));
+    let requests = sim.sim.requests();
+    let app_token = format!("{}|{}", meta_graph_sim::APP_ID, meta_graph_sim::APP_SECRET);
+    let bare = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .expect("client");
+
+    let mut group = c.benchmark_group("100 accounts concurrently");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(100));
+    group.bench_with_input(
+        BenchmarkId::new("meta-monitor check", 100),
+        &100,
+        |b, &n| {
+            b.iter(|| {
+                sim.block_on(futures::future::join_all((0..n).map(|_| {
+                    check::run_probes(&acct, credentials(), &http, now, &thresholds)
+                })))
+            })
+        },
+    );
+    group.bench_with_input(
+        BenchmarkId::new("bare reqwest replay (baseline)", 100),
+        &100,
+        |b, &n| {
+            b.iter(|| {
+                sim.block_on(futures::future::join_all(
+                    (0..n).map(|_| replay(&bare, &base, &requests, &app_token)),
+                ))
+            })
+        },
+    );
+    group.finish();
+
+    let mut group = c.benchmark_group("store ingestion");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("bench.db")).expect("store");
+    let id = store.add_account(&acct, now).expect("account");
+    let points: Vec<(String, f64)> = (0..1000)
+        .map(|i| (format!("meta.bench.series_{}", i % 20), f64::from(i)))
+        .collect();
+    group.throughput(Throughput::Elements(points.len() as u64));
+    group.bench_function("insert 1000 metric points (one transaction)", |b| {
+        b.iter(|| store.insert_points(id, now, &points).expect("insert"))
+    });
+    group.finish();
+
+    cpu_per_probe(&sim, &acct, &http, &bare, &base, &requests, &app_token);
+}
+
+/// Process CPU time (user + system) in milliseconds, from /proc/self/stat (Linux).
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let (utime, stime): (f64, f64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
+    Some((utime + stime) * 10.0) // USER_HZ is 100 on Linux
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one-off report over the benchmark's fixtures"
+)]
+fn cpu_per_probe(
+    sim: &Sim,
+    acct: &Account,
+    http: &reqwest::Client,
+    bare: &reqwest::Client,
+    base: &str,
+    requests: &[RecordedRequest],
+    app_token: &str,
+) {
+    let rounds = 5;
+    let accounts = 100;
+    let now = time::OffsetDateTime::now_utc();
+    let thresholds = Thresholds::default();
+    let measure = |f: &dyn Fn()| {
+        let (cpu0, wall0) = (cpu_ms(), Instant::now());
+        for _ in 0..rounds {
+            f();
+        }
+        (cpu_ms().zip(cpu0).map(|(a, b)| a - b), wall0.elapsed())
+    };
+    let (ours_cpu, ours_wall) = measure(&|| {
+        sim.block_on(futures::future::join_all((0..accounts).map(|_| {
+            check::run_probes(acct, credentials(), http, now, &thresholds)
+        })));
+    });
+    let (bare_cpu, bare_wall) = measure(&|| {
+        sim.block_on(futures::future::join_all(
+            (0..accounts).map(|_| replay(bare, base, requests, app_token)),
+        ));
+    });
+    let probes = f64::from(rounds * accounts * 7);
+    let calls = (rounds * accounts) as f64 * requests.len() as f64;
+    println!(
+        "\nCPU report ({rounds} rounds x {accounts} accounts, {} requests per check; process CPU incl. the simulator)",
+        requests.len()
+    );
+    if let (Some(o), Some(b)) = (ours_cpu, bare_cpu) {
+        println!(
+            "  meta-monitor: {:.3} ms CPU per probe, {:.3} ms per request, wall {:?}",
+            o / probes,
+            o / calls,
+            ours_wall
+        );
+        println!(
+            "  bare reqwest: {:.3} ms CPU per request, wall {:?}",
+            b / calls,
+            bare_wall
+        );
+        println!(
+            "  ratio (ours / baseline): CPU {:.2}x, wall {:.2}x",
+            o / b.max(1.0),
+            ours_wall.as_secs_f64() / bare_wall.as_secs_f64()
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

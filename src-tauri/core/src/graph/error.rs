@@ -59,26 +59,30 @@ impl MetaError {
         )
     }
 
-    /// Meta's meaning of a 190 subcode, in words an operator can act on.
+    /// Meta's meaning of this token error, in words an operator can act on.
     pub fn token_reason(&self) -> Option<&'static str> {
-        if self.code != 190 {
-            return match self.code {
-                102 => Some("session invalid: log in again and create a new token"),
-                104 => Some("no access token was sent"),
-                _ => None,
-            };
-        }
-        Some(match self.error_subcode {
-            Some(458) => "the app is not installed for this user (removed or never logged in)",
-            Some(459) => "the user is checkpointed: they must log in at facebook.com",
-            Some(460) => "the password was changed: create a new token",
-            Some(463) => "the token has expired: create a new token",
-            Some(464) => "the user is unconfirmed: they must confirm their account",
-            Some(467) => "the token is invalid (logged out or revoked): create a new token",
-            Some(492) => "the session is invalid (e.g. the role on the Page was lost)",
-            _ => "the token is expired, revoked or invalid: create a new token",
-        })
+        token_reason(self.code, self.error_subcode)
     }
+}
+
+/// Meta's meaning of a token error code (190 with its subcodes, 102, 104).
+pub fn token_reason(code: i64, subcode: Option<i64>) -> Option<&'static str> {
+    match code {
+        102 => return Some("session invalid: log in again and create a new token"),
+        104 => return Some("no access token was sent"),
+        190 => {}
+        _ => return None,
+    }
+    Some(match subcode {
+        Some(458) => "the app is not installed for this user (removed or never logged in)",
+        Some(459) => "the user is checkpointed: they must log in at facebook.com",
+        Some(460) => "the password was changed: create a new token",
+        Some(463) => "the token has expired: create a new token",
+        Some(464) => "the user is unconfirmed: they must confirm their account",
+        Some(467) => "the token is invalid (logged out or revoked): create a new token",
+        Some(492) => "the session is invalid (e.g. the role on the Page was lost)",
+        _ => "the token is expired, revoked or invalid: create a new token",
+    })
 }
 
 impl fmt::Display for MetaError {

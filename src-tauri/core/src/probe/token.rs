@@ -5,6 +5,7 @@
 use time::OffsetDateTime;
 
 use crate::account::Account;
+use crate::graph::error::token_reason;
 use crate::graph::token::{TokenInfo, debug_token};
 use crate::graph::{ErrorClass, MetaError};
 use crate::tile::{Service, Status, Tile};
@@ -88,19 +89,7 @@ pub fn evaluate(info: &TokenInfo, account: &Account, now: OffsetDateTime, warn_d
             .error
             .as_ref()
             .map(|e| {
-                let meta = MetaError {
-                    message: e.message.clone().unwrap_or_default(),
-                    kind: None,
-                    code: e.code.unwrap_or(190),
-                    error_subcode: e.subcode,
-                    is_transient: None,
-                    error_user_title: None,
-                    error_user_msg: None,
-                    fbtrace_id: None,
-                    http_status: 200,
-                    regain_after: None,
-                };
-                let why = meta.token_reason().unwrap_or("invalid token");
+                let why = token_reason(e.code.unwrap_or(190), e.subcode).unwrap_or("invalid token");
                 match &e.message {
                     Some(m) => format!("{why} ({m})"),
                     None => why.to_owned(),

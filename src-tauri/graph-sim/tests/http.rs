@@ -1,0 +1,169 @@
+//! The simulator over real HTTP, checked against `shared/reference/graph-api.md` with a bare
+//! client: versions, token placement, proofs, error bodies, headers and paging.
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test loudly"
+)]
+
+use meta_graph_sim::{APP_ID, APP_SECRET, PIXEL_ID, Scenario, SimConfig, Simulator};
+use serde_json::Value;
+
+async fn get(url: &str, bearer: Option<&str>) -> (u16, reqwest::header::HeaderMap, Value) {
+    let client = reqwest::Client::builder().build().expect("client");
+    let mut req = client.get(url);
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn auth_errors_and_versions_follow_meta() {
+    let sim = Simulator::start_local(SimConfig::default())
+        .await
+        .expect("sim");
+    let base = sim.base_url();
+
+    let (status, _, body) = get(&format!("{base}/v25.0/me"), None).await;
+    assert_eq!(status, 400, "no token is a 400");
+    assert_eq!(body["error"]["code"], 104, "code 104: {body}");
+    assert!(
+        body["error"]["fbtrace_id"].is_string(),
+        "errors carry fbtrace_id"
+    );
+
+    let (status, headers, body) =
+        get(&format!("{base}/me?access_token=t1&fields=id,name"), None).await;
+    assert_eq!(status, 200, "query-string tokens are accepted: {body}");
+    assert_eq!(
+        headers["facebook-api-version"], "v25.0",
+        "an unversioned call names the serving version"
+    );
+    assert!(headers.contains_key("x-app-usage"), "usage header present");
+
+    let (_, _, body) = get(
+        &format!("{base}/v24.0/me?fields=id,birthday_party"),
+        Some("t1"),
+    )
+    .await;
+    assert_eq!(body["error"]["code"], 100, "unknown field: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nonexisting field (birthday_party)"))
+    );
+
+    let (_, _, body) = get(
+        &format!("{base}/v25.0/me?appsecret_proof=deadbeef"),
+        Some("t1"),
+    )
+    .await;
+    assert_eq!(
+        body["error"]["type"], "GraphMethodException",
+        "wrong proof rejected: {body}"
+    );
+    assert_eq!(
+        body["error"]["message"],
+        "Invalid appsecret_proof provided in the API argument"
+    );
+
+    let (_, _, body) = get(&format!("{base}/v25.0/999"), Some("t1")).await;
+    assert_eq!(
+        (
+            body["error"]["code"].as_i64(),
+            body["error"]["error_subcode"].as_i64()
+        ),
+        (Some(100), Some(33))
+    );
+
+    let (_, _, body) = get(
+        &format!("{base}/v25.0/me"),
+        Some(&format!("{APP_ID}|{APP_SECRET}")),
+    )
+    .await;
+    assert_eq!(body["error"]["code"], 2500, "/me with an app token: {body}");
+
+    sim.set_scenario(Scenario::TokenInvalid);
+    let (status, headers, body) = get(&format!("{base}/v25.0/me"), Some("t1")).await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["code"].as_i64(),
+            body["error"]["error_subcode"].as_i64()
+        ),
+        (400, Some(190), Some(463))
+    );
+    assert!(
+        headers.contains_key("www-authenticate"),
+        "OAuth errors carry WWW-Authenticate"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn paging_links_point_back_at_the_simulator_and_throttling_uses_the_right_codes() {
+    let sim = Simulator::start_local(SimConfig::default())
+        .await
+        .expect("sim");
+    let base = sim.base_url();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let url = format!(
+        "{base}/v25.0/{PIXEL_ID}/stats?aggregation=event&start_time={}&end_time={now}&access_token=t1",
+        now - 86_400
+    );
+    let (_, _, first) = get(&url, None).await;
+    let next = first["paging"]["next"]
+        .as_str()
+        .expect("a next link on the first page");
+    assert!(
+        next.starts_with(&base),
+        "next points at the simulator: {next}"
+    );
+    assert!(
+        next.contains("access_token=t1"),
+        "like Meta, next embeds a query-string token"
+    );
+    let mut hours = first["data"].as_array().map_or(0, Vec::len);
+    let mut link = Some(next.to_owned());
+    let mut pages = 1;
+    while let Some(url) = link.take() {
+        let (_, _, page) = get(&url, None).await;
+        hours += page["data"].as_array().map_or(0, Vec::len);
+        link = page["paging"]["next"].as_str().map(str::to_owned);
+        pages += 1;
+        assert!(pages < 10, "paging ends");
+    }
+    assert!(
+        (24..=25).contains(&hours),
+        "24 h of hourly buckets (25 when not hour-aligned): {hours}"
+    );
+    assert!(pages >= 2, "the stats span several pages: {pages}");
+
+    sim.set_scenario(Scenario::Throttled);
+    let (status, headers, body) = get(
+        &format!("{base}/v25.0/{}", meta_graph_sim::AD_ACCOUNT),
+        Some("t1"),
+    )
+    .await;
+    assert_eq!(status, 400, "throttles are HTTP 400, not 429");
+    assert_eq!(body["error"]["code"], 80004, "{body}");
+    let buc: Value = serde_json::from_str(
+        headers["x-business-use-case-usage"]
+            .to_str()
+            .expect("ascii"),
+    )
+    .expect("json header");
+    let entry = &buc[meta_graph_sim::AD_ACCOUNT.trim_start_matches("act_")][0];
+    assert_eq!(entry["call_count"], 100, "{buc}");
+    assert!(
+        entry["estimated_time_to_regain_access"]
+            .as_u64()
+            .is_some_and(|m| (1..=60).contains(&m)),
+        "regain in minutes: {buc}"
+    );
+    sim.shutdown().await;
+}

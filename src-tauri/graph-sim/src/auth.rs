@@ -36,6 +36,7 @@ pub fn params(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> HashMap<
 }
 
 /// Where the token came from.
+#[derive(Clone)]
 pub struct Token {
     pub value: String,
     pub scheme: Option<String>,

@@ -200,8 +200,21 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     });
-    let mut segments: Vec<String> = uri
-        .path()
+    let (version, segments) = split_path(uri.path());
+    if method == Method::POST && segments.is_empty() && params.contains_key("batch") {
+        return batch(state, version, token, params).await;
+    }
+    let is_get = method == Method::GET
+        || (method == Method::POST
+            && params
+                .get("method")
+                .is_some_and(|m| m.eq_ignore_ascii_case("get")));
+    serve(state, version, &method, is_get, segments, params, token).await
+}
+
+/// `/v25.0/act_1/insights` → (`v25.0`, [`act_1`, `insights`]); no version → the default.
+fn split_path(path: &str) -> (String, Vec<String>) {
+    let mut segments: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
@@ -210,6 +223,113 @@ async fn handle(
         Some(first) if is_version(first) => segments.remove(0),
         _ => DEFAULT_VERSION.to_owned(),
     };
+    (version, segments)
+}
+
+/// Graph's batch endpoint: `POST /` with `batch=[{"method","relative_url"}]` (≤ 50 parts).
+/// Each part is served like a request of its own (and counts against the limits); the reply
+/// is HTTP 200 with `[{"code","headers","body"}]` even when parts fail.
+async fn batch(
+    state: Arc<SimState>,
+    version: String,
+    token: Option<auth::Token>,
+    params: HashMap<String, String>,
+) -> Response {
+    let trace = state.next_trace();
+    let reject = |message: &str| {
+        let e = GraphError {
+            status: StatusCode::BAD_REQUEST,
+            code: 100,
+            subcode: None,
+            kind: "OAuthException",
+            message: message.to_owned(),
+            is_transient: false,
+        };
+        reply::error(e, &version, &trace, &mut Extra::default())
+    };
+    let parts = match serde_json::from_str::<Value>(params.get("batch").map_or("", String::as_str))
+    {
+        Ok(Value::Array(parts)) => parts,
+        _ => return reject("(#100) The parameter batch must be a JSON array"),
+    };
+    if parts.len() > 50 {
+        return reject("(#100) Too many requests in batch message. Maximum batch size is 50");
+    }
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        let method = part["method"]
+            .as_str()
+            .unwrap_or("GET")
+            .to_ascii_uppercase();
+        let relative = part["relative_url"].as_str().unwrap_or("");
+        let (path, query) = relative.split_once('?').unwrap_or((relative, ""));
+        let mut sub: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        for inherited in ["access_token", "appsecret_proof", "appsecret_time"] {
+            if let (false, Some(v)) = (sub.contains_key(inherited), params.get(inherited)) {
+                sub.insert(inherited.to_owned(), v.clone());
+            }
+        }
+        let sub_token = sub
+            .get("access_token")
+            .filter(|t| !t.is_empty() && !params.contains_key("access_token"))
+            .map(|t| auth::Token {
+                value: t.clone(),
+                scheme: None,
+            })
+            .or_else(|| token.clone());
+        let (sub_version, segments) = split_path(path);
+        let sub_method = method.parse::<Method>().unwrap_or(Method::GET);
+        let is_get = sub_method == Method::GET;
+        let response = serve(
+            state.clone(),
+            sub_version,
+            &sub_method,
+            is_get,
+            segments,
+            sub,
+            sub_token,
+        )
+        .await;
+        out.push(batch_part(response).await);
+    }
+    let extra = Extra::default();
+    reply::json(StatusCode::OK, &Value::Array(out), &version, &trace, &extra)
+}
+
+async fn batch_part(response: Response) -> Value {
+    let (parts, body) = response.into_parts();
+    let headers: Vec<Value> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| json!({"name": k.as_str(), "value": v}))
+        })
+        .collect();
+    match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(bytes) => json!({
+            "code": parts.status.as_u16(),
+            "headers": headers,
+            "body": String::from_utf8_lossy(&bytes),
+        }),
+        // A part whose connection would have dropped: Meta returns null for parts it could
+        // not complete.
+        Err(_) => Value::Null,
+    }
+}
+
+async fn serve(
+    state: Arc<SimState>,
+    version: String,
+    method: &Method,
+    is_get: bool,
+    segments: Vec<String>,
+    params: HashMap<String, String>,
+    token: Option<auth::Token>,
+) -> Response {
     let trace = state.next_trace();
     let now = OffsetDateTime::now_utc();
     let mut call = Call {
@@ -222,11 +342,6 @@ async fn handle(
         query_token: token.as_ref().is_some_and(|t| t.scheme.is_none()),
         now,
     };
-    let is_get = method == Method::GET
-        || (method == Method::POST
-            && call
-                .param("method")
-                .is_some_and(|m| m.eq_ignore_ascii_case("get")));
     if !is_get {
         let node = segments.join("/");
         return call.fail(

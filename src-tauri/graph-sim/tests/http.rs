@@ -8,8 +8,15 @@
 use meta_graph_sim::{APP_ID, APP_SECRET, PIXEL_ID, Scenario, SimConfig, Simulator};
 use serde_json::Value;
 
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
 async fn get(url: &str, bearer: Option<&str>) -> (u16, reqwest::header::HeaderMap, Value) {
-    let client = reqwest::Client::builder().build().expect("client");
+    let client = client();
     let mut req = client.get(url);
     if let Some(t) = bearer {
         req = req.bearer_auth(t);
@@ -165,5 +172,100 @@ async fn paging_links_point_back_at_the_simulator_and_throttling_uses_the_right_
             .is_some_and(|m| (1..=60).contains(&m)),
         "regain in minutes: {buc}"
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn batch_parts_answer_like_requests_and_usage_rises_until_code_4() {
+    let sim = Simulator::start_local(SimConfig {
+        app_quota: 10,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let base = sim.base_url();
+    let client = client();
+    let batch = r#"[{"method":"GET","relative_url":"v25.0/debug_token?input_token=t1"},{"method":"GET","relative_url":"v25.0/999"}]"#;
+    let resp = client
+        .post(format!("{base}/"))
+        .bearer_auth("t1")
+        .form(&[("batch", batch)])
+        .send()
+        .await
+        .expect("batch");
+    assert_eq!(
+        resp.status().as_u16(),
+        200,
+        "a batch is HTTP 200 even when a part fails"
+    );
+    let parts: Value = resp.json().await.expect("json array");
+    assert_eq!(parts[0]["code"], 200, "{parts}");
+    let body: Value =
+        serde_json::from_str(parts[0]["body"].as_str().expect("body is a JSON string"))
+            .expect("json body");
+    assert_eq!(
+        body["data"]["is_valid"], true,
+        "debug_token answered inside the batch: {body}"
+    );
+    assert!(
+        parts[0]["headers"]
+            .as_array()
+            .expect("headers")
+            .iter()
+            .any(|h| h["name"] == "x-app-usage"),
+        "part headers kept"
+    );
+    assert_eq!(
+        parts[1]["code"], 400,
+        "the failing part carries its own status: {parts}"
+    );
+
+    // Each part counted: 2 calls so far against a quota of 10.
+    let mut last = 0;
+    for _ in 0..8 {
+        let (status, headers, _) = get(&format!("{base}/v25.0/me"), Some("t1")).await;
+        let usage: Value =
+            serde_json::from_str(headers["x-app-usage"].to_str().expect("ascii")).expect("json");
+        let pct = usage["call_count"].as_u64().expect("call_count");
+        assert!(pct >= last, "usage only rises within the window");
+        last = pct;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(last, 100, "ten calls against a quota of ten is 100 %");
+    let (status, _, body) = get(&format!("{base}/v25.0/me"), Some("t1")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_i64()),
+        (400, Some(4)),
+        "over quota: app limit code 4: {body}"
+    );
+
+    // The admin API switches scenarios and lists what was received.
+    let put = client
+        .put(format!("{base}/__admin/scenario/pixel-silent"))
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(put.status().as_u16(), 200);
+    assert_eq!(sim.scenario(), Scenario::PixelSilent);
+    let bad = client
+        .put(format!("{base}/__admin/scenario/sunny"))
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(bad.status().as_u16(), 400, "unknown scenarios are refused");
+    let log: Value = client
+        .get(format!("{base}/__admin/requests"))
+        .send()
+        .await
+        .expect("admin")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        log.as_array().map(Vec::len),
+        Some(10),
+        "batch + 9 GETs recorded: {log}"
+    );
+    assert_eq!(log[1]["auth_scheme"], "Bearer");
     sim.shutdown().await;
 }

@@ -152,8 +152,11 @@ pub struct Paging {
 #[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
+    /// `{base}/`: where batch requests go.
+    base: Url,
     /// `{base}/{version}/`, always ending in a slash.
     root: Url,
+    version: String,
     credentials: Credentials,
     app_id: Option<String>,
     calls: Arc<Mutex<Vec<CallRecord>>>,
@@ -167,14 +170,17 @@ impl GraphClient {
         credentials: Credentials,
         app_id: Option<String>,
     ) -> Result<Self, GraphError> {
-        let root = Url::parse(&format!(
-            "{}/{api_version}/",
-            graph_url.trim_end_matches('/')
-        ))
-        .map_err(|e| GraphError::NotConfigured(format!("invalid graph URL {graph_url}: {e}")))?;
+        let invalid = |e: url::ParseError| {
+            GraphError::NotConfigured(format!("invalid graph URL {graph_url}: {e}"))
+        };
+        let base = Url::parse(&format!("{}/", graph_url.trim_end_matches('/'))).map_err(invalid)?;
+        let root = base.join(&format!("{api_version}/")).map_err(invalid)?;
+        let version = api_version.to_owned();
         Ok(Self {
             http,
+            base,
             root,
+            version,
             credentials,
             app_id,
             calls: Arc::default(),
@@ -241,21 +247,27 @@ impl GraphClient {
         self.send(url, None, path, token).await
     }
 
-    /// A read sent as `POST` with `method=GET` and its parameters in a form body, for reads whose
-    /// parameters are secrets (`debug_token`'s `input_token`) and so must stay out of any URL.
-    pub async fn get_via_post_body(
+    /// One `GET` sent through Graph's batch endpoint (`POST /` with `batch=[…]`), so that
+    /// parameters which are secrets (`debug_token`'s `input_token`) travel in a request body
+    /// and never in a URL that proxies or logs could keep.
+    pub async fn get_via_batch(
         &self,
         path: &str,
-        form: &[(&str, &str)],
+        query: &[(&str, &str)],
         token: &Secret,
     ) -> Result<GraphResponse, GraphError> {
-        let url = self
-            .root
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| GraphError::NotConfigured(format!("invalid path {path}: {e}")))?;
-        let mut body: Vec<(String, String)> = vec![("method".to_owned(), "GET".to_owned())];
-        body.extend(form.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        self.send(url, Some(body), path, token).await
+        let mut relative = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in query {
+            relative.append_pair(k, v);
+        }
+        let path = path.trim_start_matches('/');
+        let relative_url = format!("{}/{path}?{}", self.version, relative.finish());
+        let batch = serde_json::json!([{ "method": "GET", "relative_url": relative_url }]);
+        let form = vec![
+            ("batch".to_owned(), batch.to_string()),
+            ("include_headers".to_owned(), "true".to_owned()),
+        ];
+        self.send(self.base.clone(), Some(form), path, token).await
     }
 
     /// Follows `paging.next` (which Meta builds with the token inside) until it is absent or
@@ -336,7 +348,7 @@ impl GraphClient {
             .to_owned();
         let (http_status, usage, error) = match &result {
             Ok(resp) => (Some(resp.http_status), resp.usage.clone(), None),
-            Err((err, usage)) => (err.http_status(), usage.clone(), Some(err)),
+            Err(failed) => (failed.0.http_status(), failed.1.clone(), Some(&failed.0)),
         };
         let record = CallRecord {
             endpoint,
@@ -354,16 +366,18 @@ impl GraphClient {
                 resp.latency = latency;
                 Ok(resp)
             }
-            Err((err, _)) => Err(err),
+            Err(failed) => Err(failed.0),
         }
     }
 
+    /// Sends one request; a form body means a batch request whose single part is the answer.
     async fn exchange(
         &self,
         url: Url,
         form: Option<Vec<(String, String)>>,
         token: &Secret,
-    ) -> Result<GraphResponse, (GraphError, Usage)> {
+    ) -> Result<GraphResponse, Failed> {
+        let batched = form.is_some();
         let request = match form {
             Some(form) => self.http.post(url).form(&form),
             None => self.http.get(url),
@@ -372,35 +386,87 @@ impl GraphClient {
             .bearer_auth(token.expose())
             .send()
             .await
-            .map_err(|e| (transport(e), Usage::default()))?;
+            .map_err(|e| Box::new((transport(e), Usage::default())))?;
         let http_status = response.status().as_u16();
         let usage = Usage::from_headers(response.headers());
         let body = match response.bytes().await {
             Ok(body) => body.to_vec(),
-            Err(e) => return Err((transport(e), usage)),
+            Err(e) => return Err(Box::new((transport(e), usage))),
         };
-        if let Ok(ErrorBody { error: mut meta }) = serde_json::from_slice::<ErrorBody>(&body) {
-            meta.http_status = http_status;
-            meta.regain_after = usage.regain_after();
-            return Err((GraphError::Meta(Box::new(meta)), usage));
+        let response = interpret(http_status, usage, body)?;
+        if batched {
+            unbatch(response)
+        } else {
+            Ok(response)
         }
-        if !(200..300).contains(&http_status) {
-            let err = match serde_json::from_slice::<serde_json::Value>(&body) {
-                Ok(_) => GraphError::Http { http_status },
-                Err(_) => match decode::<serde_json::Value>(&body, http_status) {
-                    Err(e) => e,
-                    Ok(_) => GraphError::Http { http_status },
-                },
-            };
-            return Err((err, usage));
-        }
-        Ok(GraphResponse {
-            http_status,
-            latency: Duration::ZERO,
-            usage,
-            body,
-        })
     }
+}
+
+/// Turns a status, rate-limit headers and body into a response or Meta's error: the body
+/// decides first (an `error` object is an error whatever the status), then the status.
+fn interpret(http_status: u16, usage: Usage, body: Vec<u8>) -> Result<GraphResponse, Failed> {
+    if let Ok(ErrorBody { error: mut meta }) = serde_json::from_slice::<ErrorBody>(&body) {
+        meta.http_status = http_status;
+        meta.regain_after = usage.regain_after();
+        return Err(Box::new((GraphError::Meta(Box::new(meta)), usage)));
+    }
+    if !(200..300).contains(&http_status) {
+        let err = match decode::<serde_json::Value>(&body, http_status) {
+            Err(e) => e,
+            Ok(_) => GraphError::Http { http_status },
+        };
+        return Err(Box::new((err, usage)));
+    }
+    Ok(GraphResponse {
+        http_status,
+        latency: Duration::ZERO,
+        usage,
+        body,
+    })
+}
+
+/// A failed attempt: the error and the rate-limit headers that came with it (boxed: large).
+type Failed = Box<(GraphError, Usage)>;
+
+#[derive(Deserialize)]
+struct BatchPart {
+    code: u16,
+    #[serde(default)]
+    headers: Vec<BatchHeader>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BatchHeader {
+    name: String,
+    value: String,
+}
+
+/// The single part of a one-request batch, read like a response of its own: its status,
+/// its rate-limit headers, its body. Meta returns `null` for a part it could not complete.
+fn unbatch(response: GraphResponse) -> Result<GraphResponse, Failed> {
+    let parts: Vec<Option<BatchPart>> = decode(&response.body, response.http_status)
+        .map_err(|e| Box::new((e, response.usage.clone())))?;
+    let Some(Some(part)) = parts.into_iter().next() else {
+        let err = GraphError::Transport {
+            kind: TransportKind::Other,
+            detail: "the batch returned no result for its request (it timed out at Meta)"
+                .to_owned(),
+        };
+        return Err(Box::new((err, response.usage)));
+    };
+    let mut headers = reqwest::header::HeaderMap::new();
+    for h in &part.headers {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(h.name.as_bytes()),
+            reqwest::header::HeaderValue::from_str(&h.value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    let body = part.body.unwrap_or_default().into_bytes();
+    interpret(part.code, Usage::from_headers(&headers), body)
 }
 
 /// Maps a reqwest failure to a transport error whose text never contains the URL.

@@ -47,14 +47,15 @@ struct Envelope {
 }
 
 /// Inspects the account's token: with the app token when the app id and secret are known,
-/// otherwise the token inspects itself. `input_token` travels in a POST body, never a URL.
+/// otherwise the token inspects itself. `input_token` travels in a batch request's body,
+/// never in a URL.
 pub async fn debug_token(client: &GraphClient) -> Result<(TokenInfo, GraphResponse), GraphError> {
     let inspector = client
         .app_token()
         .unwrap_or_else(|| client.access_token().clone());
     let input = client.access_token().expose().to_owned();
     let response = client
-        .get_via_post_body("debug_token", &[("input_token", &input)], &inspector)
+        .get_via_batch("debug_token", &[("input_token", &input)], &inspector)
         .await?;
     let envelope: Envelope = response.json()?;
     Ok((envelope.data, response))

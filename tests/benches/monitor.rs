@@ -134,6 +134,11 @@ fn bench(c: &mut Criterion) {
         &thresholds,
     ));
     let requests = sim.sim.requests();
+    assert!(
+        requests.len() >= 12,
+        "a full check, nothing throttled: {} requests",
+        requests.len()
+    );
     let app_token = format!("{}|{}", meta_graph_sim::APP_ID, meta_graph_sim::APP_SECRET);
     let bare = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))

@@ -184,6 +184,47 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
         );
     }
 
+    // Every probe run is stored with Meta's error fields; metrics use the seed spec's names.
+    let conn = rusqlite::Connection::open(&db).expect("open the database");
+    let runs: i64 = conn
+        .query_row("SELECT COUNT(*) FROM probe_runs", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(runs, 7 * 7, "one row per probe per check");
+    let (code, subcode, trace): (i64, i64, Option<String>) = conn
+        .query_row(
+            "SELECT graph_code, graph_subcode, fbtrace_id FROM probe_runs
+             WHERE probe = 'graph_api' AND graph_code IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("the token-invalid run of graph_api");
+    assert_eq!((code, subcode), (190, 463), "code and subcode stored");
+    assert!(trace.is_some_and(|t| !t.is_empty()), "fbtrace_id stored");
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT name FROM metric_points")
+        .expect("prepare");
+    let names: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    for wanted in [
+        "meta.api.latency_ms",
+        "meta.rate_limit.app.call_count",
+        "meta.ads.spend_24h",
+        "meta.ads.active_campaigns",
+        "meta.pixel.events_24h",
+        "meta.token.days_left",
+        "meta.catalog.product_count",
+    ] {
+        assert!(
+            names.iter().any(|n| n == wanted),
+            "{wanted} stored among {names:?}"
+        );
+    }
+    drop(stmt);
+    drop(conn);
+
     let requests = sim.sim.requests();
     assert!(
         requests.len() > 40,

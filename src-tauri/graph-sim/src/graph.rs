@@ -22,7 +22,6 @@ use crate::auth::{self, Proof};
 use crate::reply::{self, Extra, GraphError};
 use crate::scenario::Scenario;
 use crate::state::{RecordedRequest, SimState};
-use crate::usage::{ADS_INSIGHTS_QUOTA, ADS_MANAGEMENT_QUOTA};
 use crate::{AD_ACCOUNT, APP_ID, CATALOG_ID, PIXEL_ID, data};
 
 /// Served when the path carries no version, like the App Dashboard's default.
@@ -618,7 +617,12 @@ fn ads_bucket(call: &mut Call, kind: &str, quota: u32, code: i64) -> Result<(), 
 }
 
 async fn ad_account(call: &mut Call) -> Response {
-    if let Err(r) = ads_bucket(call, "ads_management", ADS_MANAGEMENT_QUOTA, 80004) {
+    if let Err(r) = ads_bucket(
+        call,
+        "ads_management",
+        call.state.config.ads_management_quota,
+        80004,
+    ) {
         return r;
     }
     if call.scenario() == Scenario::Outage {
@@ -643,11 +647,21 @@ async fn ad_account(call: &mut Call) -> Response {
 }
 
 fn insights(call: &mut Call) -> Response {
-    if let Err(r) = ads_bucket(call, "ads_insights", ADS_INSIGHTS_QUOTA, 80000) {
+    if let Err(r) = ads_bucket(
+        call,
+        "ads_insights",
+        call.state.config.ads_insights_quota,
+        80000,
+    ) {
         return r;
     }
     let account = AD_ACCOUNT.trim_start_matches("act_");
-    let util = count(call, "insights_throttle", ADS_INSIGHTS_QUOTA).pct;
+    let util = count(
+        call,
+        "insights_throttle",
+        call.state.config.ads_insights_quota,
+    )
+    .pct;
     call.extra.add(
         "x-fb-ads-insights-throttle",
         json!({"app_id_util_pct": util, "acc_id_util_pct": util, "ads_api_access_tier": "standard_access"}).to_string(),
@@ -679,7 +693,12 @@ fn insights(call: &mut Call) -> Response {
 }
 
 fn campaigns(call: &mut Call) -> Response {
-    if let Err(r) = ads_bucket(call, "ads_management", ADS_MANAGEMENT_QUOTA, 80004) {
+    if let Err(r) = ads_bucket(
+        call,
+        "ads_management",
+        call.state.config.ads_management_quota,
+        80004,
+    ) {
         return r;
     }
     let total = data::active_campaigns(call.seed());

@@ -45,6 +45,10 @@ pub struct SimConfig {
     pub require_proof: bool,
     /// App (platform) quota: calls per rolling hour before `X-App-Usage` reaches 100 %.
     pub app_quota: u32,
+    /// Ads Management calls per rolling hour per ad account (development tier: 300).
+    pub ads_management_quota: u32,
+    /// Ads Insights calls per rolling hour per ad account (standard tier: 600).
+    pub ads_insights_quota: u32,
 }
 
 impl Default for SimConfig {
@@ -55,6 +59,8 @@ impl Default for SimConfig {
             slow_delay: Duration::from_secs(30),
             require_proof: false,
             app_quota: 200,
+            ads_management_quota: usage::ADS_MANAGEMENT_QUOTA,
+            ads_insights_quota: usage::ADS_INSIGHTS_QUOTA,
         }
     }
 }

@@ -38,11 +38,15 @@ impl Windows {
             let account = crate::AD_ACCOUNT.trim_start_matches("act_");
             w.prefill(
                 &format!("ads_management:{account}"),
-                ADS_MANAGEMENT_QUOTA,
+                config.ads_management_quota,
                 now,
             );
-            w.prefill(&format!("ads_insights:{account}"), ADS_INSIGHTS_QUOTA, now);
-            w.prefill("app", config.app_quota * 7 / 10, now);
+            w.prefill(
+                &format!("ads_insights:{account}"),
+                config.ads_insights_quota,
+                now,
+            );
+            w.prefill("app", config.app_quota / 10 * 7, now);
         }
         w
     }

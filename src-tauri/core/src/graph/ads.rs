@@ -135,9 +135,8 @@ pub async fn insights(
         ("date_preset", date_preset),
         ("fields", INSIGHTS_FIELDS),
     ];
-    let token = client.access_token().clone();
     let (rows, _) = client
-        .get_pages::<InsightsRow>(&path, &query, &token, 5)
+        .get_pages::<InsightsRow>(&path, &query, client.access_token(), 5)
         .await?;
     Ok(rows.into_iter().next().unwrap_or_default())
 }

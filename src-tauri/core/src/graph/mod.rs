@@ -212,22 +212,11 @@ impl GraphClient {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<GraphResponse, GraphError> {
-        self.get_with(path, query, &self.credentials.access_token.clone())
+        self.get_with(path, query, &self.credentials.access_token)
             .await
     }
 
-    /// `GET` with the app access token; `NotConfigured` without an app id and secret.
-    pub async fn get_as_app(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-    ) -> Result<GraphResponse, GraphError> {
-        let token = self.app_token().ok_or_else(|| {
-            GraphError::NotConfigured("needs the app id and the app secret".to_owned())
-        })?;
-        self.get_with(path, query, &token).await
-    }
-
+    /// `GET {root}{path}?{query}` with the given token (the app token for app-only edges).
     pub async fn get_with(
         &self,
         path: &str,

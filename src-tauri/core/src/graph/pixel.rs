@@ -75,9 +75,8 @@ pub async fn events_by_name(
         ("start_time", &start[..]),
         ("end_time", &end[..]),
     ];
-    let token = client.access_token().clone();
     let (buckets, _) = client
-        .get_pages::<StatsBucket>(&path, &query, &token, 50)
+        .get_pages::<StatsBucket>(&path, &query, client.access_token(), 50)
         .await?;
     let mut totals = BTreeMap::new();
     for entry in buckets.into_iter().flat_map(|b| b.data) {

@@ -387,4 +387,47 @@ mod tests {
             "an object that is not an array is reported"
         );
     }
+
+    #[test]
+    fn every_prefix_and_byte_flip_of_real_headers_is_survived() {
+        let samples = [
+            r#"{"call_count":28,"total_time":25,"total_cputime":25}"#,
+            r#"{"66782684":[{"type":"ads_management","call_count":95,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":3}]}"#,
+            r#"{"acc_id_util_pct":9.67,"reset_time_duration":100}"#,
+        ];
+        let names = [
+            APP_USAGE,
+            BUSINESS_USE_CASE_USAGE,
+            AD_ACCOUNT_USAGE,
+            ADS_INSIGHTS_THROTTLE,
+        ];
+        let mut parsed = 0;
+        for sample in samples {
+            let bytes = sample.as_bytes();
+            let mut variants: Vec<Vec<u8>> =
+                (0..bytes.len()).map(|n| bytes[..n].to_vec()).collect();
+            for (i, flip) in (0..bytes.len()).zip(
+                [b'"', b'9', b'-', b'{', b']', b'e', b'.', b' ']
+                    .iter()
+                    .cycle(),
+            ) {
+                let mut v = bytes.to_vec();
+                v[i] = *flip;
+                variants.push(v);
+            }
+            for value in variants {
+                let Ok(value) = HeaderValue::from_bytes(&value) else {
+                    continue;
+                };
+                for name in names {
+                    let mut map = HeaderMap::new();
+                    map.insert(name, value.clone());
+                    let usage = Usage::from_headers(&map);
+                    let _ = (usage.max_pct(), usage.regain_after(), usage.counters());
+                    parsed += 1;
+                }
+            }
+        }
+        assert!(parsed > 1000, "the variants were exercised: {parsed}");
+    }
 }

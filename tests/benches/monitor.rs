@@ -64,10 +64,13 @@ fn credentials() -> Credentials {
     }
 }
 
-/// A simulator whose quota never throttles the benchmark.
+/// A simulator whose quotas never throttle the benchmark, so every check makes every call.
 fn sim() -> Sim {
+    let unlimited = u32::MAX / 2;
     Sim::start(SimConfig {
-        app_quota: u32::MAX / 2,
+        app_quota: unlimited,
+        ads_management_quota: unlimited,
+        ads_insights_quota: unlimited,
         ..SimConfig::default()
     })
 }

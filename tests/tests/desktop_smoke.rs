@@ -177,13 +177,24 @@ fn the_window_lists_the_stored_tiles() {
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    // Wait for the silent pixel's tile, shown DEGRADED as stored (the list loads asynchronously).
+    let text_of = |element: &str| -> Option<String> {
+        let v = wd.call(
+            reqwest::Method::GET,
+            &format!("/session/{sid}/element/{element}/text"),
+            None,
+        );
+        v["value"].as_str().map(str::to_owned)
+    };
+    // Wait for the silent pixel's tile, shown DEGRADED as stored, with its message. The list
+    // loads asynchronously and the page may be re-rendered while the session starts, so a
+    // stale element is looked up again rather than failing the test.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let pixel = loop {
-        if let Some(e) =
-            find(r#"[data-account="smoke-shop"] [data-service="pixel"][data-status="DEGRADED"]"#)
-        {
-            break e;
+    let mut last = None;
+    loop {
+        let css = r#"[data-account="smoke-shop"] [data-service="pixel"][data-status="DEGRADED"]"#;
+        last = find(css).and_then(|e| text_of(&e)).or(last);
+        if last.as_deref().is_some_and(|t| t.contains("silent for")) {
+            break;
         }
         if Instant::now() > deadline {
             let source = wd.call(
@@ -191,21 +202,12 @@ fn the_window_lists_the_stored_tiles() {
                 &format!("/session/{sid}/source"),
                 None,
             );
-            panic!("the DEGRADED pixel tile never appeared; page: {source}");
+            panic!(
+                "no DEGRADED pixel tile saying 'silent for' (last text {last:?}); page: {source}"
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
-    };
-    let text = wd.call(
-        reqwest::Method::GET,
-        &format!("/session/{sid}/element/{pixel}/text"),
-        None,
-    );
-    assert!(
-        text["value"]
-            .as_str()
-            .is_some_and(|t| t.contains("silent for")),
-        "with its message: {text}"
-    );
+    }
     let graph = find(r#"[data-service="graph_api"][data-status="UP"]"#);
     assert!(graph.is_some(), "the graph_api tile is UP");
     let ads = find(r#"[data-service="ads"][data-status="UNKNOWN"]"#);

@@ -575,6 +575,18 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
     call.ok(json!({ "data": data }))
 }
 
+/// Counts an Ads Management call (80004 when over quota).
+fn ads_management(call: &mut Call) -> Result<(), Response> {
+    let quota = call.state.config.ads_management_quota;
+    ads_bucket(call, "ads_management", quota, 80004)
+}
+
+/// Counts an Ads Insights call (80000 when over quota).
+fn ads_insights(call: &mut Call) -> Result<(), Response> {
+    let quota = call.state.config.ads_insights_quota;
+    ads_bucket(call, "ads_insights", quota, 80000)
+}
+
 /// BUC and ad-account headers for the ad account's buckets; `Err` when throttled.
 fn ads_bucket(call: &mut Call, kind: &str, quota: u32, code: i64) -> Result<(), Response> {
     let account = AD_ACCOUNT.trim_start_matches("act_");
@@ -617,12 +629,7 @@ fn ads_bucket(call: &mut Call, kind: &str, quota: u32, code: i64) -> Result<(), 
 }
 
 async fn ad_account(call: &mut Call) -> Response {
-    if let Err(r) = ads_bucket(
-        call,
-        "ads_management",
-        call.state.config.ads_management_quota,
-        80004,
-    ) {
+    if let Err(r) = ads_management(call) {
         return r;
     }
     if call.scenario() == Scenario::Outage {
@@ -647,12 +654,7 @@ async fn ad_account(call: &mut Call) -> Response {
 }
 
 fn insights(call: &mut Call) -> Response {
-    if let Err(r) = ads_bucket(
-        call,
-        "ads_insights",
-        call.state.config.ads_insights_quota,
-        80000,
-    ) {
+    if let Err(r) = ads_insights(call) {
         return r;
     }
     let account = AD_ACCOUNT.trim_start_matches("act_");
@@ -693,12 +695,7 @@ fn insights(call: &mut Call) -> Response {
 }
 
 fn campaigns(call: &mut Call) -> Response {
-    if let Err(r) = ads_bucket(
-        call,
-        "ads_management",
-        call.state.config.ads_management_quota,
-        80004,
-    ) {
+    if let Err(r) = ads_management(call) {
         return r;
     }
     let total = data::active_campaigns(call.seed());

@@ -48,17 +48,7 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
             };
             let mut tile = Tile::new(Service::GraphApi, status, ctx.now, message);
             tile.latency_ms = Some(latency);
-            if let Some(meta) = err.meta() {
-                tile = tile.with_metric("error_code", meta.code);
-                if let Some(trace) = &meta.fbtrace_id {
-                    tile = tile.with_metric("fbtrace_id", trace.clone());
-                }
-            }
-            ProbeReport {
-                tile,
-                points: Vec::new(),
-                error: Some(err),
-            }
+            ProbeReport::from_error(tile, err)
         }
     }
 }

@@ -66,6 +66,25 @@ impl ProbeReport {
             error: None,
         }
     }
+
+    /// A report for a failed call: Meta's code, subcode and fbtrace_id join the tile's metrics
+    /// so the views can show them.
+    pub fn from_error(mut tile: Tile, err: GraphError) -> Self {
+        if let Some(meta) = err.meta() {
+            tile = tile.with_metric("error_code", meta.code);
+            if let Some(sub) = meta.error_subcode {
+                tile = tile.with_metric("error_subcode", sub);
+            }
+            if let Some(trace) = &meta.fbtrace_id {
+                tile = tile.with_metric("fbtrace_id", trace.clone());
+            }
+        }
+        Self {
+            tile,
+            points: Vec::new(),
+            error: Some(err),
+        }
+    }
 }
 
 /// The tile for a service whose identifiers are not configured.
@@ -96,21 +115,7 @@ pub fn failed(service: Service, err: GraphError, now: OffsetDateTime) -> ProbeRe
         ErrorClass::Permission => (Status::Down, format!("permission missing: {err}")),
         ErrorClass::InvalidRequest => (Status::Down, format!("request rejected: {err}")),
     };
-    let mut tile = Tile::new(service, status, now, message);
-    if let Some(meta) = err.meta() {
-        tile = tile.with_metric("error_code", meta.code);
-        if let Some(sub) = meta.error_subcode {
-            tile = tile.with_metric("error_subcode", sub);
-        }
-        if let Some(trace) = &meta.fbtrace_id {
-            tile = tile.with_metric("fbtrace_id", trace.clone());
-        }
-    }
-    ProbeReport {
-        tile,
-        points: Vec::new(),
-        error: Some(err),
-    }
+    ProbeReport::from_error(Tile::new(service, status, now, message), err)
 }
 
 /// "throttled by Meta (code 80004); access returns in about 12 min".

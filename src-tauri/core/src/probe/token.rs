@@ -57,11 +57,7 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
                 format!("token invalid: {reason} ({err})"),
             )
             .with_metric("is_valid", false);
-            ProbeReport {
-                tile,
-                points: Vec::new(),
-                error: Some(err),
-            }
+            ProbeReport::from_error(tile, err)
         }
         Err(err) => failed(Service::Token, err, ctx.now),
     }

@@ -304,13 +304,21 @@ fn usage_errors_exit_2_with_a_reason() {
         &["secret", "set", "missing", "password"],
         &["simulate", "--scenario", "sunny"],
         &["no-such-command"],
+        &[],
+        &["account"],
+        &["secret", "set", "x"],
     ];
     for args in cases {
         let mut full = vec!["--db", db.as_str()];
         full.extend_from_slice(args);
         let out = run_cli(&[], &full, None);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
-        assert!(!out.stderr.is_empty(), "{args:?} says why on stderr");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{args:?} says why in one line: {stderr}"
+        );
     }
     let out = run_cli(&[], &["--db", &db, "account", "list", "--json"], None);
     assert!(out.status.success(), "{}", describe(&out));

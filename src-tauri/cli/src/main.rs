@@ -8,6 +8,7 @@ mod output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -87,13 +88,40 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             let reason = format!("{:#}", f.error).replace('\n', " ");
             eprintln!("meta-monitor: {reason}");
             ExitCode::from(f.code)
+        }
+    }
+}
+
+/// Help and version go to stdout as clap prints them; a usage mistake is one line on stderr.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!("meta-monitor: a command is required (see meta-monitor --help)");
+            ExitCode::from(2)
+        }
+        _ => {
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid usage");
+            let reason = first.trim_start_matches("error: ").trim();
+            eprintln!("meta-monitor: {reason} (see meta-monitor --help)");
+            ExitCode::from(2)
         }
     }
 }

@@ -3,6 +3,7 @@
 //! shell, the CLI and the tests all drive the same code.
 
 pub mod account;
+pub mod alert;
 pub mod check;
 pub mod graph;
 pub mod probe;

@@ -1,0 +1,243 @@
+//! The alert rules: which [`Condition`]s a check's reports show. A service that was not
+//! measured (UNKNOWN) yields no condition, so it neither fires nor resolves anything.
+
+use time::OffsetDateTime;
+
+use super::{Condition, Severity};
+use crate::probe::ProbeReport;
+use crate::tile::{Service, Status, Tile};
+
+/// Days before expiry at which a warning is sent, each once.
+pub const EXPIRY_WARNINGS: [(i64, Severity); 3] = [
+    (14, Severity::Info),
+    (7, Severity::Warning),
+    (1, Severity::Critical),
+];
+
+/// Usage at or above this percentage alerts.
+pub const USAGE_ALERT_PCT: f64 = 90.0;
+
+fn condition(key: &str, active: bool, severity: Severity, title: &str, tile: &Tile) -> Condition {
+    Condition {
+        key: key.to_owned(),
+        active,
+        severity,
+        immediate: false,
+        once: false,
+        title: title.to_owned(),
+        body: tile.message.clone(),
+    }
+}
+
+/// The conditions of one check. `keychain_problem` is the keychain error that stopped the
+/// check, if any: then it is the only condition (nothing else was measured).
+pub fn conditions(
+    reports: &[ProbeReport],
+    keychain_problem: Option<&str>,
+    now: OffsetDateTime,
+) -> Vec<Condition> {
+    let mut out = vec![Condition {
+        key: "keychain".to_owned(),
+        active: keychain_problem.is_some(),
+        severity: Severity::Critical,
+        immediate: true,
+        once: false,
+        title: "The OS keychain cannot be read".to_owned(),
+        body: keychain_problem
+            .unwrap_or("the keychain answers again")
+            .to_owned(),
+    }];
+    if keychain_problem.is_some() {
+        return out;
+    }
+    for report in reports.iter().filter(|r| r.tile.status != Status::Unknown) {
+        let tile = &report.tile;
+        let down = tile.status == Status::Down;
+        match tile.service {
+            Service::Token => out.extend(token(tile, now)),
+            Service::RateLimits => {
+                let pct = tile
+                    .metrics
+                    .get("max_pct")
+                    .and_then(serde_json::Value::as_f64);
+                let high = down || pct.is_some_and(|p| p >= USAGE_ALERT_PCT);
+                let mut c = condition(
+                    "usage_high",
+                    high,
+                    Severity::Warning,
+                    "Rate limit usage high or throttled",
+                    tile,
+                );
+                c.immediate = true;
+                out.push(c);
+            }
+            Service::Pixel => {
+                let silent = tile
+                    .metrics
+                    .get("silent")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true);
+                out.push(condition(
+                    "pixel_silent",
+                    silent,
+                    Severity::Warning,
+                    "The Pixel is silent",
+                    tile,
+                ));
+                out.push(condition(
+                    "down:pixel",
+                    down,
+                    Severity::Critical,
+                    "pixel is DOWN",
+                    tile,
+                ));
+            }
+            Service::Webhooks => {
+                let inactive = tile
+                    .metrics
+                    .get("inactive")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0)
+                    > 0;
+                out.push(condition(
+                    "webhook_inactive",
+                    inactive,
+                    Severity::Critical,
+                    "A webhook subscription is inactive",
+                    tile,
+                ));
+            }
+            Service::Catalog => {
+                let unreadable = report.error.is_some();
+                out.push(condition(
+                    "catalog_unreadable",
+                    unreadable,
+                    Severity::Critical,
+                    "The catalog cannot be read",
+                    tile,
+                ));
+            }
+            Service::GraphApi | Service::Ads => {
+                let key = format!("down:{}", tile.service);
+                out.push(condition(
+                    &key,
+                    down,
+                    Severity::Critical,
+                    &format!("{} is DOWN", tile.service),
+                    tile,
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
+    let valid = tile
+        .metrics
+        .get("is_valid")
+        .and_then(serde_json::Value::as_bool);
+    let invalid = tile.status == Status::Down;
+    let mut out = vec![Condition {
+        key: "token_invalid".to_owned(),
+        active: invalid,
+        severity: Severity::Critical,
+        immediate: true,
+        once: false,
+        title: "The access token is invalid or expired".to_owned(),
+        body: tile.message.clone(),
+    }];
+    let expires = tile
+        .metrics
+        .get("expires_at")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|t| {
+            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        });
+    if let (Some(expires), Some(true)) = (expires, valid) {
+        let left = expires - now;
+        for (days, severity) in EXPIRY_WARNINGS {
+            let active = left > time::Duration::ZERO && left <= time::Duration::days(days);
+            out.push(Condition {
+                key: format!("token_expiry_{days}d"),
+                active,
+                severity,
+                immediate: true,
+                once: true,
+                title: format!(
+                    "The access token expires within {days} day{}",
+                    if days == 1 { "" } else { "s" }
+                ),
+                body: tile.message.clone(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{Policy, decide};
+
+    fn token_tile(expires: OffsetDateTime, now: OffsetDateTime) -> ProbeReport {
+        let text = expires
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("format");
+        let tile = Tile::new(Service::Token, Status::Up, now, "valid")
+            .with_metric("is_valid", true)
+            .with_metric("expires_at", text);
+        ProbeReport::ok(tile, Vec::new())
+    }
+
+    #[test]
+    fn expiry_warnings_come_once_each_at_14_7_and_1_days() {
+        let start = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("time");
+        let expires = start + time::Duration::days(20);
+        let mut states = std::collections::BTreeMap::new();
+        let mut sent = Vec::new();
+        // A check every 6 hours for 20 days.
+        for step in 0..(20 * 4) {
+            let now = start + time::Duration::hours(6 * step);
+            let conds = conditions(&[token_tile(expires, now)], None, now);
+            for a in decide(&mut states, &conds, now, &Policy::default()) {
+                sent.push((a.key, (expires - now).whole_hours()));
+            }
+        }
+        let keys: Vec<&str> = sent.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["token_expiry_14d", "token_expiry_7d", "token_expiry_1d"],
+            "{sent:?}"
+        );
+        assert!(
+            sent.iter().all(|(k, hours)| {
+                let days: i64 = k
+                    .trim_start_matches("token_expiry_")
+                    .trim_end_matches('d')
+                    .parse()
+                    .expect("days");
+                *hours <= days * 24 && *hours > days * 24 - 6
+            }),
+            "each sent at its threshold: {sent:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_tiles_give_no_conditions_and_the_keychain_stands_alone() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let unknown = ProbeReport::ok(
+            Tile::new(Service::Ads, Status::Unknown, now, "throttled"),
+            Vec::new(),
+        );
+        let conds = conditions(std::slice::from_ref(&unknown), None, now);
+        assert_eq!(conds.len(), 1, "only the keychain condition: {conds:?}");
+        assert!(!conds[0].active);
+        let conds = conditions(&[unknown], Some("the OS keychain is locked"), now);
+        assert_eq!(
+            (conds.len(), conds[0].active),
+            (1, true),
+            "keychain problem alone: {conds:?}"
+        );
+    }
+}

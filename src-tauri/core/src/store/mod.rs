@@ -2,6 +2,7 @@
 //! migrations); an append-only migration list. One module per table.
 
 pub mod accounts;
+pub mod alerts;
 pub mod metrics;
 pub mod probe_runs;
 pub mod tiles;
@@ -16,8 +17,9 @@ use rusqlite_migration::{M, Migrations};
 pub const DB_ENV: &str = "META_MONITOR_DB";
 
 /// Append-only: never edit a released entry, add a new one.
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE accounts (
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE accounts (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
         graph_url TEXT NOT NULL,
@@ -63,7 +65,30 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
         metrics TEXT NOT NULL,
         PRIMARY KEY (account_id, service)
     );",
-)];
+    ),
+    M::up(
+        "CREATE TABLE alert_states (
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            state TEXT NOT NULL,
+            PRIMARY KEY (account_id, key)
+        );
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            at_ms INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            delivered INTEGER NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX notifications_by_account_time ON notifications(account_id, at_ms);",
+    ),
+];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)

@@ -157,7 +157,8 @@ impl KeyringSession {
         Some(session)
     }
 
-    fn wait_for_name(&self, name: &str) {
+    /// Waits until `name` is owned on this bus (a daemon finished starting).
+    pub fn wait_for_name(&self, name: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let out = Command::new("dbus-send")
@@ -248,4 +249,147 @@ pub fn describe(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// A real notification server (dunst on its own Xvfb display) on a keyring session's bus;
+/// every notification becomes a line `summary|body|urgency` in [`Self::captured`].
+pub struct NotificationServer {
+    capture: PathBuf,
+    xvfb: Child,
+    dunst: Child,
+}
+
+impl NotificationServer {
+    pub fn start(session: &KeyringSession) -> Option<Self> {
+        if !require(
+            have("dunst") && have("Xvfb"),
+            "dunst and Xvfb must be installed",
+        ) {
+            return None;
+        }
+        let dir = session.dir.path();
+        let capture = dir.join("notifications.txt");
+        let script = dir.join("capture.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '%s|%s|%s\\n' \"$2\" \"$3\" \"$5\" >> '{}'\n",
+                capture.display()
+            ),
+        )
+        .expect("capture script");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let config = dir.join("dunstrc");
+        std::fs::write(
+            &config,
+            format!(
+                "[global]\n    font = Monospace 8\n[capture_all]\n    summary = \"*\"\n    script = {}\n",
+                script.display()
+            ),
+        )
+        .expect("dunstrc");
+        let mut xvfb = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1024x768x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts");
+        let mut display = String::new();
+        BufReader::new(xvfb.stdout.take().expect("xvfb stdout"))
+            .read_line(&mut display)
+            .expect("display");
+        let dunst = Command::new("dunst")
+            .args(["-config", &config.to_string_lossy()])
+            .envs(session.env())
+            .env("DISPLAY", format!(":{}", display.trim()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dunst starts");
+        session.wait_for_name("org.freedesktop.Notifications");
+        Some(Self {
+            capture,
+            xvfb,
+            dunst,
+        })
+    }
+
+    /// The notifications seen so far, waiting up to two seconds for `at_least` of them.
+    pub fn captured(&self, at_least: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let lines: Vec<String> = std::fs::read_to_string(&self.capture)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            if lines.len() >= at_least || Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for NotificationServer {
+    fn drop(&mut self) {
+        for child in [&mut self.dunst, &mut self.xvfb] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A local HTTP endpoint that accepts every POST and keeps the bodies (a team webhook).
+pub struct WebhookReceiver {
+    pub url: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl WebhookReceiver {
+    pub fn start() -> Self {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/hooks/team-secret-path",
+            listener.local_addr().expect("addr")
+        );
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = bodies.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+                let mut length = 0usize;
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0u8; length];
+                if let (Ok(()), Ok(mut b)) = (reader.read_exact(&mut body), sink.lock()) {
+                    b.push(String::from_utf8_lossy(&body).into_owned());
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            }
+        });
+        Self { url, bodies }
+    }
+
+    pub fn bodies(&self) -> Vec<String> {
+        self.bodies.lock().map(|b| b.clone()).unwrap_or_default()
+    }
 }

@@ -36,12 +36,15 @@ enum Command {
     /// Store or delete an account's access token or app secret in the OS keychain.
     #[command(subcommand)]
     Secret(commands::secret::SecretCommand),
-    /// Run every probe once now, store the results and print the tiles.
+    /// Run every probe once now, store the results, send due alerts and print the tiles.
     Check {
         /// Only this account (default: all).
         name: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Record and decide nothing about alerts; send no notification.
+        #[arg(long)]
+        no_notify: bool,
     },
     /// Print the stored tiles without touching the network.
     Status {

@@ -5,7 +5,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::account::Account;
+use crate::alert::{Action, Policy, decide, rules};
 use crate::graph::{Credentials, GraphClient};
+use crate::notify::{Notifier, build_message, send_all};
 use crate::probe::{self, ProbeContext, ProbeReport, Thresholds};
 use crate::store::{Store, StoreError};
 use crate::tile::{Service, Status, Tile, overall};
@@ -87,4 +89,34 @@ pub fn persist(
         tiles.push(store.upsert_tile(account_id, &report.tile)?);
     }
     Ok(tiles)
+}
+
+/// The alert step after a check: conditions → decision → every notifier → one transaction
+/// with the new states and the history. Blocking (the notifiers are); returns what was sent.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one pipeline step; each input is distinct"
+)]
+pub fn alert(
+    store: &mut Store,
+    account_id: i64,
+    account: &str,
+    reports: &[ProbeReport],
+    keychain_problem: Option<&str>,
+    notifiers: &[Box<dyn Notifier>],
+    now: OffsetDateTime,
+    policy: &Policy,
+) -> Result<Vec<Action>, StoreError> {
+    let conditions = rules::conditions(reports, keychain_problem, now);
+    let mut states = store.alert_states(account_id)?;
+    let actions = decide(&mut states, &conditions, now, policy);
+    let mut sent = Vec::new();
+    for action in &actions {
+        let message = build_message(account, action);
+        for (channel, outcome) in send_all(notifiers, &message) {
+            sent.push((action.clone(), channel.to_owned(), outcome));
+        }
+    }
+    store.save_alerts(account_id, &states, &sent, now)?;
+    Ok(actions)
 }

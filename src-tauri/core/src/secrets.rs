@@ -17,6 +17,8 @@ pub const SERVICE_ENV: &str = "META_MONITOR_KEYCHAIN_SERVICE";
 pub enum SecretKind {
     AccessToken,
     AppSecret,
+    /// The team channel's incoming-webhook URL, which often embeds a secret.
+    TeamWebhook,
 }
 
 impl SecretKind {
@@ -24,11 +26,12 @@ impl SecretKind {
         match self {
             Self::AccessToken => "access-token",
             Self::AppSecret => "app-secret",
+            Self::TeamWebhook => "team-webhook",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::AccessToken, Self::AppSecret]
+        [Self::AccessToken, Self::AppSecret, Self::TeamWebhook]
             .into_iter()
             .find(|k| k.as_str() == text)
     }
@@ -156,5 +159,22 @@ fn map_error(err: keyring::Error) -> KeychainError {
             detail: e.to_string(),
         },
         other => KeychainError::Other(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_parses_from_its_name() {
+        for kind in [
+            SecretKind::AccessToken,
+            SecretKind::AppSecret,
+            SecretKind::TeamWebhook,
+        ] {
+            assert_eq!(SecretKind::parse(kind.as_str()), Some(kind), "{kind}");
+        }
+        assert_eq!(SecretKind::parse("password"), None);
     }
 }

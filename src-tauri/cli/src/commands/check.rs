@@ -3,7 +3,14 @@
 use meta_monitor_core::check::{self, AccountTiles};
 use meta_monitor_core::graph::{Timeouts, http_client};
 use meta_monitor_core::probe::Thresholds;
-use meta_monitor_core::secrets::Keychain;
+use std::time::Duration;
+
+use meta_monitor_core::Secret;
+use meta_monitor_core::alert::Policy;
+use meta_monitor_core::notify::Notifier;
+use meta_monitor_core::notify::desktop::Desktop;
+use meta_monitor_core::notify::webhook::Webhook;
+use meta_monitor_core::secrets::{Keychain, SecretKind};
 use meta_monitor_core::store::{Store, StoreError, accounts::StoredAccount};
 use time::OffsetDateTime;
 
@@ -18,10 +25,21 @@ fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>, Fai
     }
 }
 
+/// The desktop channel always; the team webhook when its URL is in the keychain.
+fn notifiers(webhook: Option<Secret>) -> Result<Vec<Box<dyn Notifier>>, Failure> {
+    let mut list: Vec<Box<dyn Notifier>> = vec![Box::new(Desktop)];
+    if let Some(url) = webhook {
+        let hook = Webhook::new(url, Duration::from_secs(5), 2).map_err(|e| anyhow::anyhow!(e))?;
+        list.push(Box::new(hook));
+    }
+    Ok(list)
+}
+
 pub fn check(
     store: &mut Store,
     name: Option<&str>,
     json: bool,
+    notify: bool,
     timeouts: Timeouts,
 ) -> Result<(), Failure> {
     let accounts = selected(store, name)?;
@@ -36,6 +54,19 @@ pub fn check(
     let credentials: Vec<_> = accounts
         .iter()
         .map(|a| keychain.credentials(&a.account.name))
+        .collect();
+    let team_webhooks: Vec<Option<Secret>> = accounts
+        .iter()
+        .map(|a| {
+            keychain
+                .get(&a.account.name, SecretKind::TeamWebhook)
+                .ok()
+                .flatten()
+        })
+        .collect();
+    let problems: Vec<Option<String>> = credentials
+        .iter()
+        .map(|c| c.as_ref().err().map(ToString::to_string))
         .collect();
     let http = http_client(timeouts)?;
     let thresholds = Thresholds::default();
@@ -56,8 +87,33 @@ pub fn check(
         futures::future::join_all(checks).await
     });
     let mut results = Vec::with_capacity(accounts.len());
-    for (stored, reports) in accounts.iter().zip(reports) {
+    let checked = accounts
+        .iter()
+        .zip(reports)
+        .zip(problems)
+        .zip(team_webhooks);
+    for (((stored, reports), problem), webhook) in checked {
         let tiles = check::persist(store, stored.id, &reports)?;
+        if notify {
+            let notifiers = notifiers(webhook)?;
+            let name = &stored.account.name;
+            let sent = check::alert(
+                store,
+                stored.id,
+                name,
+                &reports,
+                problem.as_deref(),
+                &notifiers,
+                now,
+                &Policy::default(),
+            )?;
+            if !json && !sent.is_empty() {
+                eprintln!(
+                    "{name}: {} alert notification(s) sent; see the alert history",
+                    sent.len()
+                );
+            }
+        }
         results.push(AccountTiles::new(&stored.account.name, tiles));
     }
     output::print_results(&results, json)

@@ -30,9 +30,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Account(cmd) => account::run(cmd, &open()?),
         Command::Secret(cmd) => secret::run(cmd, &open()?),
-        Command::Check { name, json } => {
-            check::check(&mut open()?, name.as_deref(), json, timeouts)
-        }
+        Command::Check {
+            name,
+            json,
+            no_notify,
+        } => check::check(&mut open()?, name.as_deref(), json, !no_notify, timeouts),
         Command::Status { name, json } => check::status(&open()?, name.as_deref(), json),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),

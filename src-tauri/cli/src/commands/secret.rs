@@ -22,7 +22,7 @@ pub enum SecretCommand {
 fn parse_kind(kind: &str) -> Result<SecretKind, Failure> {
     SecretKind::parse(kind).ok_or_else(|| {
         Failure::usage(anyhow!(
-            "unknown secret kind {kind:?}: use access-token or app-secret"
+            "unknown secret kind {kind:?}: use access-token, app-secret or team-webhook"
         ))
     })
 }
@@ -53,6 +53,12 @@ pub fn run(cmd: SecretCommand, store: &Store) -> Result<(), Failure> {
             if value.chars().any(char::is_whitespace) {
                 return Err(Failure::usage(anyhow!(
                     "the {kind} contains whitespace; paste only the value"
+                )));
+            }
+            let is_http = value.starts_with("https://") || value.starts_with("http://");
+            if kind == SecretKind::TeamWebhook && !is_http {
+                return Err(Failure::usage(anyhow!(
+                    "the team-webhook must be an http(s) URL"
                 )));
             }
             let secret = Secret::new(value);

@@ -1,0 +1,201 @@
+//! Alerts end to end: a token that goes invalid and a Graph API that fails, checked again and
+//! again by separate `meta-monitor check` processes (each one a restart), reach a real
+//! notification server (dunst) and a local team webhook exactly once each, and resolve once.
+
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test loudly"
+)]
+
+use meta_graph_sim::{AD_ACCOUNT, APP_ID, APP_SECRET, Scenario, SimConfig};
+use meta_monitor_e2e::{
+    KeyringSession, NotificationServer, Sim, WebhookReceiver, describe, run_cli,
+};
+
+#[test]
+fn one_alert_and_one_resolution_per_problem_on_every_channel() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let Some(server) = NotificationServer::start(&keyring) else {
+        return;
+    };
+    let hook = WebhookReceiver::start();
+    let sim = Sim::start(SimConfig::default());
+    let db = keyring
+        .dir
+        .path()
+        .join("alerts.db")
+        .to_string_lossy()
+        .into_owned();
+    let mut env = keyring.env();
+    env.push((
+        "META_MONITOR_KEYCHAIN_SERVICE".into(),
+        "meta-monitor-e2e-alerts".into(),
+    ));
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut full = vec!["--db", db.as_str(), "--timeout", "2"];
+        full.extend_from_slice(args);
+        run_cli(&env, &full, stdin)
+    };
+    let url = sim.sim.base_url();
+    let add = cli(
+        &[
+            "account",
+            "add",
+            "acme",
+            "--graph-url",
+            &url,
+            "--app-id",
+            APP_ID,
+            "--ad-account",
+            AD_ACCOUNT,
+        ],
+        None,
+    );
+    assert!(add.status.success(), "{}", describe(&add));
+    for (kind, value) in [
+        ("access-token", "fake-alerts-token"),
+        ("app-secret", APP_SECRET),
+        ("team-webhook", hook.url.as_str()),
+    ] {
+        let out = cli(&["secret", "set", "acme", kind], Some(value));
+        assert!(
+            out.status.success(),
+            "secret set {kind}: {}",
+            describe(&out)
+        );
+    }
+
+    sim.sim.set_scenario(Scenario::TokenInvalid);
+    for _ in 0..5 {
+        let out = cli(&["check", "acme", "--json"], None);
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    // token_invalid fires at once; graph_api DOWN after 3 failing checks; ads is UNKNOWN
+    // (not measured), so it alerts nothing.
+    let lines = server.captured(2);
+    assert_eq!(lines.len(), 2, "two alerts on the desktop: {lines:#?}");
+    assert!(
+        lines[0].starts_with("acme: The access token is invalid or expired|"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[0].contains("expired") && lines[0].ends_with("|CRITICAL"),
+        "Meta's reason, critical urgency: {}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("acme: graph_api is DOWN"),
+        "{lines:#?}"
+    );
+
+    sim.sim.set_scenario(Scenario::Healthy);
+    for _ in 0..4 {
+        let out = cli(&["check", "acme", "--json"], None);
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    let lines = server.captured(4);
+    assert_eq!(
+        lines.len(),
+        4,
+        "and two resolutions, nothing more: {lines:#?}"
+    );
+    assert!(
+        lines[2..]
+            .iter()
+            .all(|l| l.starts_with("acme: Resolved: ") && l.ends_with("|LOW")),
+        "{lines:#?}"
+    );
+
+    let bodies = hook.bodies();
+    assert_eq!(
+        bodies.len(),
+        4,
+        "the team webhook got the same four: {bodies:#?}"
+    );
+    let first: serde_json::Value = serde_json::from_str(&bodies[0]).expect("JSON body");
+    assert!(
+        first["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("acme: The access token")),
+        "a text field: {first}"
+    );
+
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let (total, delivered): (i64, i64) = conn
+        .query_row(
+            "SELECT COUNT(*), SUM(delivered) FROM notifications",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("history");
+    assert_eq!(
+        (total, delivered),
+        (8, 8),
+        "4 notifications × 2 channels, all delivered"
+    );
+    let stored: String = conn
+        .query_row(
+            "SELECT group_concat(body, ' ') FROM notifications",
+            [],
+            |r| r.get(0),
+        )
+        .expect("bodies");
+    assert!(
+        !stored.contains("team-secret-path"),
+        "the webhook URL is not stored"
+    );
+}
+
+#[test]
+fn without_a_notification_server_the_failure_is_recorded_and_checks_go_on() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let sim = Sim::start(SimConfig::default());
+    sim.sim.set_scenario(Scenario::TokenInvalid);
+    let db = keyring
+        .dir
+        .path()
+        .join("quiet.db")
+        .to_string_lossy()
+        .into_owned();
+    let mut env = keyring.env();
+    env.push((
+        "META_MONITOR_KEYCHAIN_SERVICE".into(),
+        "meta-monitor-e2e-quiet".into(),
+    ));
+    let url = sim.sim.base_url();
+    let add = run_cli(
+        &env,
+        &["--db", &db, "account", "add", "acme", "--graph-url", &url],
+        None,
+    );
+    assert!(add.status.success(), "{}", describe(&add));
+    let set = run_cli(
+        &env,
+        &["--db", &db, "secret", "set", "acme", "access-token"],
+        Some("fake-quiet-token"),
+    );
+    assert!(set.status.success(), "{}", describe(&set));
+    let out = run_cli(&env, &["--db", &db, "check", "acme"], None);
+    assert!(
+        out.status.success(),
+        "the check still succeeds: {}",
+        describe(&out)
+    );
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let (delivered, error): (bool, Option<String>) = conn
+        .query_row(
+            "SELECT delivered, error FROM notifications WHERE channel = 'desktop'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the attempt is recorded");
+    assert!(!delivered, "not delivered");
+    assert!(
+        error.is_some_and(|e| e.contains("notification server")),
+        "and says why"
+    );
+}

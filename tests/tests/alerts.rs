@@ -146,6 +146,36 @@ fn one_alert_and_one_resolution_per_problem_on_every_channel() {
         !stored.contains("team-secret-path"),
         "the webhook URL is not stored"
     );
+    drop(conn);
+
+    let history = cli(&["alerts", "acme", "--json"], None);
+    assert!(history.status.success(), "{}", describe(&history));
+    let rows: serde_json::Value = serde_json::from_slice(&history.stdout).expect("alerts --json");
+    assert_eq!(
+        rows.as_array().map(Vec::len),
+        Some(8),
+        "the history lists every attempt: {rows}"
+    );
+    assert!(
+        rows.as_array()
+            .expect("array")
+            .iter()
+            .all(|r| r["account"] == "acme" && r["delivered"] == true)
+    );
+
+    let test = cli(&["notify-test", "acme"], None);
+    assert!(test.status.success(), "{}", describe(&test));
+    let said = String::from_utf8_lossy(&test.stdout);
+    assert!(
+        said.contains("desktop: delivered") && said.contains("webhook: delivered"),
+        "{said}"
+    );
+    assert_eq!(
+        server.captured(5).len(),
+        5,
+        "the test notification reached dunst"
+    );
+    assert_eq!(hook.bodies().len(), 5, "and the webhook");
 }
 
 #[test]
@@ -197,5 +227,17 @@ fn without_a_notification_server_the_failure_is_recorded_and_checks_go_on() {
     assert!(
         error.is_some_and(|e| e.contains("notification server")),
         "and says why"
+    );
+    let test = run_cli(&env, &["--db", &db, "notify-test", "acme"], None);
+    assert_eq!(
+        test.status.code(),
+        Some(1),
+        "a failed channel is a runtime failure: {}",
+        describe(&test)
+    );
+    assert!(
+        String::from_utf8_lossy(&test.stdout).contains("desktop: FAILED"),
+        "{}",
+        describe(&test)
     );
 }

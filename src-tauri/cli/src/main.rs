@@ -52,6 +52,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The alert notification history, newest first.
+    Alerts {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a test notification through every configured channel and report each outcome.
+    NotifyTest { name: String },
     /// Run the Graph API simulator in the foreground.
     Simulate {
         #[arg(long, default_value = "127.0.0.1:8765")]

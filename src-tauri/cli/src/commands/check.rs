@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::{Failure, output};
 
-fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>, Failure> {
+pub fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>, Failure> {
     match name {
         Some(n) => Ok(vec![store.account(n)?.ok_or_else(|| {
             Failure::usage(StoreError::NoSuchAccount(n.to_owned()))
@@ -26,7 +26,7 @@ fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>, Fai
 }
 
 /// The desktop channel always; the team webhook when its URL is in the keychain.
-fn notifiers(webhook: Option<Secret>) -> Result<Vec<Box<dyn Notifier>>, Failure> {
+pub fn notifiers(webhook: Option<Secret>) -> Result<Vec<Box<dyn Notifier>>, Failure> {
     let mut list: Vec<Box<dyn Notifier>> = vec![Box::new(Desktop)];
     if let Some(url) = webhook {
         let hook = Webhook::new(url, Duration::from_secs(5), 2).map_err(|e| anyhow::anyhow!(e))?;

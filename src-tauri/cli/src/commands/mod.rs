@@ -1,6 +1,7 @@
 //! The subcommands. Keychain calls run outside the async runtime (they block on D-Bus).
 
 pub mod account;
+pub mod alerts;
 pub mod check;
 pub mod demo;
 pub mod secret;
@@ -36,6 +37,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             no_notify,
         } => check::check(&mut open()?, name.as_deref(), json, !no_notify, timeouts),
         Command::Status { name, json } => check::status(&open()?, name.as_deref(), json),
+        Command::Alerts { name, json } => alerts::history(&open()?, name.as_deref(), json),
+        Command::NotifyTest { name } => alerts::notify_test(&mut open()?, &name),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),
     }

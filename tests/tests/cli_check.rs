@@ -225,6 +225,44 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
     drop(stmt);
     drop(conn);
 
+    let history = cli(
+        &[
+            "history",
+            "acme",
+            "meta.api.latency_ms",
+            "--since",
+            "24h",
+            "--json",
+        ],
+        None,
+    );
+    assert!(history.status.success(), "history: {}", describe(&history));
+    let history: Value = serde_json::from_slice(&history.stdout).expect("history --json");
+    assert_eq!(
+        history["summary"]["count"], 5,
+        "one latency per answered /me: {history}"
+    );
+    assert!(
+        history["summary"]["p95"].as_f64().is_some_and(|p| p > 0.0),
+        "p95 given: {history}"
+    );
+    assert!(
+        history["points"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty() && p.len() <= 48),
+        "bounded points"
+    );
+    let bad = cli(
+        &["history", "acme", "meta.api.latency_ms", "--since", "3w"],
+        None,
+    );
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a bad window is a usage error: {}",
+        describe(&bad)
+    );
+
     let requests = sim.sim.requests();
     assert!(
         requests.len() > 40,

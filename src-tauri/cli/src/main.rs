@@ -58,6 +58,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A metric's stored series (bounded points), with percentiles for latencies.
+    History {
+        name: String,
+        /// e.g. meta.api.latency_ms, meta.ads.spend_24h, meta.rate_limit.max_pct
+        metric: String,
+        #[arg(long, default_value = "24h")]
+        since: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a test notification through every configured channel and report each outcome.
     NotifyTest { name: String },
     /// Run the Graph API simulator in the foreground.

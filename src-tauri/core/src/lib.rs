@@ -10,6 +10,7 @@ pub mod notify;
 pub mod probe;
 pub mod secret;
 pub mod secrets;
+pub mod sketch;
 pub mod store;
 pub mod tile;
 

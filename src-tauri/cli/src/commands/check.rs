@@ -94,6 +94,7 @@ pub fn check(
         .zip(team_webhooks);
     for (((stored, reports), problem), webhook) in checked {
         let tiles = check::persist(store, stored.id, &reports)?;
+        store.maintain_if_due(now)?;
         if notify {
             let notifiers = notifiers(webhook)?;
             let name = &stored.account.name;

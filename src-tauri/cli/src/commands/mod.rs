@@ -4,6 +4,7 @@ pub mod account;
 pub mod alerts;
 pub mod check;
 pub mod demo;
+pub mod history;
 pub mod secret;
 
 use std::time::Duration;
@@ -38,6 +39,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => check::check(&mut open()?, name.as_deref(), json, !no_notify, timeouts),
         Command::Status { name, json } => check::status(&open()?, name.as_deref(), json),
         Command::Alerts { name, json } => alerts::history(&open()?, name.as_deref(), json),
+        Command::History {
+            name,
+            metric,
+            since,
+            json,
+        } => history::history(&open()?, &name, &metric, &since, json),
         Command::NotifyTest { name } => alerts::notify_test(&mut open()?, &name),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),

@@ -5,7 +5,9 @@ pub mod accounts;
 pub mod alerts;
 pub mod metrics;
 pub mod probe_runs;
+pub mod rollups;
 pub mod tiles;
+pub mod transitions;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -87,6 +89,39 @@ const MIGRATIONS: &[M<'static>] = &[
             error TEXT
         );
         CREATE INDEX notifications_by_account_time ON notifications(account_id, at_ms);",
+    ),
+    M::up(
+        "CREATE TABLE status_transitions (
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            service TEXT NOT NULL,
+            at_ms INTEGER NOT NULL,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX status_transitions_by_account_time ON status_transitions(account_id, at_ms);
+        CREATE TABLE rollups (
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            tier TEXT NOT NULL CHECK (tier IN ('hour', 'day')),
+            bucket_ms INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            sum REAL NOT NULL,
+            min REAL NOT NULL,
+            max REAL NOT NULL,
+            sketch BLOB NOT NULL,
+            PRIMARY KEY (account_id, name, tier, bucket_ms)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_watermarks (
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            tier TEXT NOT NULL,
+            up_to_ms INTEGER NOT NULL,
+            PRIMARY KEY (account_id, tier)
+        );
+        CREATE TABLE jobs (
+            name TEXT PRIMARY KEY,
+            last_run_ms INTEGER NOT NULL
+        );",
     ),
 ];
 

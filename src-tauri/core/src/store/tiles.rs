@@ -8,21 +8,22 @@ use crate::tile::{Service, Status, Tile};
 
 impl Store {
     /// Stores the tile, keeping the previous `last_success` when this check did not succeed.
+    /// A change of status is recorded as a transition.
     pub fn upsert_tile(&self, account_id: i64, tile: &Tile) -> Result<Tile, StoreError> {
         let mut tile = tile.clone();
-        if tile.last_success.is_none() {
-            let previous: Option<Option<i64>> = self
-                .conn()
-                .query_row(
-                    "SELECT last_success_ms FROM tiles WHERE account_id = ?1 AND service = ?2",
-                    params![account_id, tile.service.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(Some(ms)) = previous {
-                tile.last_success = Some(from_ms(ms)?);
-            }
+        let previous: Option<(String, Option<i64>)> = self
+            .conn()
+            .query_row(
+                "SELECT status, last_success_ms FROM tiles WHERE account_id = ?1 AND service = ?2",
+                params![account_id, tile.service.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let (None, Some((_, Some(ms)))) = (tile.last_success, &previous) {
+            tile.last_success = Some(from_ms(*ms)?);
         }
+        let previous_status = previous.as_ref().and_then(|(s, _)| Status::parse(s));
+        self.record_transition(account_id, previous_status, &tile)?;
         self.conn().execute(
             "INSERT INTO tiles (account_id, service, status, latency_ms, last_check_ms,
              last_success_ms, message, metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -110,5 +111,23 @@ mod tests {
         assert_eq!(tiles[0].status, Status::Down);
         assert_eq!(tiles[0].last_check, t2);
         assert_eq!(tiles[0].last_success, Some(t1));
+        store
+            .upsert_tile(
+                id,
+                &Tile::new(Service::Pixel, Status::Down, t2, "still bad"),
+            )
+            .expect("same");
+        let transitions = store
+            .transitions(id, OffsetDateTime::UNIX_EPOCH)
+            .expect("transitions");
+        let changes: Vec<(Option<&str>, &str)> = transitions
+            .iter()
+            .map(|t| (t.from.as_deref(), t.to.as_str()))
+            .collect();
+        assert_eq!(
+            changes,
+            [(None, "UP"), (Some("UP"), "DOWN")],
+            "only changes are recorded"
+        );
     }
 }

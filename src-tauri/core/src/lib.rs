@@ -5,9 +5,11 @@
 pub mod account;
 pub mod alert;
 pub mod check;
+pub mod clock;
 pub mod graph;
 pub mod notify;
 pub mod probe;
+pub mod schedule;
 pub mod secret;
 pub mod secrets;
 pub mod sketch;

@@ -241,6 +241,20 @@ pub fn run_cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> 
     child.wait_with_output().expect("meta-monitor finishes")
 }
 
+/// Starts `meta-monitor` with `args` in the background (for `run`); stdout and stderr piped.
+pub fn spawn_cli(env: &[(String, String)], args: &[&str]) -> Child {
+    Command::new(cli_bin())
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env_remove("META_MONITOR_DB")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("meta-monitor starts")
+}
+
 /// stdout, stderr and status of an output, for assertion messages.
 pub fn describe(out: &Output) -> String {
     format!(

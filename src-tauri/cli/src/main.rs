@@ -46,6 +46,15 @@ enum Command {
         #[arg(long)]
         no_notify: bool,
     },
+    /// Watch continuously: each probe on its own interval, self-throttled, alerts sent, until
+    /// SIGINT or SIGTERM.
+    Run {
+        /// Only this account (default: all).
+        name: Option<String>,
+        /// Run the schedule N times faster than real time (demos and tests).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
     /// Print the stored tiles without touching the network.
     Status {
         name: Option<String>,

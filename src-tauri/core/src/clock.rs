@@ -7,6 +7,41 @@ use time::OffsetDateTime;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
+
+    /// How many clock seconds pass per real second (1 except for [`ScaledClock`]); a runner
+    /// divides its sleeps by it.
+    fn speed(&self) -> f64 {
+        1.0
+    }
+}
+
+/// Wall time running `speed` times faster from the moment it is made: demos and tests watch
+/// hours of schedule in minutes against a simulator that lives in real time.
+#[derive(Debug)]
+pub struct ScaledClock {
+    origin: OffsetDateTime,
+    started: std::time::Instant,
+    speed: f64,
+}
+
+impl ScaledClock {
+    pub fn new(speed: f64) -> Self {
+        Self {
+            origin: OffsetDateTime::now_utc(),
+            started: std::time::Instant::now(),
+            speed: speed.max(1.0),
+        }
+    }
+}
+
+impl Clock for ScaledClock {
+    fn now(&self) -> OffsetDateTime {
+        self.origin + self.started.elapsed().mul_f64(self.speed)
+    }
+
+    fn speed(&self) -> f64 {
+        self.speed
+    }
 }
 
 /// The wall clock.

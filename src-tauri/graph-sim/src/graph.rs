@@ -397,6 +397,9 @@ async fn serve(
     }
     // Platform rate limit: every call counts, throttled calls too.
     let app = count(&call, "app", call.state.config.app_quota);
+    call.state
+        .max_app_pct
+        .fetch_max(app.pct, std::sync::atomic::Ordering::Relaxed);
     call.extra.add(
         "x-app-usage",
         json!({"call_count": app.pct, "total_cputime": app.pct / 3, "total_time": app.pct / 2})

@@ -125,6 +125,14 @@ impl Simulator {
         self.state.requests()
     }
 
+    /// The highest app usage (`X-App-Usage` call_count, %) answered since the scenario was
+    /// last set: what a self-throttling client must keep below its pause level.
+    pub fn max_app_usage_pct(&self) -> u32 {
+        self.state
+            .max_app_pct
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn clear_requests(&self) {
         self.state.clear_requests();
     }

@@ -1,7 +1,7 @@
 //! The simulator's shared state: scenario, request log, rate-limit windows.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -31,6 +31,8 @@ pub struct SimState {
     requests: Mutex<Vec<RecordedRequest>>,
     pub windows: Mutex<Windows>,
     trace: AtomicU64,
+    /// The highest `X-App-Usage` call_count answered since the scenario was set.
+    pub max_app_pct: AtomicU32,
 }
 
 impl SimState {
@@ -43,6 +45,7 @@ impl SimState {
             requests: Mutex::new(Vec::new()),
             windows: Mutex::new(Windows::default()),
             trace: AtomicU64::new(1),
+            max_app_pct: AtomicU32::new(0),
         };
         state.set_scenario(scenario);
         state
@@ -62,6 +65,7 @@ impl SimState {
         if let Ok(mut w) = self.windows.lock() {
             *w = Windows::for_scenario(scenario, &self.config);
         }
+        self.max_app_pct.store(0, Ordering::Relaxed);
     }
 
     pub fn record(&self, request: RecordedRequest) {

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod check;
 pub mod demo;
 pub mod history;
+pub mod run;
 pub mod secret;
 
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             since,
             json,
         } => history::history(&open()?, &name, &metric, &since, json),
+        Command::Run { name, speed } => run::run(open()?, name.as_deref(), speed, timeouts),
         Command::NotifyTest { name } => alerts::notify_test(&mut open()?, &name),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),

@@ -87,6 +87,19 @@ impl ProbeReport {
     }
 }
 
+/// Runs the probe of one polled service (`rate_limits` is evaluated from calls instead).
+pub async fn run(service: Service, ctx: &ProbeContext<'_>) -> Option<ProbeReport> {
+    Some(match service {
+        Service::Token => token::probe(ctx).await,
+        Service::GraphApi => graph_api::probe(ctx).await,
+        Service::Ads => ads::probe(ctx).await,
+        Service::Pixel => pixel::probe(ctx).await,
+        Service::Webhooks => webhooks::probe(ctx).await,
+        Service::Catalog => catalog::probe(ctx).await,
+        Service::RateLimits => return None,
+    })
+}
+
 /// The tile for a service whose identifiers are not configured.
 pub fn not_configured(service: Service, now: OffsetDateTime) -> ProbeReport {
     ProbeReport::ok(

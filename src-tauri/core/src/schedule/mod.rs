@@ -4,6 +4,8 @@
 //! schedule can be replayed in a test. Pacing is per probe, so a throttled ad account pauses
 //! the ads probe (its buckets) while `/me` goes on. The runner lives with the CLI and shell.
 
+pub mod runner;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -52,33 +54,94 @@ pub enum Pace {
     },
 }
 
-/// The pure rule: usage below 75 % → normal; 75–90 % → intervals stretched up to 4×;
-/// ≥ 90 % or a throttle error → paused until the regain time (or 10 minutes).
-pub fn pace(calls: &[CallRecord], now: OffsetDateTime) -> Pace {
-    let max = calls
-        .iter()
-        .filter_map(|c| c.usage.max_pct())
-        .reduce(f64::max);
-    let throttled = calls
-        .iter()
-        .any(|c| c.error_class == Some(ErrorClass::Throttled));
-    if throttled || max.is_some_and(|m| m >= PAUSE_AT_PCT) {
-        let regain = calls
-            .iter()
-            .filter_map(|c| c.usage.regain_after())
-            .max()
-            .unwrap_or(DEFAULT_PAUSE);
-        let regain = regain.max(Duration::from_secs(60));
-        return Pace::Paused {
-            until: now + regain,
+/// A rate-limit bucket the monitor spends: the app's platform quota (every call), the ad
+/// account's BUC buckets (ads probe) and the catalog's (catalog probe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    App,
+    Ads,
+    Catalog,
+}
+
+impl Bucket {
+    /// The buckets a probe spends.
+    pub fn spent_by(service: Service) -> &'static [Bucket] {
+        match service {
+            Service::Ads => &[Bucket::App, Bucket::Ads],
+            Service::Catalog => &[Bucket::App, Bucket::Catalog],
+            _ => &[Bucket::App],
+        }
+    }
+
+    /// The bucket a usage counter belongs to (see `Usage::counters` for the names).
+    fn of_counter(name: &str) -> Bucket {
+        if name.starts_with("business.") {
+            if name.contains(".catalog") {
+                Bucket::Catalog
+            } else {
+                Bucket::Ads
+            }
+        } else if name.starts_with("ad_account.") || name.starts_with("insights.") {
+            Bucket::Ads
+        } else {
+            Bucket::App
+        }
+    }
+
+    /// The bucket a throttle error code blocks.
+    fn of_code(code: Option<i64>) -> Bucket {
+        match code {
+            Some(613 | 80000 | 80003 | 80004 | 17) => Bucket::Ads,
+            Some(80009 | 80014) => Bucket::Catalog,
+            _ => Bucket::App,
+        }
+    }
+}
+
+/// The pure rule, per bucket seen in `calls`: usage below 75 % → normal; 75–90 % → intervals
+/// stretched up to 4×; ≥ 90 % or a throttle error → paused until the regain time (or 10 min).
+pub fn pace(calls: &[CallRecord], now: OffsetDateTime) -> BTreeMap<Bucket, Pace> {
+    let mut max: BTreeMap<Bucket, f64> = BTreeMap::new();
+    let mut throttled: BTreeMap<Bucket, bool> = BTreeMap::new();
+    for call in calls {
+        for counter in call.usage.counters() {
+            let slot = max.entry(Bucket::of_counter(&counter.name)).or_insert(0.0);
+            *slot = slot.max(counter.pct);
+        }
+        if call.error_class == Some(ErrorClass::Throttled) {
+            throttled.insert(Bucket::of_code(call.graph_code), true);
+        }
+    }
+    let regain = calls.iter().filter_map(|c| c.usage.regain_after()).max();
+    let mut out = BTreeMap::new();
+    for bucket in max
+        .keys()
+        .chain(throttled.keys())
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let pct = max.get(&bucket).copied();
+        let pace = if throttled.contains_key(&bucket) || pct.is_some_and(|m| m >= PAUSE_AT_PCT) {
+            let wait = if bucket == Bucket::App {
+                DEFAULT_PAUSE
+            } else {
+                regain.unwrap_or(DEFAULT_PAUSE)
+            };
+            Pace::Paused {
+                until: now + wait.max(Duration::from_secs(60)),
+            }
+        } else {
+            match pct {
+                Some(m) if m >= STRETCH_AT_PCT => Pace::Stretched {
+                    factor: 1.0 + 3.0 * (m - STRETCH_AT_PCT) / (PAUSE_AT_PCT - STRETCH_AT_PCT),
+                },
+                _ => Pace::Normal,
+            }
         };
+        out.insert(bucket, pace);
     }
-    match max {
-        Some(m) if m >= STRETCH_AT_PCT => Pace::Stretched {
-            factor: 1.0 + 3.0 * (m - STRETCH_AT_PCT) / (PAUSE_AT_PCT - STRETCH_AT_PCT),
-        },
-        _ => Pace::Normal,
-    }
+    out
 }
 
 /// A stable pseudo-random number in [-1, 1] for (key, n): deterministic jitter.
@@ -96,7 +159,7 @@ fn jitter_unit(key: &str, n: u64) -> f64 {
 pub struct Plan {
     next: BTreeMap<(String, Service), OffsetDateTime>,
     runs: BTreeMap<(String, Service), u64>,
-    pace: BTreeMap<(String, Service), Pace>,
+    pace: BTreeMap<(String, Bucket), Pace>,
     /// Calls per account in the current hour, and the hour they belong to.
     calls: BTreeMap<String, (i64, u64)>,
     last_hour_calls: BTreeMap<String, u64>,
@@ -117,39 +180,59 @@ impl Plan {
         self.pace.retain(|(a, _), _| a != account);
     }
 
-    /// The services due at `now`, per account; an account that is paused has none.
+    /// The services due at `now`; a service whose buckets are paused waits.
     pub fn due(&self, now: OffsetDateTime) -> Vec<(String, Service)> {
         self.next
             .iter()
-            .filter(|(key, at)| **at <= now && !self.is_paused(key, now))
+            .filter(|((account, service), at)| {
+                **at <= now && self.paused_until(account, *service, now).is_none()
+            })
             .map(|(key, _)| key.clone())
             .collect()
     }
 
-    /// The earliest time anything is due (a pause moves its account's work to its end).
+    /// The earliest time anything is due (a pause moves its services' work to its end).
     pub fn next_wake(&self) -> Option<OffsetDateTime> {
         self.next
             .iter()
-            .map(|(key, at)| match self.pace.get(key) {
-                Some(Pace::Paused { until }) => (*at).max(*until),
-                _ => *at,
+            .map(|((account, service), at)| {
+                let until = Bucket::spent_by(*service).iter().filter_map(|b| {
+                    match self.pace.get(&(account.clone(), *b)) {
+                        Some(Pace::Paused { until }) => Some(*until),
+                        _ => None,
+                    }
+                });
+                until.fold(*at, OffsetDateTime::max)
             })
             .min()
     }
 
-    pub fn pace_of(&self, account: &str, service: Service) -> Pace {
+    /// The pace of one bucket of an account.
+    pub fn pace_of(&self, account: &str, bucket: Bucket) -> Pace {
         self.pace
-            .get(&(account.to_owned(), service))
+            .get(&(account.to_owned(), bucket))
             .copied()
             .unwrap_or(Pace::Normal)
     }
 
-    fn is_paused(&self, key: &(String, Service), now: OffsetDateTime) -> bool {
-        matches!(self.pace.get(key), Some(Pace::Paused { until }) if *until > now)
+    /// When a service's buckets are paused past `now`, until when.
+    pub fn paused_until(
+        &self,
+        account: &str,
+        service: Service,
+        now: OffsetDateTime,
+    ) -> Option<OffsetDateTime> {
+        Bucket::spent_by(service)
+            .iter()
+            .filter_map(|b| match self.pace_of(account, *b) {
+                Pace::Paused { until } if until > now => Some(until),
+                _ => None,
+            })
+            .max()
     }
 
-    /// Records a run of `service` that made `calls`, updates the account's pace from their
-    /// headers and schedules the next run (interval × stretch, ± jitter).
+    /// Records a run of `service` that made `calls`, updates the pace of every bucket their
+    /// headers speak of, and schedules the next run (interval × stretch, ± jitter).
     pub fn finished(
         &mut self,
         account: &str,
@@ -164,25 +247,32 @@ impl Plan {
             *entry = (hour, 0);
         }
         entry.1 += calls.len() as u64;
-        let key = (account.to_owned(), service);
-        // A pause only ends by time; a run that saw no headers does not lift it.
-        let keep_pause = self.is_paused(&key, now) && calls.iter().all(|c| c.usage.is_unknown());
-        if !keep_pause && !calls.is_empty() {
-            self.pace.insert(key.clone(), pace(calls, now));
+        for (bucket, new_pace) in pace(calls, now) {
+            // A pause ends by time only, never early because a call still got through.
+            let key = (account.to_owned(), bucket);
+            let paused =
+                matches!(self.pace.get(&key), Some(Pace::Paused { until }) if *until > now);
+            if !paused || matches!(new_pace, Pace::Paused { .. }) {
+                self.pace.insert(key, new_pace);
+            }
         }
         let Some(base) = default_interval(service) else {
             return;
         };
+        let key = (account.to_owned(), service);
         let runs = self.runs.entry(key.clone()).or_insert(0);
         *runs += 1;
         let runs = *runs;
-        let factor = match self.pace_of(account, service) {
-            Pace::Stretched { factor } => factor,
-            _ => 1.0,
-        };
+        let factor = Bucket::spent_by(service)
+            .iter()
+            .map(|b| match self.pace_of(account, *b) {
+                Pace::Stretched { factor } => factor,
+                _ => 1.0,
+            })
+            .fold(1.0, f64::max);
         let secs = base.as_secs_f64() * factor * (1.0 + JITTER * jitter_unit(account, runs));
-        let next = now + time::Duration::seconds_f64(secs.max(1.0));
-        self.next.insert(key, next);
+        self.next
+            .insert(key, now + time::Duration::seconds_f64(secs.max(1.0)));
     }
 
     /// Calls the monitor itself made for `account` in the last complete hour (or so far).
@@ -221,28 +311,29 @@ mod tests {
     #[test]
     fn pace_rules() {
         let now = OffsetDateTime::UNIX_EPOCH;
-        assert_eq!(pace(&[call(Some(10.0), false)], now), Pace::Normal);
+        let app = |calls: &[CallRecord]| pace(calls, now).get(&Bucket::App).copied();
+        assert_eq!(app(&[call(Some(10.0), false)]), Some(Pace::Normal));
         assert_eq!(
-            pace(&[call(None, false)], now),
-            Pace::Normal,
-            "unknown usage is not a reason to slow down"
+            app(&[call(None, false)]),
+            None,
+            "unknown usage says nothing about the bucket"
         );
         assert_eq!(
-            pace(&[call(Some(75.0), false)], now),
-            Pace::Stretched { factor: 1.0 }
+            app(&[call(Some(75.0), false)]),
+            Some(Pace::Stretched { factor: 1.0 })
         );
         assert_eq!(
-            pace(&[call(Some(85.0), false)], now),
-            Pace::Stretched { factor: 3.0 }
+            app(&[call(Some(85.0), false)]),
+            Some(Pace::Stretched { factor: 3.0 })
         );
         assert_eq!(
-            pace(&[call(Some(90.0), false)], now),
-            Pace::Paused {
+            app(&[call(Some(90.0), false)]),
+            Some(Pace::Paused {
                 until: now + DEFAULT_PAUSE
-            }
+            })
         );
         assert!(
-            matches!(pace(&[call(Some(5.0), true)], now), Pace::Paused { .. }),
+            matches!(app(&[call(Some(5.0), true)]), Some(Pace::Paused { .. })),
             "a throttle error pauses"
         );
     }
@@ -315,10 +406,41 @@ mod tests {
         );
 
         let later = start + time::Duration::minutes(5);
-        plan.finished("a", Service::Ads, &[call(Some(95.0), false)], later);
-        let Pace::Paused { until } = plan.pace_of("a", Service::Ads) else {
-            panic!("paused at 95 %")
+        let mut business = BTreeMap::new();
+        business.insert(
+            "2369703843357278".to_owned(),
+            vec![crate::graph::rate_limit::BusinessUsage {
+                kind: "ads_management".into(),
+                call_count: Some(100.0),
+                total_cputime: Some(10.0),
+                total_time: Some(10.0),
+                regain_after: Some(Duration::from_secs(12 * 60)),
+                access_tier: None,
+            }],
+        );
+        let blocked = CallRecord {
+            usage: Usage {
+                business: Some(business),
+                ..Usage::default()
+            },
+            error_class: Some(ErrorClass::Throttled),
+            graph_code: Some(80004),
+            ..call(None, false)
         };
+        plan.finished("a", Service::Ads, &[blocked], later);
+        assert_eq!(
+            plan.pace_of("a", Bucket::Ads),
+            Pace::Paused {
+                until: later + time::Duration::minutes(12)
+            },
+            "paused until Meta's regain time"
+        );
+        assert_eq!(
+            plan.pace_of("a", Bucket::App),
+            Pace::Stretched { factor: 3.0 },
+            "the app bucket is its own"
+        );
+        let until = later + time::Duration::minutes(12);
         let during = plan.due(until - time::Duration::seconds(1));
         assert!(
             !during.iter().any(|(_, s)| *s == Service::Ads),
@@ -326,12 +448,24 @@ mod tests {
         );
         assert!(
             during.iter().any(|(_, s)| *s == Service::GraphApi),
-            "other probes go on: {during:?}"
+            "/me goes on: {during:?}"
         );
         let after = plan.due(until + time::Duration::hours(7));
         assert!(
             after.iter().any(|(_, s)| *s == Service::Ads),
             "ads resumes after the pause"
+        );
+
+        // The app bucket at 92 %: every probe spends it, so every probe waits.
+        let t = until + time::Duration::hours(8);
+        plan.finished("a", Service::GraphApi, &[call(Some(92.0), false)], t);
+        assert!(
+            plan.due(t + time::Duration::seconds(1)).is_empty(),
+            "all wait for the app bucket"
+        );
+        assert!(
+            plan.next_wake().is_some_and(|w| w >= t + DEFAULT_PAUSE),
+            "and wake after it"
         );
     }
 }

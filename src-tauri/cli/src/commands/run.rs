@@ -1,0 +1,92 @@
+//! `meta-monitor run [NAME] [--speed N]`: the scheduler and notifiers in the foreground until
+//! SIGINT or SIGTERM; the step in flight is finished and stored before exiting.
+
+use std::sync::{Arc, Mutex};
+
+use meta_monitor_core::alert::Policy;
+use meta_monitor_core::clock::{Clock, ScaledClock, SystemClock};
+use meta_monitor_core::graph::{Timeouts, http_client};
+use meta_monitor_core::probe::Thresholds;
+use meta_monitor_core::schedule::runner::{Runner, Watched};
+use meta_monitor_core::secrets::{Keychain, SecretKind};
+use meta_monitor_core::store::Store;
+
+use super::check::{notifiers, selected};
+use crate::Failure;
+
+pub fn run(
+    store: Store,
+    name: Option<&str>,
+    speed: f64,
+    timeouts: Timeouts,
+) -> Result<(), Failure> {
+    if !(1.0..=100_000.0).contains(&speed) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--speed must be between 1 and 100000"
+        )));
+    }
+    let accounts = selected(&store, name)?;
+    if accounts.is_empty() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "no accounts to watch; add one with: meta-monitor account add"
+        )));
+    }
+    // Keychain reads block on D-Bus: all of them before the runtime starts.
+    let keychain = Keychain::new();
+    let mut watched = Vec::with_capacity(accounts.len());
+    for stored in accounts {
+        let name = stored.account.name.clone();
+        let webhook = keychain.get(&name, SecretKind::TeamWebhook).ok().flatten();
+        watched.push(Watched {
+            id: stored.id,
+            credentials: keychain.credentials(&name).map_err(|e| e.to_string()),
+            notifiers: notifiers(webhook)?,
+            account: stored.account,
+        });
+    }
+    let clock: Arc<dyn Clock> = if speed > 1.0 {
+        Arc::new(ScaledClock::new(speed))
+    } else {
+        Arc::new(SystemClock)
+    };
+    let runner = Runner {
+        store: Arc::new(Mutex::new(store)),
+        clock,
+        http: http_client(timeouts)?,
+        thresholds: Thresholds::default(),
+        policy: Policy::default(),
+    };
+    let count = watched.len();
+    let runtime = super::runtime()?;
+    let summary = runtime.block_on(async {
+        eprintln!("meta-monitor: watching {count} account(s); Ctrl-C or SIGTERM stops");
+        runner.run(watched, shutdown_signal()).await
+    })?;
+    eprintln!(
+        "meta-monitor: stopped after {} probe runs and {} notifications",
+        summary.probe_runs, summary.notifications
+    );
+    Ok(())
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,153 @@
+//! `meta-monitor run`: the scheduler against the simulator at 300× speed. It stores results
+//! continuously, paces itself in the `throttled` scenario (the ad account blocked, the app
+//! bucket at 70 %) so the simulator never sees it push usage past 90 %, and a SIGTERM mid-run
+//! loses nothing and leaves a sound database.
+
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers: a failed step must fail the test loudly"
+)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use meta_graph_sim::{AD_ACCOUNT, APP_ID, APP_SECRET, PIXEL_ID, Scenario, SimConfig};
+use meta_monitor_e2e::{KeyringSession, Sim, describe, run_cli, spawn_cli};
+
+#[test]
+fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let sim = Sim::start(SimConfig::default());
+    sim.sim.set_scenario(Scenario::Throttled);
+    let db = keyring
+        .dir
+        .path()
+        .join("run.db")
+        .to_string_lossy()
+        .into_owned();
+    let mut env = keyring.env();
+    env.push((
+        "META_MONITOR_KEYCHAIN_SERVICE".into(),
+        "meta-monitor-e2e-run".into(),
+    ));
+    let url = sim.sim.base_url();
+    let add = run_cli(
+        &env,
+        &[
+            "--db",
+            &db,
+            "account",
+            "add",
+            "acme",
+            "--graph-url",
+            &url,
+            "--app-id",
+            APP_ID,
+            "--ad-account",
+            AD_ACCOUNT,
+            "--pixel",
+            PIXEL_ID,
+        ],
+        None,
+    );
+    assert!(add.status.success(), "{}", describe(&add));
+    for (kind, value) in [
+        ("access-token", "fake-run-token"),
+        ("app-secret", APP_SECRET),
+    ] {
+        let out = run_cli(
+            &env,
+            &["--db", &db, "secret", "set", "acme", kind],
+            Some(value),
+        );
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+
+    // 300×: /me every 0.2 s, ads every 3 s, token every 72 s.
+    let child = spawn_cli(
+        &env,
+        &[
+            "--db",
+            &db,
+            "--timeout",
+            "2",
+            "run",
+            "acme",
+            "--speed",
+            "300",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let runs: i64 = rusqlite::Connection::open(&db)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM probe_runs WHERE probe = 'graph_api'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap_or(0);
+        if runs >= 15 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the runner never stored 15 graph_api runs ({runs})"
+        );
+    }
+    // Keep running well past the point where an unpaced monitor would have pushed the app
+    // bucket (prefilled to 70 %) past 100 %: at 300× it makes ~5 calls a second.
+    std::thread::sleep(Duration::from_secs(8));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("runner exits");
+    assert!(
+        out.status.success(),
+        "SIGTERM is a clean stop: {}",
+        describe(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stopped after"),
+        "{}",
+        describe(&out)
+    );
+
+    let calls = sim.sim.requests().len();
+    let max_pct = sim.sim.max_app_usage_pct();
+    assert!(
+        max_pct <= 92,
+        "the monitor paused at 90 % (≤ 2 % more from calls already in flight): max {max_pct} % after {calls} calls"
+    );
+    assert!(calls >= 30, "it did make calls: {calls}");
+
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(integrity, "ok");
+    let (status, message): (String, String) = conn
+        .query_row(
+            "SELECT status, message FROM tiles WHERE service = 'rate_limits'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("rate limits tile");
+    assert_eq!(status, "DOWN", "throttled: {message}");
+    assert!(
+        message.contains("paused") && message.contains("ads") && message.contains(" until "),
+        "the tile says the monitor is waiting: {message}"
+    );
+    let ads: String = conn
+        .query_row("SELECT status FROM tiles WHERE service = 'ads'", [], |r| {
+            r.get(0)
+        })
+        .expect("ads tile");
+    assert_eq!(ads, "UNKNOWN", "a throttled probe is UNKNOWN, not DOWN");
+}

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(
   build-essential pkg-config libwebkit2gtk-4.1-dev
-  xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools procps dunst
+  xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools procps dunst prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -66,19 +66,24 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
     }
 
     // 300×: /me every 0.2 s, ads every 3 s, token every 72 s.
-    let child = spawn_cli(
-        &env,
-        &[
-            "--db",
-            &db,
-            "--timeout",
-            "2",
-            "run",
-            "acme",
-            "--speed",
-            "300",
-        ],
-    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let args = [
+        "--db",
+        &db,
+        "--timeout",
+        "2",
+        "run",
+        "acme",
+        "--speed",
+        "300",
+        "--metrics",
+        &metrics_addr,
+    ];
+    let child = spawn_cli(&env, &args);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         std::thread::sleep(Duration::from_millis(500));
@@ -102,6 +107,41 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
     // Keep running well past the point where an unpaced monitor would have pushed the app
     // bucket (prefilled to 70 %) past 100 %: at 300× it makes ~5 calls a second.
     std::thread::sleep(Duration::from_secs(8));
+    // The Prometheus exposition, checked by promtool.
+    let body = reqwest::blocking::get(format!("http://{metrics_addr}/metrics"))
+        .and_then(|r| r.error_for_status())
+        .and_then(|r| r.text())
+        .expect("GET /metrics");
+    assert!(
+        body.contains(
+            r#"meta_monitor_service_status{account="acme",service="rate_limits",status="DOWN"} 1"#
+        ),
+        "the throttled account is exported: {body}"
+    );
+    assert!(
+        body.contains("meta_monitor_rate_limit_usage_ratio{"),
+        "usage ratios exported: {body}"
+    );
+    if meta_monitor_e2e::require(
+        meta_monitor_e2e::have("promtool"),
+        "promtool (Debian package prometheus) must be installed",
+    ) {
+        let file = keyring.dir.path().join("metrics.txt");
+        std::fs::write(&file, &body).expect("write metrics");
+        let check = Command::new("sh")
+            .args([
+                "-c",
+                &format!("promtool check metrics < '{}'", file.display()),
+            ])
+            .output()
+            .expect("promtool runs");
+        assert!(
+            check.status.success(),
+            "promtool check metrics: {}",
+            describe(&check)
+        );
+    }
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

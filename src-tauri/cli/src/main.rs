@@ -3,6 +3,7 @@
 //! failure, 2 on bad usage or invalid input, always with a one-line reason on stderr.
 
 mod commands;
+mod metrics;
 mod output;
 
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ enum Command {
         /// Run the schedule N times faster than real time (demos and tests).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// Serve Prometheus metrics at http://ADDR/metrics.
+        #[arg(long)]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// Print the stored tiles without touching the network.
     Status {

@@ -46,7 +46,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             since,
             json,
         } => history::history(&open()?, &name, &metric, &since, json),
-        Command::Run { name, speed } => run::run(open()?, name.as_deref(), speed, timeouts),
+        Command::Run {
+            name,
+            speed,
+            metrics,
+        } => run::run(open()?, name.as_deref(), speed, metrics, timeouts),
         Command::NotifyTest { name } => alerts::notify_test(&mut open()?, &name),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),

@@ -18,6 +18,7 @@ pub fn run(
     store: Store,
     name: Option<&str>,
     speed: f64,
+    metrics: Option<std::net::SocketAddr>,
     timeouts: Timeouts,
 ) -> Result<(), Failure> {
     if !(1.0..=100_000.0).contains(&speed) {
@@ -49,8 +50,9 @@ pub fn run(
     } else {
         Arc::new(SystemClock)
     };
+    let store = Arc::new(Mutex::new(store));
     let runner = Runner {
-        store: Arc::new(Mutex::new(store)),
+        store: store.clone(),
         clock,
         http: http_client(timeouts)?,
         thresholds: Thresholds::default(),
@@ -59,8 +61,35 @@ pub fn run(
     let count = watched.len();
     let runtime = super::runtime()?;
     let summary = runtime.block_on(async {
+        // One signal stops both the runner and the exporter.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let exporter = match metrics {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /metrics: {e}"))?;
+                eprintln!(
+                    "meta-monitor: Prometheus metrics on http://{}/metrics",
+                    listener.local_addr()?
+                );
+                let mut stopped = stopped.clone();
+                let done = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                Some(tokio::spawn(crate::metrics::serve(listener, store, done)))
+            }
+            None => None,
+        };
         eprintln!("meta-monitor: watching {count} account(s); Ctrl-C or SIGTERM stops");
-        runner.run(watched, shutdown_signal()).await
+        let signal = async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        };
+        let summary = runner.run(watched, signal).await?;
+        if let Some(task) = exporter {
+            let _ = task.await;
+        }
+        Ok::<_, anyhow::Error>(summary)
     })?;
     eprintln!(
         "meta-monitor: stopped after {} probe runs and {} notifications",

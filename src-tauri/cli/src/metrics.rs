@@ -1,0 +1,258 @@
+//! Prometheus text exposition of the stored tiles, for `meta-monitor run --metrics ADDR`:
+//! teams that outgrow a desktop point Prometheus and Alertmanager at it. Base units (seconds,
+//! ratios), one state-set gauge per service status.
+
+use std::sync::atomic::AtomicU64;
+
+use meta_monitor_core::Status;
+use meta_monitor_core::check::AccountTiles;
+use meta_monitor_core::tile::Tile;
+use prometheus_client::encoding::text::encode_registry;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+type Labels = Vec<(String, String)>;
+type FloatGauges = Family<Labels, Gauge<f64, AtomicU64>>;
+
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn number(tile: &Tile, key: &str) -> Option<f64> {
+    match tile.metrics.get(key)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The exposition text for every account's current tiles.
+pub fn exposition(results: &[AccountTiles], now: OffsetDateTime) -> String {
+    let mut registry = Registry::default();
+    let gauge = |registry: &mut Registry, name: &str, help: &str| {
+        let family = FloatGauges::default();
+        registry.register(name, help, family.clone());
+        family
+    };
+    let status = gauge(
+        &mut registry,
+        "meta_monitor_service_status",
+        "1 for the service's current status (UP, DEGRADED, DOWN, UNKNOWN), 0 for the others",
+    );
+    let latency = gauge(
+        &mut registry,
+        "meta_monitor_service_latency_seconds",
+        "Latency of the service's last check",
+    );
+    let checked = gauge(
+        &mut registry,
+        "meta_monitor_last_check_timestamp_seconds",
+        "Unix time of the service's last check",
+    );
+    let usage = gauge(
+        &mut registry,
+        "meta_monitor_rate_limit_usage_ratio",
+        "Highest usage of each Meta rate-limit counter in the last 15 minutes (1 = throttled)",
+    );
+    let expiry = gauge(
+        &mut registry,
+        "meta_monitor_token_expiry_seconds",
+        "Seconds until the access token expires (absent when it never expires)",
+    );
+    let spend = gauge(
+        &mut registry,
+        "meta_monitor_ads_spend",
+        "Ad spend in the account currency over the window",
+    );
+    let events = gauge(
+        &mut registry,
+        "meta_monitor_pixel_events",
+        "Pixel events received by Meta over the window",
+    );
+    let subs = gauge(
+        &mut registry,
+        "meta_monitor_webhook_subscriptions",
+        "Webhook subscriptions by state",
+    );
+    let calls = gauge(
+        &mut registry,
+        "meta_monitor_calls_per_hour",
+        "Graph API calls the monitor itself made in the last hour",
+    );
+    for account in results {
+        let a = account.account.as_str();
+        for tile in &account.tiles {
+            let s = tile.service.as_str();
+            for st in [Status::Up, Status::Degraded, Status::Down, Status::Unknown] {
+                let on = if st == tile.status { 1.0 } else { 0.0 };
+                status
+                    .get_or_create(&labels(&[
+                        ("account", a),
+                        ("service", s),
+                        ("status", st.as_str()),
+                    ]))
+                    .set(on);
+            }
+            if let Some(ms) = tile.latency_ms {
+                latency
+                    .get_or_create(&labels(&[("account", a), ("service", s)]))
+                    .set(ms as f64 / 1000.0);
+            }
+            checked
+                .get_or_create(&labels(&[("account", a), ("service", s)]))
+                .set(tile.last_check.unix_timestamp() as f64);
+            match tile.service {
+                meta_monitor_core::Service::RateLimits => {
+                    if let Some(Value::Object(counters)) = tile.metrics.get("counters") {
+                        for (name, pct) in counters {
+                            if let Some(p) = pct.as_f64() {
+                                usage
+                                    .get_or_create(&labels(&[("account", a), ("counter", name)]))
+                                    .set(p / 100.0);
+                            }
+                        }
+                    }
+                    if let Some(n) = number(tile, "calls_per_hour") {
+                        calls.get_or_create(&labels(&[("account", a)])).set(n);
+                    }
+                }
+                meta_monitor_core::Service::Token => {
+                    let at = tile
+                        .metrics
+                        .get("expires_at")
+                        .and_then(Value::as_str)
+                        .and_then(|t| {
+                            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                                .ok()
+                        });
+                    if let Some(at) = at {
+                        expiry
+                            .get_or_create(&labels(&[("account", a)]))
+                            .set((at - now).as_seconds_f64());
+                    }
+                }
+                meta_monitor_core::Service::Ads => {
+                    let currency = tile
+                        .metrics
+                        .get("currency")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    for (window, key) in [
+                        ("24h", "spend_24h"),
+                        ("7d", "spend_7d"),
+                        ("30d", "spend_30d"),
+                    ] {
+                        if let Some(v) = number(tile, key) {
+                            spend
+                                .get_or_create(&labels(&[
+                                    ("account", a),
+                                    ("window", window),
+                                    ("currency", currency),
+                                ]))
+                                .set(v);
+                        }
+                    }
+                }
+                meta_monitor_core::Service::Pixel => {
+                    if let Some(v) = number(tile, "events_24h") {
+                        events
+                            .get_or_create(&labels(&[("account", a), ("window", "24h")]))
+                            .set(v);
+                    }
+                }
+                meta_monitor_core::Service::Webhooks => {
+                    for state in ["active", "inactive"] {
+                        if let Some(v) = number(tile, state) {
+                            subs.get_or_create(&labels(&[("account", a), ("state", state)]))
+                                .set(v);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut text = String::new();
+    // Prometheus text format: the registry without OpenMetrics' trailing `# EOF`.
+    if encode_registry(&mut text, &registry).is_err() {
+        return String::new();
+    }
+    text
+}
+
+/// Serves `GET /metrics` on `listener` until `shutdown`, reading the tiles from `store`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: std::sync::Arc<std::sync::Mutex<meta_monitor_core::store::Store>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::http::header;
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let store = store.clone();
+            async move {
+                let text = tokio::task::spawn_blocking(move || {
+                    let store = store
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let results: Vec<AccountTiles> = store
+                        .accounts()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|a| {
+                            AccountTiles::new(
+                                &a.account.name,
+                                store.tiles(a.id).unwrap_or_default(),
+                            )
+                        })
+                        .collect();
+                    exposition(&results, OffsetDateTime::now_utc())
+                })
+                .await
+                .unwrap_or_default();
+                ([(header::CONTENT_TYPE, CONTENT_TYPE)], text)
+            }
+        }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meta_monitor_core::Service;
+
+    #[test]
+    fn statuses_are_a_state_set_and_units_are_base_units() {
+        let now = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("t");
+        let mut api = Tile::new(Service::GraphApi, Status::Degraded, now, "slow");
+        api.latency_ms = Some(2500);
+        let tiles = vec![api];
+        let text = exposition(&[AccountTiles::new("shop", tiles)], now);
+        assert!(text.contains(r#"meta_monitor_service_status{account="shop",service="graph_api",status="DEGRADED"} 1"#), "{text}");
+        assert!(
+            text.contains(
+                r#"meta_monitor_service_status{account="shop",service="graph_api",status="UP"} 0"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"meta_monitor_service_latency_seconds{account="shop",service="graph_api"} 2.5"#
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("# EOF"), "plain Prometheus text");
+    }
+}

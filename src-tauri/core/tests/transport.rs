@@ -61,7 +61,24 @@ async fn me_error(base: &str) -> GraphError {
         .await
         .expect_err("this server never gives a valid /me");
     let calls = c.take_calls();
-    assert_eq!(calls.len(), 1, "the failed call is still recorded");
+    let timed_out = matches!(
+        err,
+        GraphError::Transport {
+            kind: TransportKind::Timeout,
+            ..
+        }
+    );
+    let retried = err.is_retryable() && !timed_out;
+    let attempts = if retried {
+        1 + meta_monitor_core::graph::RETRIES
+    } else {
+        1
+    };
+    assert_eq!(
+        calls.len(),
+        attempts,
+        "each attempt recorded; only fast transient failures retried: {err}"
+    );
     assert!(
         !err.to_string().contains(TOKEN),
         "the token never appears in an error: {err}"
@@ -142,4 +159,43 @@ async fn html_pages_truncated_json_and_odd_bodies_are_undecodable_with_a_positio
         Some(Duration::from_secs(12 * 60)),
         "regain time from the headers, minutes → seconds"
     );
+}
+
+/// A server that gives `replies` in turn, one per connection (the last one repeats).
+async fn serve_sequence(replies: Vec<&'static [u8]>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let reply = replies[n.min(replies.len() - 1)];
+            n += 1;
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(reply).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_and_a_token_error_is_not() {
+    let busy: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 110\r\n\r\n{\"error\":{\"message\":\"An unexpected error has occurred.\",\"type\":\"OAuthException\",\"code\":2,\"is_transient\":true}}";
+    let ok: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 22\r\n\r\n{\"id\":\"1\",\"name\":\"Me\"}";
+    let c = client(&serve_sequence(vec![busy, ok]).await);
+    let (me, _) = health::me(&c).await.expect("the second attempt succeeds");
+    assert_eq!(me.id, "1");
+    let calls = c.take_calls();
+    assert_eq!(calls.len(), 2, "one failure, one success, both recorded");
+    assert_eq!(calls[0].error_class, Some(ErrorClass::Transient));
+
+    let expired: &[u8] = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 108\r\n\r\n{\"error\":{\"message\":\"Error validating access token\",\"type\":\"OAuthException\",\"code\":190,\"error_subcode\":463}}";
+    let c = client(&serve_sequence(vec![expired, ok]).await);
+    let err = health::me(&c).await.expect_err("a token error is final");
+    assert_eq!(err.class(), ErrorClass::TokenInvalid);
+    assert_eq!(c.take_calls().len(), 1, "token errors are never retried");
 }

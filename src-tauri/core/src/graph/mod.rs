@@ -160,9 +160,21 @@ pub struct GraphClient {
     credentials: Credentials,
     app_id: Option<String>,
     calls: Arc<Mutex<Vec<CallRecord>>>,
+    retries: usize,
 }
 
+/// Retries of a transient failure, at most.
+pub const RETRIES: usize = 2;
+/// No retry starts after this long since the first attempt.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(10);
+
 impl GraphClient {
+    /// Sets how many times a transient failure is retried (0 turns retries off).
+    pub fn with_retries(mut self, retries: usize) -> Self {
+        self.retries = retries;
+        self
+    }
+
     pub fn new(
         http: reqwest::Client,
         graph_url: &str,
@@ -184,6 +196,7 @@ impl GraphClient {
             credentials,
             app_id,
             calls: Arc::default(),
+            retries: RETRIES,
         })
     }
 
@@ -315,7 +328,40 @@ impl GraphClient {
         Ok(url)
     }
 
+    /// Sends with retries: transient failures that fail fast (5xx, codes 1/2, `is_transient`,
+    /// dropped connections) are retried with exponential backoff and jitter, at most
+    /// [`RETRIES`] times and only while within [`RETRY_BUDGET`]; token, permission and throttle
+    /// errors never are, nor timeouts (one already spent the request's whole budget).
     async fn send(
+        &self,
+        url: Url,
+        form: Option<Vec<(String, String)>>,
+        path: &str,
+        token: &Secret,
+    ) -> Result<GraphResponse, GraphError> {
+        use backon::Retryable;
+        let started = Instant::now();
+        let backoff = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_times(self.retries)
+            .with_jitter();
+        (|| self.send_once(url.clone(), form.clone(), path, token))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|e: &GraphError| {
+                let timed_out = matches!(
+                    e,
+                    GraphError::Transport {
+                        kind: TransportKind::Timeout,
+                        ..
+                    }
+                );
+                e.is_retryable() && !timed_out && started.elapsed() < RETRY_BUDGET
+            })
+            .await
+    }
+
+    async fn send_once(
         &self,
         mut url: Url,
         form: Option<Vec<(String, String)>>,

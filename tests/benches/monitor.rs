@@ -61,6 +61,7 @@ fn credentials() -> Credentials {
     Credentials {
         access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
         app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
+        verify_token: None,
     }
 }
 

@@ -407,3 +407,108 @@ impl WebhookReceiver {
         self.bodies.lock().map(|b| b.clone()).unwrap_or_default()
     }
 }
+
+/// An operator's webhook endpoint as Meta expects it: answers the verification handshake and
+/// accepts signed deliveries. `echo_wrong` makes it echo a wrong challenge.
+pub struct HubEndpoint {
+    pub url: String,
+    pub echo_wrong: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// (method, handshake or signature valid)
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, bool)>>>,
+}
+
+impl HubEndpoint {
+    pub fn start(verify_token: &'static str, app_secret: &'static str) -> Self {
+        use hmac::{Hmac, Mac};
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/meta/webhook",
+            listener.local_addr().expect("addr")
+        );
+        let echo_wrong = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (wrong, log) = (echo_wrong.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let (mut length, mut signature) = (0usize, String::new());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if let Some(v) = lower.strip_prefix("x-hub-signature-256:") {
+                        signature = v.trim().to_owned();
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                let target = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_owned();
+                let query: std::collections::HashMap<String, String> =
+                    url::Url::parse(&format!("http://x{target}"))
+                        .map(|u| u.query_pairs().into_owned().collect())
+                        .unwrap_or_default();
+                let (status, reply, valid) = if request_line.starts_with("GET") {
+                    let ok = query.get("hub.mode").map(String::as_str) == Some("subscribe")
+                        && query.get("hub.verify_token").map(String::as_str) == Some(verify_token);
+                    let challenge = query.get("hub.challenge").cloned().unwrap_or_default();
+                    let echo = if wrong.load(std::sync::atomic::Ordering::Relaxed) {
+                        "12345".to_owned()
+                    } else {
+                        challenge
+                    };
+                    if ok {
+                        ("200 OK", echo, true)
+                    } else {
+                        ("403 Forbidden", String::new(), false)
+                    }
+                } else {
+                    let mut mac =
+                        Hmac::<sha2::Sha256>::new_from_slice(app_secret.as_bytes()).expect("key");
+                    mac.update(&body);
+                    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+                    if signature == expected {
+                        ("200 OK", String::new(), true)
+                    } else {
+                        ("401 Unauthorized", String::new(), false)
+                    }
+                };
+                if let Ok(mut l) = log.lock() {
+                    l.push((
+                        request_line
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_owned(),
+                        valid,
+                    ));
+                }
+                let response = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        Self {
+            url,
+            echo_wrong,
+            seen,
+        }
+    }
+
+    /// Requests received so far: (method, valid handshake or signature).
+    pub fn seen(&self) -> Vec<(String, bool)> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}

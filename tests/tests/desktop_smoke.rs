@@ -61,6 +61,7 @@ fn fill_database(path: &std::path::Path) {
     let credentials = Credentials {
         access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
         app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
+        verify_token: None,
     };
     let http = http_client(Timeouts::default()).expect("client");
     let now = time::OffsetDateTime::now_utc();

@@ -69,4 +69,10 @@ pub fn print_account(a: &Account) {
     println!("catalog          {}", show(&a.catalog_id));
     println!("business         {}", show(&a.business_id));
     println!("test event code  {}", show(&a.test_event_code));
+    let endpoints = if a.webhook_endpoints.is_empty() {
+        "-".to_owned()
+    } else {
+        a.webhook_endpoints.join(", ")
+    };
+    println!("webhook checks   {endpoints}");
 }

@@ -17,6 +17,10 @@ pub struct Account {
     pub catalog_id: Option<String>,
     pub business_id: Option<String>,
     pub test_event_code: Option<String>,
+    /// Webhook callback URLs the operator allows Meta Monitor to call (verification handshake
+    /// and a signed sample delivery). Only these are ever called.
+    #[serde(default)]
+    pub webhook_endpoints: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -31,6 +35,8 @@ pub enum AccountError {
     Id { field: &'static str, value: String },
     #[error("ad account must be act_<digits> or <digits> (got {0:?})")]
     AdAccount(String),
+    #[error("a webhook endpoint must be an http(s) URL (got {0:?})")]
+    WebhookEndpoint(String),
 }
 
 impl Account {
@@ -46,6 +52,7 @@ impl Account {
             catalog_id: None,
             business_id: None,
             test_event_code: None,
+            webhook_endpoints: Vec::new(),
         }
     }
 
@@ -86,6 +93,13 @@ impl Account {
                     field,
                     value: v.clone(),
                 });
+            }
+        }
+        for url in &self.webhook_endpoints {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(AccountError::WebhookEndpoint(url.clone()));
             }
         }
         if let Some(raw) = self.ad_account_id.take() {

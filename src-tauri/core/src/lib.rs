@@ -15,6 +15,7 @@ pub mod secrets;
 pub mod sketch;
 pub mod store;
 pub mod tile;
+pub mod webhook_endpoint;
 
 pub use account::Account;
 pub use secret::Secret;

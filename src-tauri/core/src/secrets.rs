@@ -19,6 +19,8 @@ pub enum SecretKind {
     AppSecret,
     /// The team channel's incoming-webhook URL, which often embeds a secret.
     TeamWebhook,
+    /// The `hub.verify_token` of the operator's webhook endpoint.
+    VerifyToken,
 }
 
 impl SecretKind {
@@ -27,13 +29,19 @@ impl SecretKind {
             Self::AccessToken => "access-token",
             Self::AppSecret => "app-secret",
             Self::TeamWebhook => "team-webhook",
+            Self::VerifyToken => "verify-token",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::AccessToken, Self::AppSecret, Self::TeamWebhook]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            Self::AccessToken,
+            Self::AppSecret,
+            Self::TeamWebhook,
+            Self::VerifyToken,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 
@@ -136,9 +144,11 @@ impl Keychain {
                     kind: SecretKind::AccessToken.as_str(),
                 })?;
         let app_secret = self.get(account, SecretKind::AppSecret)?;
+        let verify_token = self.get(account, SecretKind::VerifyToken)?;
         Ok(Credentials {
             access_token,
             app_secret,
+            verify_token,
         })
     }
 }

@@ -26,6 +26,7 @@ fn client(base: &str) -> GraphClient {
     let creds = Credentials {
         access_token: Secret::new(TOKEN),
         app_secret: None,
+        verify_token: None,
     };
     GraphClient::new(http, base, "v25.0", creds, None).expect("graph client")
 }

@@ -810,11 +810,12 @@ fn subscriptions(call: &mut Call, app_token: bool) -> Response {
         );
     }
     let inactive = call.scenario() == Scenario::WebhookInactive;
+    let callback = call.state.config.callback_url.clone();
     let version = call.version.clone();
     let subs = json!([
-        {"object": "page", "callback_url": "https://shop.example/meta/webhook", "active": true,
+        {"object": "page", "callback_url": callback, "active": true,
          "fields": [{"name": "feed", "version": version}, {"name": "leadgen", "version": version}]},
-        {"object": "permissions", "callback_url": "https://shop.example/meta/webhook", "active": !inactive,
+        {"object": "permissions", "callback_url": callback, "active": !inactive,
          "fields": [{"name": "ads_management", "version": version}]},
     ]);
     call.ok(json!({"data": subs, "paging": {"cursors": {"before": cursor(0), "after": cursor(2)}}}))

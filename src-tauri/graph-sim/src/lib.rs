@@ -49,6 +49,8 @@ pub struct SimConfig {
     pub ads_management_quota: u32,
     /// Ads Insights calls per rolling hour per ad account (standard tier: 600).
     pub ads_insights_quota: u32,
+    /// The `callback_url` of the app's webhook subscriptions.
+    pub callback_url: String,
 }
 
 impl Default for SimConfig {
@@ -61,6 +63,7 @@ impl Default for SimConfig {
             app_quota: 200,
             ads_management_quota: usage::ADS_MANAGEMENT_QUOTA,
             ads_insights_quota: usage::ADS_INSIGHTS_QUOTA,
+            callback_url: "https://shop.example/meta/webhook".to_owned(),
         }
     }
 }

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::{Failure, output};
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process")]
 pub enum AccountCommand {
     /// Add an account. Secrets are set separately with `secret set`.
     Add {
@@ -29,6 +30,9 @@ pub enum AccountCommand {
         business: Option<String>,
         #[arg(long)]
         test_event_code: Option<String>,
+        /// A webhook callback URL of yours that Meta Monitor may check (repeatable).
+        #[arg(long = "webhook-endpoint")]
+        webhook_endpoints: Vec<String>,
     },
     List {
         #[arg(long)]
@@ -55,6 +59,7 @@ pub fn run(cmd: AccountCommand, store: &Store) -> Result<(), Failure> {
             catalog,
             business,
             test_event_code,
+            webhook_endpoints,
         } => {
             let mut account = Account::new(name);
             if let Some(url) = graph_url {
@@ -69,6 +74,7 @@ pub fn run(cmd: AccountCommand, store: &Store) -> Result<(), Failure> {
             account.catalog_id = catalog;
             account.business_id = business;
             account.test_event_code = test_event_code;
+            account.webhook_endpoints = webhook_endpoints;
             let account = account.validate().map_err(Failure::usage)?;
             store
                 .add_account(&account, OffsetDateTime::now_utc())

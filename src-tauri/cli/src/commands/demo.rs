@@ -87,6 +87,7 @@ pub fn demo(json: bool) -> Result<(), Failure> {
         let credentials = Credentials {
             access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
             app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
+            verify_token: None,
         };
         let mut results = Vec::new();
         for scenario in Scenario::ALL {

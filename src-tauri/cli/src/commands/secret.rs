@@ -22,7 +22,7 @@ pub enum SecretCommand {
 fn parse_kind(kind: &str) -> Result<SecretKind, Failure> {
     SecretKind::parse(kind).ok_or_else(|| {
         Failure::usage(anyhow!(
-            "unknown secret kind {kind:?}: use access-token, app-secret or team-webhook"
+            "unknown secret kind {kind:?}: use access-token, app-secret, team-webhook or verify-token"
         ))
     })
 }

@@ -106,6 +106,17 @@ pub fn conditions(
                     "A webhook subscription is inactive",
                     tile,
                 ));
+                let failed = tile
+                    .metrics
+                    .get("endpoints_failed")
+                    .and_then(serde_json::Value::as_u64);
+                out.push(condition(
+                    "webhook_endpoint",
+                    failed.unwrap_or(0) > 0,
+                    Severity::Warning,
+                    "The webhook endpoint fails Meta's checks",
+                    tile,
+                ));
             }
             Service::Catalog => {
                 let unreadable = report.error.is_some();

@@ -69,6 +69,8 @@ pub fn appsecret_proof(app_secret: &Secret, token: &Secret) -> String {
 pub struct Credentials {
     pub access_token: Secret,
     pub app_secret: Option<Secret>,
+    /// The `hub.verify_token` the operator's webhook endpoint expects (handshake checks).
+    pub verify_token: Option<Secret>,
 }
 
 /// One request as the monitor made it: what a probe run row and the rate-limit tile need.
@@ -210,6 +212,15 @@ impl GraphClient {
 
     pub fn access_token(&self) -> &Secret {
         &self.credentials.access_token
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The HTTP client (with its timeouts), for checks of the operator's own endpoints.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// The app access token `{app_id}|{app_secret}`, when both are known.

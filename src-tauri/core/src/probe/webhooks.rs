@@ -1,7 +1,10 @@
-//! `webhooks`: the app's subscriptions (app token). DOWN when a subscription is inactive.
+//! `webhooks`: the app's subscriptions (app token). DOWN when a subscription is inactive;
+//! DEGRADED when an operator-configured callback endpoint fails Meta's handshake or a signed
+//! sample delivery.
 
 use crate::graph::webhooks;
 use crate::tile::{Service, Status, Tile};
+use crate::webhook_endpoint;
 
 use super::{ProbeContext, ProbeReport, failed, millis, not_configured};
 
@@ -23,6 +26,27 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         Ok(s) => s,
         Err(err) => return failed(Service::Webhooks, err, ctx.now),
     };
+    // The operator's endpoints that Meta delivers to, checked like Meta does. Only URLs the
+    // operator configured are ever called.
+    let creds = ctx.client.credentials();
+    let mut endpoints = Vec::new();
+    if let Some(token) = &creds.verify_token {
+        let configured = &ctx.account.webhook_endpoints;
+        let mut urls: Vec<&str> = subs
+            .iter()
+            .filter_map(|s| s.callback_url.as_deref())
+            .filter(|u| configured.iter().any(|c| c == u))
+            .collect();
+        urls.dedup();
+        for url in urls {
+            endpoints.push(
+                webhook_endpoint::check(ctx.client.http(), url, token, creds.app_secret.as_ref())
+                    .await,
+            );
+        }
+    }
+    let failing: Vec<&webhook_endpoint::EndpointResult> =
+        endpoints.iter().filter(|e| !e.ok).collect();
     let inactive: Vec<&str> = subs
         .iter()
         .filter(|s| !s.active)
@@ -34,6 +58,20 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         (
             Status::Down,
             format!("inactive subscription: {}", inactive.join(", ")),
+        )
+    } else if let Some(first) = failing.first() {
+        let why = first.problem.clone().unwrap_or_default();
+        (
+            Status::Degraded,
+            format!("endpoint {} failing: {why}", first.url),
+        )
+    } else if !endpoints.is_empty() {
+        (
+            Status::Up,
+            format!(
+                "{} subscriptions active, endpoint answers like Meta expects",
+                subs.len()
+            ),
         )
     } else {
         (Status::Up, format!("{} subscriptions active", subs.len()))
@@ -53,9 +91,14 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     let mut tile = Tile::new(Service::Webhooks, status, ctx.now, message)
         .with_metric("subscriptions", table)
         .with_metric("active", active)
-        .with_metric("inactive", inactive.len());
+        .with_metric("inactive", inactive.len())
+        .with_metric(
+            "endpoints",
+            serde_json::to_value(&endpoints).unwrap_or_default(),
+        )
+        .with_metric("endpoints_failed", failing.len());
     tile.latency_ms = Some(millis(started.elapsed()));
-    let points = vec![
+    let mut points = vec![
         (
             "meta.webhooks.subscriptions_active".to_owned(),
             active as f64,
@@ -65,5 +108,16 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
             inactive.len() as f64,
         ),
     ];
+    for e in &endpoints {
+        // Success rate over any window is the mean of this series.
+        points.push((
+            "meta.webhooks.endpoint_ok".to_owned(),
+            if e.ok { 1.0 } else { 0.0 },
+        ));
+        points.push((
+            "meta.webhooks.endpoint_latency_ms".to_owned(),
+            e.latency_ms as f64,
+        ));
+    }
     ProbeReport::ok(tile, points)
 }

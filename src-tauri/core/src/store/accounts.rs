@@ -13,7 +13,7 @@ pub struct StoredAccount {
 }
 
 const COLUMNS: &str = "id, name, graph_url, api_version, app_id, ad_account_id, pixel_id, \
-                       catalog_id, business_id, test_event_code";
+                       catalog_id, business_id, test_event_code, webhook_endpoints";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAccount> {
     Ok(StoredAccount {
@@ -28,6 +28,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAccount> {
             catalog_id: r.get(7)?,
             business_id: r.get(8)?,
             test_event_code: r.get(9)?,
+            webhook_endpoints: serde_json::from_str(&r.get::<_, String>(10)?).unwrap_or_default(),
         },
     })
 }
@@ -39,8 +40,8 @@ impl Store {
         }
         self.conn().execute(
             "INSERT INTO accounts (name, graph_url, api_version, app_id, ad_account_id, pixel_id,
-             catalog_id, business_id, test_event_code, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             catalog_id, business_id, test_event_code, created_at, webhook_endpoints)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 a.name,
                 a.graph_url,
@@ -51,7 +52,8 @@ impl Store {
                 a.catalog_id,
                 a.business_id,
                 a.test_event_code,
-                to_ms(now)
+                to_ms(now),
+                serde_json::to_string(&a.webhook_endpoints).unwrap_or_else(|_| "[]".to_owned())
             ],
         )?;
         Ok(self.conn().last_insert_rowid())

@@ -123,6 +123,7 @@ const MIGRATIONS: &[M<'static>] = &[
             last_run_ms INTEGER NOT NULL
         );",
     ),
+    M::up("ALTER TABLE accounts ADD COLUMN webhook_endpoints TEXT NOT NULL DEFAULT '[]';"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -241,3 +241,123 @@ fn without_a_notification_server_the_failure_is_recorded_and_checks_go_on() {
         describe(&test)
     );
 }
+
+#[test]
+fn an_expiring_token_gives_one_7_day_and_later_one_1_day_warning() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let Some(server) = NotificationServer::start(&keyring) else {
+        return;
+    };
+    let hook = WebhookReceiver::start();
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::days(3);
+    let unlimited = u32::MAX / 2;
+    let sim = Sim::start(SimConfig {
+        token_expires_at: Some(expires.unix_timestamp()),
+        app_quota: unlimited,
+        ..SimConfig::default()
+    });
+    let db = keyring
+        .dir
+        .path()
+        .join("expiry.db")
+        .to_string_lossy()
+        .into_owned();
+    let mut env = keyring.env();
+    env.push((
+        "META_MONITOR_KEYCHAIN_SERVICE".into(),
+        "meta-monitor-e2e-expiry".into(),
+    ));
+    let url = sim.sim.base_url();
+    let add = run_cli(
+        &env,
+        &[
+            "--db",
+            &db,
+            "account",
+            "add",
+            "acme",
+            "--graph-url",
+            &url,
+            "--app-id",
+            APP_ID,
+        ],
+        None,
+    );
+    assert!(add.status.success(), "{}", describe(&add));
+    for (kind, value) in [
+        ("access-token", "fake-expiry-token"),
+        ("app-secret", APP_SECRET),
+        ("team-webhook", hook.url.as_str()),
+    ] {
+        let out = run_cli(
+            &env,
+            &["--db", &db, "secret", "set", "acme", kind],
+            Some(value),
+        );
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    // 20,000×: the token is inspected every 6 h = 1.1 s; 2 days pass in under 9 s.
+    let child = meta_monitor_e2e::spawn_cli(
+        &env,
+        &[
+            "--db",
+            &db,
+            "--timeout",
+            "3",
+            "run",
+            "acme",
+            "--speed",
+            "20000",
+        ],
+    );
+    let expiry_lines = || -> Vec<String> {
+        server
+            .captured(0)
+            .into_iter()
+            .filter(|l| l.contains("expires within"))
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !expiry_lines().iter().any(|l| l.contains("within 1 day")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 1-day warning: {:#?}",
+            server.captured(0)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Let a few more token checks run: nothing may repeat.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().expect("runner exits");
+    assert!(out.status.success(), "{}", describe(&out));
+    let lines = expiry_lines();
+    assert_eq!(
+        lines.len(),
+        2,
+        "exactly one 7-day and one 1-day warning: {lines:#?}"
+    );
+    assert!(
+        lines[0].starts_with("acme: The access token expires within 7 days|"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[1].starts_with("acme: The access token expires within 1 day|")
+            && lines[1].ends_with("|CRITICAL"),
+        "{lines:#?}"
+    );
+    let hooks: Vec<String> = hook
+        .bodies()
+        .into_iter()
+        .filter(|b| b.contains("expires within"))
+        .collect();
+    assert_eq!(
+        hooks.len(),
+        2,
+        "the team webhook got the same two: {hooks:#?}"
+    );
+}

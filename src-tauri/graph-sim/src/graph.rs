@@ -547,9 +547,10 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
         let msg = "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app".to_owned();
         return call.fail(StatusCode::BAD_REQUEST, 100, None, "OAuthException", msg);
     }
-    let expires_at = match call.scenario() {
-        Scenario::TokenExpiring => now + 3 * 86_400,
-        _ => now + 45 * 86_400,
+    let expires_at = match (call.state.config.token_expires_at, call.scenario()) {
+        (Some(fixed), _) => fixed,
+        (None, Scenario::TokenExpiring) => now + 3 * 86_400,
+        (None, _) => now + 45 * 86_400,
     };
     let mut data = json!({
         "app_id": APP_ID,

@@ -51,6 +51,9 @@ pub struct SimConfig {
     pub ads_insights_quota: u32,
     /// The `callback_url` of the app's webhook subscriptions.
     pub callback_url: String,
+    /// A fixed expiry for the token (instead of "3 days from each call" in `token-expiring`
+    /// and 45 days otherwise), for clients that run on a faster clock.
+    pub token_expires_at: Option<i64>,
 }
 
 impl Default for SimConfig {
@@ -64,6 +67,7 @@ impl Default for SimConfig {
             ads_management_quota: usage::ADS_MANAGEMENT_QUOTA,
             ads_insights_quota: usage::ADS_INSIGHTS_QUOTA,
             callback_url: "https://shop.example/meta/webhook".to_owned(),
+            token_expires_at: None,
         }
     }
 }

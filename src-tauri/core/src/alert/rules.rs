@@ -167,8 +167,15 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
         });
     if let (Some(expires), Some(true)) = (expires, valid) {
         let left = expires - now;
+        // Only the most urgent threshold reached is active: a token found 3 days from expiry
+        // gets the 7-day warning, not the 14-day one as well.
+        let most_urgent = EXPIRY_WARNINGS
+            .iter()
+            .map(|(d, _)| *d)
+            .filter(|d| left > time::Duration::ZERO && left <= time::Duration::days(*d))
+            .min();
         for (days, severity) in EXPIRY_WARNINGS {
-            let active = left > time::Duration::ZERO && left <= time::Duration::days(days);
+            let active = most_urgent == Some(days);
             out.push(Condition {
                 key: format!("token_expiry_{days}d"),
                 active,
@@ -231,6 +238,28 @@ mod tests {
                 *hours <= days * 24 && *hours > days * 24 - 6
             }),
             "each sent at its threshold: {sent:?}"
+        );
+    }
+
+    #[test]
+    fn a_token_first_seen_three_days_out_gets_the_7_day_then_the_1_day_warning() {
+        let start = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("time");
+        let expires = start + time::Duration::days(3);
+        let mut states = std::collections::BTreeMap::new();
+        let mut sent = Vec::new();
+        for step in 0..(3 * 24) {
+            let now = start + time::Duration::hours(step);
+            let conds = conditions(&[token_tile(expires, now)], None, now);
+            sent.extend(
+                decide(&mut states, &conds, now, &Policy::default())
+                    .into_iter()
+                    .map(|a| a.key),
+            );
+        }
+        assert_eq!(
+            sent,
+            ["token_expiry_7d", "token_expiry_1d"],
+            "no 14-day warning once 7 days are reached"
         );
     }
 

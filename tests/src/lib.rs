@@ -47,28 +47,29 @@ pub fn target_dir() -> PathBuf {
         .to_owned()
 }
 
-/// Builds a workspace binary once per test process and returns its path.
-fn built(package: &'static str, bin: &'static str, cell: &'static OnceLock<PathBuf>) -> PathBuf {
-    cell.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", package, "--bin", bin])
-            .status()
-            .expect("running cargo build");
-        assert!(status.success(), "building {bin} failed");
-        target_dir().join(bin)
-    })
-    .clone()
+/// Builds the workspace's binaries once per test process. `--workspace` on purpose: a
+/// single-package build resolves features differently and would rebuild half the tree.
+fn workspace_bins() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "--workspace", "--bins"])
+                .status()
+                .expect("running cargo build");
+            assert!(status.success(), "building the workspace binaries failed");
+            target_dir()
+        })
+        .clone()
 }
 
 pub fn cli_bin() -> PathBuf {
-    static CELL: OnceLock<PathBuf> = OnceLock::new();
-    built("meta-monitor-cli", "meta-monitor", &CELL)
+    workspace_bins().join("meta-monitor")
 }
 
 pub fn desktop_bin() -> PathBuf {
-    static CELL: OnceLock<PathBuf> = OnceLock::new();
-    built("meta-monitor-desktop", "meta-monitor-desktop", &CELL)
+    workspace_bins().join("meta-monitor-desktop")
 }
 
 /// A simulator running on its own runtime, for synchronous tests.
@@ -511,4 +512,76 @@ impl HubEndpoint {
     pub fn seen(&self) -> Vec<(String, bool)> {
         self.seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
+}
+
+/// A `meta-monitor` environment for one test: its keychain session and database.
+pub struct CliEnv {
+    pub env: Vec<(String, String)>,
+    pub db: String,
+}
+
+impl CliEnv {
+    /// Uses `keyring` with its own keychain service name and `db_file` in its folder.
+    pub fn new(keyring: &KeyringSession, service: &str, db_file: &str) -> Self {
+        let mut env = keyring.env();
+        env.push((
+            "META_MONITOR_KEYCHAIN_SERVICE".to_owned(),
+            service.to_owned(),
+        ));
+        let db = keyring
+            .dir
+            .path()
+            .join(db_file)
+            .to_string_lossy()
+            .into_owned();
+        Self { env, db }
+    }
+
+    /// `meta-monitor --db <db> <args…>`.
+    pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut full = vec!["--db", self.db.as_str()];
+        full.extend_from_slice(args);
+        run_cli(&self.env, &full, stdin)
+    }
+
+    /// `meta-monitor --db <db> <args…>` in the background.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let mut full = vec!["--db", self.db.as_str()];
+        full.extend_from_slice(args);
+        spawn_cli(&self.env, &full)
+    }
+
+    /// Adds an account pointing at `graph_url` and stores its secrets; panics on failure.
+    pub fn add_account(
+        &self,
+        name: &str,
+        graph_url: &str,
+        extra: &[&str],
+        secrets: &[(&str, &str)],
+    ) {
+        let mut args = vec!["account", "add", name, "--graph-url", graph_url];
+        args.extend_from_slice(extra);
+        let out = self.run(&args, None);
+        assert!(
+            out.status.success(),
+            "account add {name}: {}",
+            describe(&out)
+        );
+        for (kind, value) in secrets {
+            let out = self.run(&["secret", "set", name, kind], Some(value));
+            assert!(
+                out.status.success(),
+                "secret set {name} {kind}: {}",
+                describe(&out)
+            );
+        }
+    }
+}
+
+/// Sends SIGTERM (so the process can stop cleanly) and waits for it.
+pub fn terminate(child: Child) -> Output {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait_with_output().expect("the process exits")
 }

@@ -9,7 +9,7 @@
 
 use meta_graph_sim::{AD_ACCOUNT, APP_ID, APP_SECRET, Scenario, SimConfig};
 use meta_monitor_e2e::{
-    KeyringSession, NotificationServer, Sim, WebhookReceiver, describe, run_cli,
+    CliEnv, KeyringSession, NotificationServer, Sim, WebhookReceiver, describe, terminate,
 };
 
 #[test]
@@ -22,50 +22,25 @@ fn one_alert_and_one_resolution_per_problem_on_every_channel() {
     };
     let hook = WebhookReceiver::start();
     let sim = Sim::start(SimConfig::default());
-    let db = keyring
-        .dir
-        .path()
-        .join("alerts.db")
-        .to_string_lossy()
-        .into_owned();
-    let mut env = keyring.env();
-    env.push((
-        "META_MONITOR_KEYCHAIN_SERVICE".into(),
-        "meta-monitor-e2e-alerts".into(),
-    ));
+    let cli_env = CliEnv::new(&keyring, "meta-monitor-e2e-alerts", "alerts.db");
+    let db = cli_env.db.clone();
     let cli = |args: &[&str], stdin: Option<&str>| {
-        let mut full = vec!["--db", db.as_str(), "--timeout", "2"];
+        let mut full = vec!["--timeout", "2"];
         full.extend_from_slice(args);
-        run_cli(&env, &full, stdin)
+        cli_env.run(&full, stdin)
     };
     let url = sim.sim.base_url();
-    let add = cli(
-        &[
-            "account",
-            "add",
-            "acme",
-            "--graph-url",
-            &url,
-            "--app-id",
-            APP_ID,
-            "--ad-account",
-            AD_ACCOUNT,
-        ],
-        None,
-    );
-    assert!(add.status.success(), "{}", describe(&add));
-    for (kind, value) in [
+    let secrets = [
         ("access-token", "fake-alerts-token"),
         ("app-secret", APP_SECRET),
         ("team-webhook", hook.url.as_str()),
-    ] {
-        let out = cli(&["secret", "set", "acme", kind], Some(value));
-        assert!(
-            out.status.success(),
-            "secret set {kind}: {}",
-            describe(&out)
-        );
-    }
+    ];
+    cli_env.add_account(
+        "acme",
+        &url,
+        &["--app-id", APP_ID, "--ad-account", AD_ACCOUNT],
+        &secrets,
+    );
 
     sim.sim.set_scenario(Scenario::TokenInvalid);
     for _ in 0..5 {
@@ -185,31 +160,15 @@ fn without_a_notification_server_the_failure_is_recorded_and_checks_go_on() {
     };
     let sim = Sim::start(SimConfig::default());
     sim.sim.set_scenario(Scenario::TokenInvalid);
-    let db = keyring
-        .dir
-        .path()
-        .join("quiet.db")
-        .to_string_lossy()
-        .into_owned();
-    let mut env = keyring.env();
-    env.push((
-        "META_MONITOR_KEYCHAIN_SERVICE".into(),
-        "meta-monitor-e2e-quiet".into(),
-    ));
-    let url = sim.sim.base_url();
-    let add = run_cli(
-        &env,
-        &["--db", &db, "account", "add", "acme", "--graph-url", &url],
-        None,
+    let cli = CliEnv::new(&keyring, "meta-monitor-e2e-quiet", "quiet.db");
+    let db = cli.db.clone();
+    cli.add_account(
+        "acme",
+        &sim.sim.base_url(),
+        &[],
+        &[("access-token", "fake-quiet-token")],
     );
-    assert!(add.status.success(), "{}", describe(&add));
-    let set = run_cli(
-        &env,
-        &["--db", &db, "secret", "set", "acme", "access-token"],
-        Some("fake-quiet-token"),
-    );
-    assert!(set.status.success(), "{}", describe(&set));
-    let out = run_cli(&env, &["--db", &db, "check", "acme"], None);
+    let out = cli.run(&["check", "acme"], None);
     assert!(
         out.status.success(),
         "the check still succeeds: {}",
@@ -228,7 +187,7 @@ fn without_a_notification_server_the_failure_is_recorded_and_checks_go_on() {
         error.is_some_and(|e| e.contains("notification server")),
         "and says why"
     );
-    let test = run_cli(&env, &["--db", &db, "notify-test", "acme"], None);
+    let test = cli.run(&["notify-test", "acme"], None);
     assert_eq!(
         test.status.code(),
         Some(1),
@@ -258,60 +217,15 @@ fn an_expiring_token_gives_one_7_day_and_later_one_1_day_warning() {
         app_quota: unlimited,
         ..SimConfig::default()
     });
-    let db = keyring
-        .dir
-        .path()
-        .join("expiry.db")
-        .to_string_lossy()
-        .into_owned();
-    let mut env = keyring.env();
-    env.push((
-        "META_MONITOR_KEYCHAIN_SERVICE".into(),
-        "meta-monitor-e2e-expiry".into(),
-    ));
-    let url = sim.sim.base_url();
-    let add = run_cli(
-        &env,
-        &[
-            "--db",
-            &db,
-            "account",
-            "add",
-            "acme",
-            "--graph-url",
-            &url,
-            "--app-id",
-            APP_ID,
-        ],
-        None,
-    );
-    assert!(add.status.success(), "{}", describe(&add));
-    for (kind, value) in [
+    let cli = CliEnv::new(&keyring, "meta-monitor-e2e-expiry", "expiry.db");
+    let secrets = [
         ("access-token", "fake-expiry-token"),
         ("app-secret", APP_SECRET),
         ("team-webhook", hook.url.as_str()),
-    ] {
-        let out = run_cli(
-            &env,
-            &["--db", &db, "secret", "set", "acme", kind],
-            Some(value),
-        );
-        assert!(out.status.success(), "{}", describe(&out));
-    }
+    ];
+    cli.add_account("acme", &sim.sim.base_url(), &["--app-id", APP_ID], &secrets);
     // 20,000×: the token is inspected every 6 h = 1.1 s; 2 days pass in under 9 s.
-    let child = meta_monitor_e2e::spawn_cli(
-        &env,
-        &[
-            "--db",
-            &db,
-            "--timeout",
-            "3",
-            "run",
-            "acme",
-            "--speed",
-            "20000",
-        ],
-    );
+    let child = cli.spawn(&["--timeout", "3", "run", "acme", "--speed", "20000"]);
     let expiry_lines = || -> Vec<String> {
         server
             .captured(0)
@@ -330,10 +244,7 @@ fn an_expiring_token_gives_one_7_day_and_later_one_1_day_warning() {
     }
     // Let a few more token checks run: nothing may repeat.
     std::thread::sleep(std::time::Duration::from_secs(3));
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let out = child.wait_with_output().expect("runner exits");
+    let out = terminate(child);
     assert!(out.status.success(), "{}", describe(&out));
     let lines = expiry_lines();
     assert_eq!(

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use meta_graph_sim::{AD_ACCOUNT, APP_ID, APP_SECRET, CATALOG_ID, PIXEL_ID, Scenario, SimConfig};
-use meta_monitor_e2e::{KeyringSession, Sim, describe, run_cli};
+use meta_monitor_e2e::{CliEnv, KeyringSession, Sim, describe, run_cli};
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -48,17 +48,12 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
         slow_delay: Duration::from_secs(4),
         ..SimConfig::default()
     });
-    let db = keyring.dir.path().join("monitor.db");
-    let mut env = keyring.env();
-    env.push((
-        "META_MONITOR_KEYCHAIN_SERVICE".into(),
-        "meta-monitor-e2e-check".into(),
-    ));
-    let db_arg = db.to_string_lossy().into_owned();
+    let cli_env = CliEnv::new(&keyring, "meta-monitor-e2e-check", "monitor.db");
+    let db_arg = cli_env.db.clone();
     let cli = |args: &[&str], stdin: Option<&str>| {
-        let mut full = vec!["--db", &db_arg, "--timeout", "1.5"];
+        let mut full = vec!["--timeout", "1.5"];
         full.extend_from_slice(args);
-        run_cli(&env, &full, stdin)
+        cli_env.run(&full, stdin)
     };
     let url = sim.sim.base_url();
     let add = cli(
@@ -185,7 +180,7 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
     }
 
     // Every probe run is stored with Meta's error fields; metrics use the seed spec's names.
-    let conn = rusqlite::Connection::open(&db).expect("open the database");
+    let conn = rusqlite::Connection::open(&db_arg).expect("open the database");
     let runs: i64 = conn
         .query_row("SELECT COUNT(*) FROM probe_runs", [], |r| r.get(0))
         .expect("count");

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use meta_graph_sim::{AD_ACCOUNT, APP_ID, APP_SECRET, PIXEL_ID, Scenario, SimConfig};
-use meta_monitor_e2e::{KeyringSession, Sim, describe, run_cli, spawn_cli};
+use meta_monitor_e2e::{CliEnv, KeyringSession, Sim, describe, terminate};
 
 #[test]
 fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
@@ -21,49 +21,21 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
     };
     let sim = Sim::start(SimConfig::default());
     sim.sim.set_scenario(Scenario::Throttled);
-    let db = keyring
-        .dir
-        .path()
-        .join("run.db")
-        .to_string_lossy()
-        .into_owned();
-    let mut env = keyring.env();
-    env.push((
-        "META_MONITOR_KEYCHAIN_SERVICE".into(),
-        "meta-monitor-e2e-run".into(),
-    ));
-    let url = sim.sim.base_url();
-    let add = run_cli(
-        &env,
-        &[
-            "--db",
-            &db,
-            "account",
-            "add",
-            "acme",
-            "--graph-url",
-            &url,
-            "--app-id",
-            APP_ID,
-            "--ad-account",
-            AD_ACCOUNT,
-            "--pixel",
-            PIXEL_ID,
-        ],
-        None,
-    );
-    assert!(add.status.success(), "{}", describe(&add));
-    for (kind, value) in [
+    let cli = CliEnv::new(&keyring, "meta-monitor-e2e-run", "run.db");
+    let db = cli.db.clone();
+    let extra = [
+        "--app-id",
+        APP_ID,
+        "--ad-account",
+        AD_ACCOUNT,
+        "--pixel",
+        PIXEL_ID,
+    ];
+    let secrets = [
         ("access-token", "fake-run-token"),
         ("app-secret", APP_SECRET),
-    ] {
-        let out = run_cli(
-            &env,
-            &["--db", &db, "secret", "set", "acme", kind],
-            Some(value),
-        );
-        assert!(out.status.success(), "{}", describe(&out));
-    }
+    ];
+    cli.add_account("acme", &sim.sim.base_url(), &extra, &secrets);
 
     // 300×: /me every 0.2 s, ads every 3 s, token every 72 s.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -72,8 +44,6 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
         .port();
     let metrics_addr = format!("127.0.0.1:{port}");
     let args = [
-        "--db",
-        &db,
         "--timeout",
         "2",
         "run",
@@ -83,7 +53,7 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
         "--metrics",
         &metrics_addr,
     ];
-    let child = spawn_cli(&env, &args);
+    let child = cli.spawn(&args);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         std::thread::sleep(Duration::from_millis(500));
@@ -142,12 +112,7 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
         );
     }
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("runner exits");
+    let out = terminate(child);
     assert!(
         out.status.success(),
         "SIGTERM is a clean stop: {}",

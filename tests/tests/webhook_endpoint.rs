@@ -8,7 +8,7 @@
 )]
 
 use meta_graph_sim::{APP_ID, APP_SECRET, SimConfig};
-use meta_monitor_e2e::{HubEndpoint, KeyringSession, Sim, describe, run_cli};
+use meta_monitor_e2e::{CliEnv, HubEndpoint, KeyringSession, Sim, describe};
 use serde_json::Value;
 
 const VERIFY: &str = "fake-verify-token";
@@ -34,48 +34,25 @@ fn the_endpoint_must_echo_the_challenge_and_accept_a_signed_delivery() {
         callback_url: hub.url.clone(),
         ..SimConfig::default()
     });
-    let db = keyring
-        .dir
-        .path()
-        .join("hooks.db")
-        .to_string_lossy()
-        .into_owned();
-    let mut env = keyring.env();
-    env.push((
-        "META_MONITOR_KEYCHAIN_SERVICE".into(),
-        "meta-monitor-e2e-hooks".into(),
-    ));
+    let cli_env = CliEnv::new(&keyring, "meta-monitor-e2e-hooks", "hooks.db");
     let cli = |args: &[&str], stdin: Option<&str>| {
-        let mut full = vec!["--db", db.as_str(), "--timeout", "3"];
+        let mut full = vec!["--timeout", "3"];
         full.extend_from_slice(args);
-        run_cli(&env, &full, stdin)
+        cli_env.run(&full, stdin)
     };
     let url = sim.sim.base_url();
-    for (name, extra) in [
-        ("acme", vec!["--webhook-endpoint", hub.url.as_str()]),
-        ("other", vec![]),
-    ] {
-        let mut args = vec![
-            "account",
-            "add",
-            name,
-            "--graph-url",
-            &url,
-            "--app-id",
-            APP_ID,
-        ];
-        args.extend(extra);
-        let out = cli(&args, None);
-        assert!(out.status.success(), "{}", describe(&out));
-        for (kind, value) in [
-            ("access-token", "fake-hooks-token"),
-            ("app-secret", APP_SECRET),
-            ("verify-token", VERIFY),
-        ] {
-            let out = cli(&["secret", "set", name, kind], Some(value));
-            assert!(out.status.success(), "{}", describe(&out));
-        }
-    }
+    let secrets = [
+        ("access-token", "fake-hooks-token"),
+        ("app-secret", APP_SECRET),
+        ("verify-token", VERIFY),
+    ];
+    cli_env.add_account(
+        "acme",
+        &url,
+        &["--app-id", APP_ID, "--webhook-endpoint", &hub.url],
+        &secrets,
+    );
+    cli_env.add_account("other", &url, &["--app-id", APP_ID], &secrets);
 
     let out = cli(&["check", "acme", "--json", "--no-notify"], None);
     assert!(out.status.success(), "{}", describe(&out));

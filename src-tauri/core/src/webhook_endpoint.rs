@@ -5,10 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
 use serde::Serialize;
-use sha2::Sha256;
 
+use crate::graph::hmac_sha256_hex;
 use crate::secret::Secret;
 
 /// The outcome for one endpoint.
@@ -23,12 +22,10 @@ pub struct EndpointResult {
 
 /// `sha256=<hex HMAC-SHA256 of body keyed by the app secret>`.
 pub fn signature(app_secret: &Secret, body: &[u8]) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(app_secret.expose().as_bytes()) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC-SHA256 takes keys of any length"),
-    };
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "sha256={}",
+        hmac_sha256_hex(app_secret.expose().as_bytes(), body)
+    )
 }
 
 /// A challenge that differs every time, like Meta's.

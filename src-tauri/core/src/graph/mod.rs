@@ -53,15 +53,20 @@ pub fn http_client(timeouts: Timeouts) -> Result<reqwest::Client, GraphError> {
         .map_err(|e| GraphError::NotConfigured(format!("cannot build the HTTP client: {e}")))
 }
 
-/// `hex(HMAC_SHA256(key = app_secret, msg = token))`, Meta's classic `appsecret_proof`.
-pub fn appsecret_proof(app_secret: &Secret, token: &Secret) -> String {
+/// Lowercase hex of HMAC-SHA256(key, message): `appsecret_proof` and webhook signatures.
+pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(app_secret.expose().as_bytes()) {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
         Ok(mac) => mac,
         Err(_) => unreachable!("HMAC-SHA256 takes keys of any length"),
     };
-    mac.update(token.expose().as_bytes());
+    mac.update(message);
     hex::encode(mac.finalize().into_bytes())
+}
+
+/// `hex(HMAC_SHA256(key = app_secret, msg = token))`, Meta's classic `appsecret_proof`.
+pub fn appsecret_proof(app_secret: &Secret, token: &Secret) -> String {
+    hmac_sha256_hex(app_secret.expose().as_bytes(), token.expose().as_bytes())
 }
 
 /// The secrets a client needs, fetched from the keychain (or held in memory in demo mode).

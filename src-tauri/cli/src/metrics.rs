@@ -191,30 +191,26 @@ pub fn exposition(results: &[AccountTiles], now: OffsetDateTime) -> String {
 /// Serves `GET /metrics` on `listener` until `shutdown`, reading the tiles from `store`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    store: std::sync::Arc<std::sync::Mutex<meta_monitor_core::store::Store>>,
+    stores: Vec<std::sync::Arc<std::sync::Mutex<meta_monitor_core::store::Store>>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::http::header;
     let app = axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
-            let store = store.clone();
+            let stores = stores.clone();
             async move {
                 let text = tokio::task::spawn_blocking(move || {
-                    let store = store
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let results: Vec<AccountTiles> = store
-                        .accounts()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|a| {
-                            AccountTiles::new(
-                                &a.account.name,
-                                store.tiles(a.id).unwrap_or_default(),
-                            )
-                        })
-                        .collect();
+                    let mut results: Vec<AccountTiles> = Vec::new();
+                    for store in &stores {
+                        let store = store
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        for a in store.accounts().unwrap_or_default() {
+                            let tiles = store.tiles(a.id).unwrap_or_default();
+                            results.push(AccountTiles::new(&a.account.name, tiles));
+                        }
+                    }
                     exposition(&results, OffsetDateTime::now_utc())
                 })
                 .await

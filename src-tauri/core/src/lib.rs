@@ -6,6 +6,7 @@ pub mod account;
 pub mod alert;
 pub mod check;
 pub mod clock;
+pub mod env_account;
 pub mod graph;
 pub mod notify;
 pub mod probe;

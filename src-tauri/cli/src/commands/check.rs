@@ -5,13 +5,14 @@ use meta_monitor_core::graph::{Timeouts, http_client};
 use meta_monitor_core::probe::Thresholds;
 use std::time::Duration;
 
-use meta_monitor_core::Secret;
 use meta_monitor_core::alert::Policy;
+use meta_monitor_core::graph::Credentials;
 use meta_monitor_core::notify::Notifier;
 use meta_monitor_core::notify::desktop::Desktop;
 use meta_monitor_core::notify::webhook::Webhook;
 use meta_monitor_core::secrets::{Keychain, SecretKind};
 use meta_monitor_core::store::{Store, StoreError, accounts::StoredAccount};
+use meta_monitor_core::{Account, Secret, env_account};
 use time::OffsetDateTime;
 
 use crate::{Failure, output};
@@ -42,8 +43,13 @@ pub fn check(
     notify: bool,
     timeouts: Timeouts,
 ) -> Result<(), Failure> {
-    let accounts = selected(store, name)?;
-    if accounts.is_empty() && !json {
+    let env = env_account(name)?;
+    let accounts = if name == Some(env_account::NAME) {
+        Vec::new()
+    } else {
+        selected(store, name)?
+    };
+    if accounts.is_empty() && env.is_none() && !json {
         println!(
             "no accounts yet; add one with: meta-monitor account add NAME …  (or try: meta-monitor demo)"
         );
@@ -117,7 +123,38 @@ pub fn check(
         }
         results.push(AccountTiles::new(&stored.account.name, tiles));
     }
+    if let Some((account, credentials)) = env {
+        // In memory only: the env account never reaches the database file.
+        let reports = runtime.block_on(check::run_probes(
+            &account,
+            credentials,
+            &http,
+            now,
+            &thresholds,
+        ));
+        let mut memory = Store::in_memory()?;
+        let id = memory.add_account(&account, now)?;
+        let tiles = check::persist(&mut memory, id, &reports)?;
+        results.insert(0, AccountTiles::new(env_account::NAME, tiles));
+    }
     output::print_results(&results, json)
+}
+
+/// The `env` account (from `META_*` variables) when it is configured and `name` selects it;
+/// an invalid variable is a usage error.
+pub fn env_account(name: Option<&str>) -> Result<Option<(Account, Credentials)>, Failure> {
+    if name.is_some_and(|n| n != env_account::NAME) {
+        return Ok(None);
+    }
+    let env = env_account::from_process_env()
+        .map_err(|e| Failure::usage(anyhow::anyhow!("META_* environment: {e}")))?;
+    if env.is_none() && name == Some(env_account::NAME) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "the env account needs {} to be set",
+            env_account::ACCESS_TOKEN
+        )));
+    }
+    Ok(env)
 }
 
 pub fn status(store: &Store, name: Option<&str>, json: bool) -> Result<(), Failure> {

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use meta_monitor_core::alert::Policy;
 use meta_monitor_core::clock::{Clock, ScaledClock, SystemClock};
+use meta_monitor_core::env_account;
 use meta_monitor_core::graph::{Timeouts, http_client};
 use meta_monitor_core::probe::Thresholds;
 use meta_monitor_core::schedule::runner::{Runner, Watched};
@@ -26,19 +27,42 @@ pub fn run(
             "--speed must be between 1 and 100000"
         )));
     }
-    let accounts = selected(&store, name)?;
-    if accounts.is_empty() {
+    let env = super::check::env_account(name)?;
+    let accounts = if name == Some(env_account::NAME) {
+        Vec::new()
+    } else {
+        selected(&store, name)?
+    };
+    if accounts.is_empty() && env.is_none() {
         return Err(Failure::usage(anyhow::anyhow!(
             "no accounts to watch; add one with: meta-monitor account add"
         )));
     }
-    // Keychain reads block on D-Bus: all of them before the runtime starts.
+    let file_store = Arc::new(Mutex::new(store));
+    let mut stores = vec![file_store.clone()];
+    let mut watched = Vec::with_capacity(accounts.len() + 1);
+    if let Some((account, credentials)) = env {
+        // The env account lives in memory only: never written to the database file.
+        let memory = Store::in_memory()?;
+        let id = memory.add_account(&account, time::OffsetDateTime::now_utc())?;
+        let memory = Arc::new(Mutex::new(memory));
+        stores.push(memory.clone());
+        watched.push(Watched {
+            store: memory,
+            id,
+            account,
+            credentials: Ok(credentials),
+            notifiers: notifiers(None)?,
+        });
+    }
+    // Keychain reads block on D-Bus: all of them before the runtime starts (none are made
+    // when only the env account is watched).
     let keychain = Keychain::new();
-    let mut watched = Vec::with_capacity(accounts.len());
     for stored in accounts {
         let name = stored.account.name.clone();
         let webhook = keychain.get(&name, SecretKind::TeamWebhook).ok().flatten();
         watched.push(Watched {
+            store: file_store.clone(),
             id: stored.id,
             credentials: keychain.credentials(&name).map_err(|e| e.to_string()),
             notifiers: notifiers(webhook)?,
@@ -50,9 +74,7 @@ pub fn run(
     } else {
         Arc::new(SystemClock)
     };
-    let store = Arc::new(Mutex::new(store));
     let runner = Runner {
-        store: store.clone(),
         clock,
         http: http_client(timeouts)?,
         thresholds: Thresholds::default(),
@@ -76,7 +98,7 @@ pub fn run(
                 let done = async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 };
-                Some(tokio::spawn(crate::metrics::serve(listener, store, done)))
+                Some(tokio::spawn(crate::metrics::serve(listener, stores, done)))
             }
             None => None,
         };

@@ -28,8 +28,10 @@ const RECENT_CALLS: time::Duration = time::Duration::minutes(15);
 /// Probes running at once, across accounts.
 pub const MAX_CONCURRENT_PROBES: usize = 4;
 
-/// One account the runner watches.
+/// One account the runner watches, with the store its results go to (the database file, or
+/// an in-memory store for the `env` account, which is never written to the file).
 pub struct Watched {
+    pub store: Arc<Mutex<Store>>,
     pub id: i64,
     pub account: Account,
     /// `Err` holds why the keychain could not give the credentials.
@@ -38,7 +40,6 @@ pub struct Watched {
 }
 
 pub struct Runner {
-    pub store: Arc<Mutex<Store>>,
     pub clock: Arc<dyn Clock>,
     pub http: reqwest::Client,
     pub thresholds: Thresholds,
@@ -189,7 +190,7 @@ impl Runner {
         keychain_problem: Option<String>,
         now: OffsetDateTime,
     ) -> Result<u64, StoreError> {
-        let store = self.store.clone();
+        let store = watched.store.clone();
         let policy = self.policy.clone();
         let (id, name) = (watched.id, watched.account.name.clone());
         // The notifiers are borrowed by a blocking task: run it in place on this worker.

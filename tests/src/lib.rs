@@ -266,6 +266,31 @@ pub fn describe(out: &Output) -> String {
     )
 }
 
+/// Starts Xvfb on a free display (`-displayfd`) with one screen of `geometry`; returns the
+/// server and its `DISPLAY` value (`:N`).
+pub fn start_xvfb(geometry: &str) -> (Child, String) {
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            geometry,
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    let mut number = String::new();
+    BufReader::new(xvfb.stdout.take().expect("xvfb stdout"))
+        .read_line(&mut number)
+        .expect("Xvfb reports its display");
+    assert!(!number.trim().is_empty(), "Xvfb reported its display");
+    (xvfb, format!(":{}", number.trim()))
+}
+
 /// A real notification server (dunst on its own Xvfb display) on a keyring session's bus;
 /// every notification becomes a line `summary|body|urgency` in [`Self::captured`].
 pub struct NotificationServer {
@@ -304,28 +329,11 @@ impl NotificationServer {
             ),
         )
         .expect("dunstrc");
-        let mut xvfb = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "1024x768x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts");
-        let mut display = String::new();
-        BufReader::new(xvfb.stdout.take().expect("xvfb stdout"))
-            .read_line(&mut display)
-            .expect("display");
+        let (xvfb, display) = start_xvfb("1024x768x24");
         let dunst = Command::new("dunst")
             .args(["-config", &config.to_string_lossy()])
             .envs(session.env())
-            .env("DISPLAY", format!(":{}", display.trim()))
+            .env("DISPLAY", &display)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -7,7 +7,6 @@
     reason = "test helpers: a failed step must fail the test loudly"
 )]
 
-use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,7 @@ use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
 use meta_monitor_core::probe::Thresholds;
 use meta_monitor_core::store::Store;
 use meta_monitor_core::{Account, Secret};
-use meta_monitor_e2e::{Sim, desktop_bin, have, require};
+use meta_monitor_e2e::{Sim, desktop_bin, have, require, start_xvfb};
 use serde_json::{Value, json};
 
 /// Kills a child on drop; tauri-driver gets SIGTERM so it stops WebKitWebDriver too.
@@ -107,28 +106,8 @@ fn the_window_lists_the_stored_tiles() {
     fill_database(&db);
     let app = desktop_bin();
 
-    let mut xvfb = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb starts");
-    let mut display = String::new();
-    let mut stdout = xvfb.stdout.take().expect("xvfb stdout");
-    let mut byte = [0u8; 1];
-    while stdout.read(&mut byte).map(|n| n == 1).unwrap_or(false) && byte[0] != b'\n' {
-        display.push(char::from(byte[0]));
-    }
+    let (xvfb, display) = start_xvfb("1280x800x24");
     let _xvfb = Guard(xvfb, false);
-    assert!(!display.trim().is_empty(), "Xvfb reported its display");
 
     let (port, native) = (free_port(), free_port());
     let driver = Command::new("tauri-driver")
@@ -138,7 +117,7 @@ fn the_window_lists_the_stored_tiles() {
             "--native-port",
             &native.to_string(),
         ])
-        .env("DISPLAY", format!(":{}", display.trim()))
+        .env("DISPLAY", &display)
         .env("META_MONITOR_DB", &db)
         .env("XDG_DATA_HOME", dir.path())
         .stdout(Stdio::null())

@@ -92,6 +92,21 @@ impl Bucket {
     }
 }
 
+/// How far a tier of an account is rolled up (exclusive), if at all.
+fn watermark(
+    conn: &rusqlite::Connection,
+    account_id: i64,
+    tier: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT up_to_ms FROM rollup_watermarks WHERE account_id = ?1 AND tier = ?2",
+            params![account_id, tier],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 fn floor(ms: i64, unit: i64) -> i64 {
     ms.div_euclid(unit) * unit
 }
@@ -101,17 +116,6 @@ fn dur_ms(d: Duration) -> i64 {
 }
 
 impl Store {
-    fn watermark(&self, account_id: i64, tier: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT up_to_ms FROM rollup_watermarks WHERE account_id = ?1 AND tier = ?2",
-                params![account_id, tier],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
     /// Runs the job when it has not run for [`JOB_INTERVAL`]; returns whether it ran.
     pub fn maintain_if_due(
         &mut self,
@@ -209,8 +213,8 @@ impl Store {
             }
         };
         let age = to_ms(now) - from_ms_;
-        let hour_mark = self.watermark(account_id, "hour")?.unwrap_or(i64::MIN);
-        let day_mark = self.watermark(account_id, "day")?.unwrap_or(i64::MIN);
+        let hour_mark = watermark(self.conn(), account_id, "hour")?.unwrap_or(i64::MIN);
+        let day_mark = watermark(self.conn(), account_id, "day")?.unwrap_or(i64::MIN);
         // Which tier covers the start of the window; finer tiers fill in after its watermark.
         let (use_day, use_hour) = if age > dur_ms(HOURLY_RETENTION) {
             (true, true)
@@ -297,14 +301,7 @@ struct TxStore<'a>(&'a rusqlite::Transaction<'a>);
 
 impl TxStore<'_> {
     fn mark(&self, account_id: i64, tier: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .0
-            .query_row(
-                "SELECT up_to_ms FROM rollup_watermarks WHERE account_id = ?1 AND tier = ?2",
-                params![account_id, tier],
-                |r| r.get(0),
-            )
-            .optional()?)
+        watermark(self.0, account_id, tier)
     }
 
     fn set_mark(&self, account_id: i64, tier: &str, up_to: i64) -> Result<(), StoreError> {

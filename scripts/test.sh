@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Meta Monitor on a fresh Debian/Ubuntu machine: installs what is missing,
 # then format, lints, and the whole workspace's tests (unit, simulator, CLI end to end, the
-# real keychain, the real window through WebDriver). Nothing is skipped: CI=1.
+# real keychain, the real window through WebDriver), and the month-of-history test optimized.
+# Nothing is skipped: CI=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CI=1
@@ -13,4 +14,6 @@ echo "== format";  cargo fmt --all -- --check
 echo "== clippy";  cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build";   cargo build --workspace --locked
 echo "== tests";   cargo test --workspace --locked
+# A month of history for 20 accounts is a million scheduler steps: run optimized.
+echo "== history"; cargo test --release --locked -p meta-monitor-e2e --test history
 echo "== all tests passed"

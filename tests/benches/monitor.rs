@@ -19,6 +19,7 @@ use meta_monitor_core::probe::Thresholds;
 use meta_monitor_core::store::Store;
 use meta_monitor_core::{Account, Secret};
 use meta_monitor_e2e::Sim;
+use meta_monitor_e2e::bench::{process_cpu_ms, replay_bare};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 fn reference_headers() -> HeaderMap {
@@ -74,34 +75,6 @@ fn sim() -> Sim {
         ads_insights_quota: unlimited,
         ..SimConfig::default()
     })
-}
-
-/// Replays recorded requests with a bare reqwest client: the baseline for client overhead.
-async fn replay(http: &reqwest::Client, base: &str, requests: &[RecordedRequest], auth: &str) {
-    for r in requests {
-        let url = format!("{base}{}?{}", r.path, r.query);
-        let req = if r.method == "POST" {
-            http.post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(r.body.clone())
-        } else {
-            http.get(url)
-        };
-        let token = if r.path.ends_with("/subscriptions") || r.path.ends_with("/debug_token") {
-            auth
-        } else {
-            meta_graph_sim::DEMO_TOKEN
-        };
-        let body = req
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("replay")
-            .bytes()
-            .await
-            .expect("body");
-        std::hint::black_box(body);
-    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -169,7 +142,7 @@ fn bench(c: &mut Criterion) {
         |b, &n| {
             b.iter(|| {
                 sim.block_on(futures::future::join_all(
-                    (0..n).map(|_| replay(&bare, &base, &requests, &app_token)),
+                    (0..n).map(|_| replay_bare(&bare, &base, &requests, &app_token)),
                 ))
             })
         },
@@ -192,15 +165,6 @@ fn bench(c: &mut Criterion) {
     cpu_per_probe(&sim, &acct, &http, &bare, &base, &requests, &app_token);
 }
 
-/// Process CPU time (user + system) in milliseconds, from /proc/self/stat (Linux).
-fn cpu_ms() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let after = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let (utime, stime): (f64, f64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
-    Some((utime + stime) * 10.0) // USER_HZ is 100 on Linux
-}
-
 #[allow(
     clippy::too_many_arguments,
     reason = "one-off report over the benchmark's fixtures"
@@ -219,11 +183,14 @@ fn cpu_per_probe(
     let now = time::OffsetDateTime::now_utc();
     let thresholds = Thresholds::default();
     let measure = |f: &dyn Fn()| {
-        let (cpu0, wall0) = (cpu_ms(), Instant::now());
+        let (cpu0, wall0) = (process_cpu_ms(), Instant::now());
         for _ in 0..rounds {
             f();
         }
-        (cpu_ms().zip(cpu0).map(|(a, b)| a - b), wall0.elapsed())
+        (
+            process_cpu_ms().zip(cpu0).map(|(a, b)| a - b),
+            wall0.elapsed(),
+        )
     };
     let (ours_cpu, ours_wall) = measure(&|| {
         sim.block_on(futures::future::join_all((0..accounts).map(|_| {
@@ -232,7 +199,7 @@ fn cpu_per_probe(
     });
     let (bare_cpu, bare_wall) = measure(&|| {
         sim.block_on(futures::future::join_all(
-            (0..accounts).map(|_| replay(bare, base, requests, app_token)),
+            (0..accounts).map(|_| replay_bare(bare, base, requests, app_token)),
         ));
     });
     let probes = f64::from(rounds * accounts * 7);

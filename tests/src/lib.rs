@@ -13,6 +13,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod bench;
+pub mod history;
+
 use meta_graph_sim::{SimConfig, Simulator};
 
 /// True under CI (`CI` set), where nothing may be skipped.
@@ -82,6 +85,7 @@ impl Sim {
     pub fn start(config: SimConfig) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .thread_name("sim")
             .enable_all()
             .build()
             .expect("tokio runtime");

@@ -75,20 +75,25 @@ pub fn unmeasured(now: OffsetDateTime, reason: &str) -> Vec<ProbeReport> {
         .collect()
 }
 
-/// Stores the probe runs, the metric points and the tiles; returns the stored tiles (with
-/// `last_success` carried over).
+/// Stores the probe runs, the metric points and the tiles in one transaction; returns the
+/// stored tiles (with `last_success` carried over). The rate-limit tile is derived from the
+/// other probes' calls, so it is not a probe run of its own.
 pub fn persist(
     store: &mut Store,
     account_id: i64,
     reports: &[ProbeReport],
 ) -> Result<Vec<Tile>, StoreError> {
-    let mut tiles = Vec::with_capacity(reports.len());
-    for report in reports {
-        store.insert_probe_run(account_id, report)?;
-        store.insert_points(account_id, report.tile.last_check, &report.points)?;
-        tiles.push(store.upsert_tile(account_id, &report.tile)?);
-    }
-    Ok(tiles)
+    store.atomically(|store| {
+        let mut tiles = Vec::with_capacity(reports.len());
+        for report in reports {
+            if report.tile.service != Service::RateLimits {
+                store.insert_probe_run(account_id, report)?;
+            }
+            store.insert_points(account_id, report.tile.last_check, &report.points)?;
+            tiles.push(store.upsert_tile(account_id, &report.tile)?);
+        }
+        Ok(tiles)
+    })
 }
 
 /// The alert step after a check: conditions → decision → every notifier → one transaction
@@ -109,6 +114,7 @@ pub fn alert(
 ) -> Result<Vec<Action>, StoreError> {
     let conditions = rules::conditions(reports, keychain_problem, now);
     let mut states = store.alert_states(account_id)?;
+    let before = states.clone();
     let actions = decide(&mut states, &conditions, now, policy);
     let mut sent = Vec::new();
     for action in &actions {
@@ -117,6 +123,10 @@ pub fn alert(
             sent.push((action.clone(), channel.to_owned(), outcome));
         }
     }
-    store.save_alerts(account_id, &states, &sent, now)?;
+    // Only what changed is written: most checks change nothing.
+    states.retain(|key, state| before.get(key) != Some(state));
+    if !states.is_empty() || !sent.is_empty() {
+        store.save_alerts(account_id, &states, &sent, now)?;
+    }
     Ok(actions)
 }

@@ -47,7 +47,7 @@ pub enum AccountCommand {
     Remove { name: String },
 }
 
-pub fn run(cmd: AccountCommand, store: &Store) -> Result<(), Failure> {
+pub fn run(cmd: AccountCommand, store: &mut Store) -> Result<(), Failure> {
     match cmd {
         AccountCommand::Add {
             name,

@@ -82,11 +82,8 @@ pub fn history(
                 "{metric} for {name}, last {since}: {} samples, mean {:.1}, min {:.1}, max {:.1}",
                 s.count, s.mean, s.min, s.max
             );
-            if metric.ends_with("latency_ms") {
-                println!(
-                    "p50 {:.0} ms  p95 {:.0} ms  p99 {:.0} ms (±1 %)",
-                    s.p50, s.p95, s.p99
-                );
+            if let (Some(p50), Some(p95), Some(p99)) = (s.p50, s.p95, s.p99) {
+                println!("p50 {p50:.0} ms  p95 {p95:.0} ms  p99 {p99:.0} ms (±1 %)");
             }
             for p in &result.points {
                 let at =

@@ -31,7 +31,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let open =
         || Store::open(&db).with_context(|| format!("opening the database {}", db.display()));
     match cli.command {
-        Command::Account(cmd) => account::run(cmd, &open()?),
+        Command::Account(cmd) => account::run(cmd, &mut open()?),
         Command::Secret(cmd) => secret::run(cmd, &open()?),
         Command::Check {
             name,

@@ -13,9 +13,14 @@ use crate::tile::{Service, Status, Tile};
 use super::{ProbeReport, human_duration};
 
 /// A pure function of the cycle's call records.
-pub fn evaluate(calls: &[CallRecord], now: OffsetDateTime, warning_pct: f64) -> ProbeReport {
+pub fn evaluate<'a>(
+    calls: impl IntoIterator<Item = &'a CallRecord>,
+    now: OffsetDateTime,
+    warning_pct: f64,
+) -> ProbeReport {
+    let calls: Vec<&CallRecord> = calls.into_iter().collect();
     let mut highest: BTreeMap<String, f64> = BTreeMap::new();
-    for call in calls {
+    for call in &calls {
         for counter in call.usage.counters() {
             let slot = highest.entry(counter.name).or_insert(0.0);
             *slot = slot.max(counter.pct);
@@ -24,6 +29,7 @@ pub fn evaluate(calls: &[CallRecord], now: OffsetDateTime, warning_pct: f64) -> 
     let regain: Option<Duration> = calls.iter().filter_map(|c| c.usage.regain_after()).max();
     let throttled_calls: Vec<&CallRecord> = calls
         .iter()
+        .copied()
         .filter(|c| c.error_class == Some(ErrorClass::Throttled))
         .collect();
     let max = highest.values().copied().reduce(f64::max);
@@ -74,6 +80,20 @@ pub fn evaluate(calls: &[CallRecord], now: OffsetDateTime, warning_pct: f64) -> 
         points.push(("meta.rate_limit.max_pct".to_owned(), m));
     }
     ProbeReport::ok(tile, points)
+}
+
+/// The runner's rate-limit report for one step: the tile from the calls of a recent window
+/// (usage is a sliding window at Meta too), the points from this step's calls only — so each
+/// usage reading is stored once, when it was read, not again every minute.
+pub fn for_step<'a>(
+    recent: impl IntoIterator<Item = &'a CallRecord>,
+    step: impl IntoIterator<Item = &'a CallRecord>,
+    now: OffsetDateTime,
+    warning_pct: f64,
+) -> ProbeReport {
+    let mut report = evaluate(recent, now, warning_pct);
+    report.points = evaluate(step, now, warning_pct).points;
+    report
 }
 
 #[cfg(test)]

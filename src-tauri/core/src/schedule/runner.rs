@@ -39,6 +39,13 @@ pub struct Watched {
     pub notifiers: Vec<Box<dyn Notifier>>,
 }
 
+/// One account's share of a scheduler step.
+struct Step<'a> {
+    watched: &'a Watched,
+    reports: Vec<ProbeReport>,
+    calls: Vec<CallRecord>,
+}
+
 pub struct Runner {
     pub clock: Arc<dyn Clock>,
     pub http: reqwest::Client,
@@ -131,25 +138,34 @@ impl Runner {
             });
             // A step in flight finishes even when shutdown arrives: its results are stored.
             let results = futures::future::join_all(runs).await;
-            let mut by_account: BTreeMap<String, (&Watched, Vec<ProbeReport>)> = BTreeMap::new();
+            let mut by_account: BTreeMap<String, Step<'_>> = BTreeMap::new();
             for (watched, service, report, calls) in results {
                 let name = watched.account.name.clone();
                 plan.finished(&name, service, &calls, now);
                 let kept = recent.entry(name.clone()).or_default();
-                kept.extend(calls.into_iter().map(|c| (now, c)));
+                kept.extend(calls.iter().map(|c| (now, c.clone())));
                 kept.retain(|(t, _)| now - *t <= RECENT_CALLS);
-                let entry = by_account.entry(name).or_insert((watched, Vec::new()));
-                entry.1.extend(report);
+                let entry = by_account.entry(name).or_insert(Step {
+                    watched,
+                    reports: Vec::new(),
+                    calls: Vec::new(),
+                });
+                entry.reports.extend(report);
+                entry.calls.extend(calls);
             }
-            for (name, (watched, mut reports)) in by_account {
-                let calls: Vec<CallRecord> = recent
-                    .get(&name)
-                    .into_iter()
-                    .flatten()
-                    .map(|(_, c)| c.clone())
-                    .collect();
-                let mut limits =
-                    probe::rate_limits::evaluate(&calls, now, self.thresholds.usage_warning_pct);
+            for (name, step) in by_account {
+                let Step {
+                    watched,
+                    mut reports,
+                    calls: step_calls,
+                } = step;
+                let window = recent.get(&name).into_iter().flatten().map(|(_, c)| c);
+                let mut limits = probe::rate_limits::for_step(
+                    window,
+                    &step_calls,
+                    now,
+                    self.thresholds.usage_warning_pct,
+                );
                 // "paused ads until 00:37 UTC" — grouped by the time the pause ends.
                 let mut pauses: BTreeMap<String, Vec<&str>> = BTreeMap::new();
                 for service in Service::ALL

@@ -77,7 +77,8 @@ impl Store {
     }
 
     /// Removes the account and, by cascade, its runs, points and tiles.
-    pub fn remove_account(&self, name: &str) -> Result<(), StoreError> {
+    pub fn remove_account(&mut self, name: &str) -> Result<(), StoreError> {
+        self.series_ids.clear();
         match self
             .conn()
             .execute("DELETE FROM accounts WHERE name = ?1", [name])?
@@ -94,7 +95,7 @@ mod tests {
 
     #[test]
     fn accounts_round_trip_and_names_are_unique() {
-        let store = Store::in_memory().expect("store");
+        let mut store = Store::in_memory().expect("store");
         let mut a = Account::new("shop");
         a.pixel_id = Some("42".into());
         store

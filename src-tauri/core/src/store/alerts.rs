@@ -63,7 +63,7 @@ impl Store {
         sent: &[(Action, String, Result<(), String>)],
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let tx = self.conn_mut().transaction()?;
+        let tx = self.conn_mut().savepoint()?;
         {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO alert_states (account_id, key, state) VALUES (?1, ?2, ?3)

@@ -124,6 +124,45 @@ const MIGRATIONS: &[M<'static>] = &[
         );",
     ),
     M::up("ALTER TABLE accounts ADD COLUMN webhook_endpoints TEXT NOT NULL DEFAULT '[]';"),
+    // Compact history: series names stored once, points and rollups keyed by the series id
+    // (WITHOUT ROWID, primary key = the read order), sketches only for distributions.
+    M::up(
+        "CREATE TABLE series (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            UNIQUE (account_id, name)
+        );
+        CREATE TABLE points (
+            series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+            at_ms INTEGER NOT NULL,
+            value REAL NOT NULL,
+            PRIMARY KEY (series_id, at_ms)
+        ) WITHOUT ROWID;
+        CREATE TABLE series_rollups (
+            series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+            tier TEXT NOT NULL CHECK (tier IN ('hour', 'day')),
+            bucket_ms INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            sum REAL NOT NULL,
+            min REAL NOT NULL,
+            max REAL NOT NULL,
+            sketch BLOB,
+            PRIMARY KEY (series_id, tier, bucket_ms)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO series (account_id, name)
+            SELECT DISTINCT account_id, name FROM metric_points;
+        INSERT OR IGNORE INTO series (account_id, name)
+            SELECT DISTINCT account_id, name FROM rollups;
+        INSERT OR REPLACE INTO points (series_id, at_ms, value)
+            SELECT s.id, m.at_ms, m.value FROM metric_points m
+            JOIN series s ON s.account_id = m.account_id AND s.name = m.name;
+        INSERT OR REPLACE INTO series_rollups
+            SELECT s.id, r.tier, r.bucket_ms, r.count, r.sum, r.min, r.max, r.sketch FROM rollups r
+            JOIN series s ON s.account_id = r.account_id AND s.name = r.name;
+        DROP TABLE metric_points;
+        DROP TABLE rollups;",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -151,6 +190,9 @@ pub enum StoreError {
 
 pub struct Store {
     conn: Connection,
+    /// Series ids by (account, name): a point insert is then one statement. Cleared whenever
+    /// a series may have vanished (account removed, transaction rolled back).
+    series_ids: std::collections::HashMap<(i64, String), i64>,
 }
 
 impl Store {
@@ -176,7 +218,35 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations().to_latest(&mut conn)?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            series_ids: Default::default(),
+        })
+    }
+
+    /// Runs `f` as one transaction: everything it writes is committed together or not at
+    /// all (a savepoint, so the store's own transactions nest inside it). One commit per
+    /// scheduler step instead of one per row is also what keeps months of history cheap.
+    pub fn atomically<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.execute_batch("SAVEPOINT atomically")?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("RELEASE atomically")?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.series_ids.clear();
+                // The error that matters is `e`; a failed rollback leaves the savepoint open
+                // until the connection closes, which discards it too.
+                let _ = self
+                    .conn
+                    .execute_batch("ROLLBACK TO atomically; RELEASE atomically");
+                Err(e)
+            }
+        }
     }
 
     pub fn conn(&self) -> &Connection {
@@ -216,6 +286,38 @@ mod tests {
         migrations()
             .validate()
             .expect("migrations apply cleanly to an empty database");
+    }
+
+    #[test]
+    fn history_written_before_the_compact_schema_is_carried_over() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        conn.pragma_update(None, "foreign_keys", "ON").expect("fk");
+        migrations().to_version(&mut conn, 4).expect("schema 4");
+        conn.execute_batch(
+            "INSERT INTO accounts (id, name, graph_url, api_version, created_at)
+                VALUES (7, 'shop', 'https://graph.facebook.com', 'v24.0', 0);
+             INSERT INTO metric_points VALUES (7, 'meta.api.latency_ms', 1000, 120.5),
+                (7, 'meta.api.latency_ms', 2000, 80.0), (7, 'meta.ads.spend_24h', 1000, 12.0);
+             INSERT INTO rollups VALUES (7, 'meta.api.latency_ms', 'hour', 0, 2, 200.5, 80.0,
+                120.5, x'00');",
+        )
+        .expect("old rows");
+        migrations().to_latest(&mut conn).expect("latest");
+        let points: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM points p JOIN series s ON s.id = p.series_id
+                 WHERE s.account_id = 7 AND s.name = 'meta.api.latency_ms'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("points");
+        let series: i64 = conn
+            .query_row("SELECT COUNT(*) FROM series", [], |r| r.get(0))
+            .expect("series");
+        let rollup: f64 = conn
+            .query_row("SELECT sum FROM series_rollups", [], |r| r.get(0))
+            .expect("rollup");
+        assert_eq!((points, series, rollup), (2, 2, 200.5));
     }
 
     #[test]

@@ -21,11 +21,13 @@ impl Store {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_else(|| "error".to_owned()),
         };
-        self.conn().execute(
-            "INSERT INTO probe_runs (account_id, probe, at_ms, status, outcome, latency_ms,
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO probe_runs (account_id, probe, at_ms, status, outcome, latency_ms,
              http_status, graph_code, graph_subcode, fbtrace_id, message)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
+            )?
+            .execute(params![
                 account_id,
                 tile.service.as_str(),
                 to_ms(tile.last_check),
@@ -37,8 +39,7 @@ impl Store {
                 meta.and_then(|m| m.error_subcode),
                 meta.and_then(|m| m.fbtrace_id.clone()),
                 tile.message,
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! Tiered history: raw points kept 48 h, hourly rollups 90 days, daily rollups 2 years,
-//! status transitions 1 year. Each rollup keeps count/sum/min/max and a mergeable sketch, so a
-//! chart over any window from an hour to a year is built from the coarsest tier that covers
-//! it, with at most a bounded number of points. Rolling up and pruning is a periodic job.
+//! status transitions 1 year. Each rollup keeps count/sum/min/max, and for distributions
+//! (latencies) a mergeable sketch, so a chart over any window from an hour to a year is built
+//! from the coarsest tier that covers it, with at most a bounded number of points and
+//! percentiles that are merged, never averaged. Rolling up and pruning is a periodic job.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::metrics::is_distribution;
 use super::{Store, StoreError, from_ms, to_ms};
 use crate::sketch::Sketch;
 
@@ -25,7 +27,8 @@ pub const MAX_CHART_POINTS: usize = 500;
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
 
-/// One point of a chart: the statistics of every sample in `[at, at + width)`.
+/// One point of a chart: the statistics of every sample in `[at, at + width)`. Percentiles
+/// are given for distributions (latencies) only.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChartPoint {
     #[serde(with = "time::serde::rfc3339")]
@@ -34,9 +37,9 @@ pub struct ChartPoint {
     pub mean: f64,
     pub min: f64,
     pub max: f64,
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
 }
 
 /// What one job run did.
@@ -47,9 +50,9 @@ pub struct JobReport {
     pub pruned: usize,
 }
 
-#[derive(Default)]
+/// The statistics of one bucket; the sketch is kept only for distributions.
 struct Bucket {
-    sketch: Sketch,
+    sketch: Option<Sketch>,
     count: u64,
     sum: f64,
     min: f64,
@@ -57,9 +60,21 @@ struct Bucket {
 }
 
 impl Bucket {
+    fn new(distribution: bool) -> Self {
+        Self {
+            sketch: distribution.then(Sketch::default),
+            count: 0,
+            sum: 0.0,
+            min: 0.0,
+            max: 0.0,
+        }
+    }
+
     fn add(&mut self, value: f64) {
         self.absorb(1, value, value, value, None);
-        self.sketch.add(value);
+        if let Some(s) = &mut self.sketch {
+            s.add(value);
+        }
     }
 
     fn absorb(&mut self, count: u64, sum: f64, min: f64, max: f64, sketch: Option<&Sketch>) {
@@ -71,14 +86,14 @@ impl Bucket {
         }
         self.count += count;
         self.sum += sum;
-        if let Some(s) = sketch {
+        if let (Some(mine), Some(theirs)) = (&mut self.sketch, sketch) {
             // Same configuration on both sides; a failure would mean a corrupt row, skipped.
-            let _ = self.sketch.merge(s);
+            let _ = mine.merge(theirs);
         }
     }
 
     fn point(&self, at: OffsetDateTime) -> ChartPoint {
-        let q = |q: f64| self.sketch.quantile(q).unwrap_or(f64::NAN);
+        let q = |q: f64| self.sketch.as_ref().and_then(|s| s.quantile(q));
         ChartPoint {
             at,
             count: self.count,
@@ -89,6 +104,41 @@ impl Bucket {
             p95: q(0.95),
             p99: q(0.99),
         }
+    }
+}
+
+/// A stored rollup row.
+struct RollupRow {
+    series_id: i64,
+    at: i64,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+    sketch: Option<Sketch>,
+}
+
+impl RollupRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Self, Option<Vec<u8>>)> {
+        Ok((
+            Self {
+                series_id: r.get(0)?,
+                at: r.get(1)?,
+                count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                sum: r.get(3)?,
+                min: r.get(4)?,
+                max: r.get(5)?,
+                sketch: None,
+            },
+            r.get(6)?,
+        ))
+    }
+
+    fn decode((mut row, blob): (Self, Option<Vec<u8>>)) -> Result<Self, StoreError> {
+        row.sketch = blob
+            .map(|b| Sketch::decode(&b).map_err(StoreError::Corrupt))
+            .transpose()?;
+        Ok(row)
     }
 }
 
@@ -123,11 +173,8 @@ impl Store {
     ) -> Result<Option<JobReport>, StoreError> {
         let last: Option<i64> = self
             .conn()
-            .query_row(
-                "SELECT last_run_ms FROM jobs WHERE name = 'rollup'",
-                [],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT last_run_ms FROM jobs WHERE name = 'rollup'")?
+            .query_row([], |r| r.get(0))
             .optional()?;
         if last.is_some_and(|l| to_ms(now) - l < dur_ms(JOB_INTERVAL)) {
             return Ok(None);
@@ -143,7 +190,8 @@ impl Store {
 
     /// Rolls complete hours of raw points into hourly rows and complete days of hourly rows
     /// into daily rows (idempotent, from each tier's watermark), then prunes what has aged
-    /// out. Raw points are never pruned before they are rolled up.
+    /// out. Raw points are never pruned before they are rolled up. Every delete walks an
+    /// index by account or series, never the whole table.
     pub fn roll_up_and_prune(&mut self, now: OffsetDateTime) -> Result<JobReport, StoreError> {
         let now_ms = to_ms(now);
         let (this_hour, today) = (floor(now_ms, HOUR_MS), floor(now_ms, DAY_MS));
@@ -153,36 +201,37 @@ impl Store {
                 .collect::<Result<_, _>>()?
         };
         let mut report = JobReport::default();
-        let tx = self.conn_mut().transaction()?;
+        let tx = self.conn_mut().savepoint()?;
         let store_tx = TxStore(&tx);
+        let raw_cut = now_ms - dur_ms(RAW_RETENTION);
         for account in accounts {
             report.hourly_rows += store_tx.roll_hours(account, this_hour)?;
             report.daily_rows += store_tx.roll_days(account, today)?;
+            let rolled = store_tx.mark(account, "hour")?.unwrap_or(i64::MIN);
+            report.pruned += tx.execute(
+                "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE account_id = ?1)
+                 AND at_ms < ?2",
+                params![account, raw_cut.min(rolled)],
+            )?;
         }
-        let raw_cut = now_ms - dur_ms(RAW_RETENTION);
+        let all_accounts = "account_id IN (SELECT id FROM accounts)";
         report.pruned += tx.execute(
-            "DELETE FROM metric_points WHERE at_ms < ?1 AND at_ms < COALESCE(
-               (SELECT up_to_ms FROM rollup_watermarks w WHERE w.account_id = metric_points.account_id
-                AND w.tier = 'hour'), 0)",
+            &format!("DELETE FROM probe_runs WHERE {all_accounts} AND at_ms < ?1"),
             [raw_cut],
         )?;
-        report.pruned += tx.execute("DELETE FROM probe_runs WHERE at_ms < ?1", [raw_cut])?;
-        report.pruned += tx.execute(
-            "DELETE FROM rollups WHERE tier = 'hour' AND bucket_ms < ?1",
-            [now_ms - dur_ms(HOURLY_RETENTION)],
-        )?;
-        report.pruned += tx.execute(
-            "DELETE FROM rollups WHERE tier = 'day' AND bucket_ms < ?1",
-            [now_ms - dur_ms(DAILY_RETENTION)],
-        )?;
-        report.pruned += tx.execute(
-            "DELETE FROM status_transitions WHERE at_ms < ?1",
-            [now_ms - dur_ms(TRANSITION_RETENTION)],
-        )?;
-        report.pruned += tx.execute(
-            "DELETE FROM notifications WHERE at_ms < ?1",
-            [now_ms - dur_ms(TRANSITION_RETENTION)],
-        )?;
+        for (tier, keep) in [("hour", HOURLY_RETENTION), ("day", DAILY_RETENTION)] {
+            report.pruned += tx.execute(
+                "DELETE FROM series_rollups WHERE series_id IN (SELECT id FROM series)
+                 AND tier = ?1 AND bucket_ms < ?2",
+                params![tier, now_ms - dur_ms(keep)],
+            )?;
+        }
+        for table in ["status_transitions", "notifications"] {
+            report.pruned += tx.execute(
+                &format!("DELETE FROM {table} WHERE {all_accounts} AND at_ms < ?1"),
+                [now_ms - dur_ms(TRANSITION_RETENTION)],
+            )?;
+        }
         tx.commit()?;
         Ok(report)
     }
@@ -200,16 +249,24 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<ChartPoint>, StoreError> {
         let (from_ms_, to_ms_) = (to_ms(from), to_ms(to));
-        if to_ms_ <= from_ms_ {
+        let series: Option<i64> = self
+            .conn()
+            .prepare_cached("SELECT id FROM series WHERE account_id = ?1 AND name = ?2")?
+            .query_row(params![account_id, name], |r| r.get(0))
+            .optional()?;
+        let Some(series) = series.filter(|_| to_ms_ > from_ms_) else {
             return Ok(Vec::new());
-        }
+        };
+        let distribution = is_distribution(name);
         let n = max_points.clamp(1, MAX_CHART_POINTS) as i64;
         let width = ((to_ms_ - from_ms_) + n - 1) / n;
         let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
         let mut put = |at: i64, f: &mut dyn FnMut(&mut Bucket)| {
             if (from_ms_..to_ms_).contains(&at) {
                 let index = (at - from_ms_) / width;
-                f(buckets.entry(index).or_default());
+                f(buckets
+                    .entry(index)
+                    .or_insert_with(|| Bucket::new(distribution)));
             }
         };
         let age = to_ms(now) - from_ms_;
@@ -224,28 +281,22 @@ impl Store {
             (false, false)
         };
         let mut covered = from_ms_;
-        if use_day {
-            for (at, count, sum, min, max, sketch) in
-                self.rollup_rows(account_id, name, "day", from_ms_, to_ms_.min(day_mark))?
-            {
-                put(at, &mut |b| b.absorb(count, sum, min, max, Some(&sketch)));
+        for (tier, used, mark) in [("day", use_day, day_mark), ("hour", use_hour, hour_mark)] {
+            if !used {
+                continue;
             }
-            covered = covered.max(day_mark);
-        }
-        if use_hour {
-            for (at, count, sum, min, max, sketch) in
-                self.rollup_rows(account_id, name, "hour", covered, to_ms_.min(hour_mark))?
-            {
-                put(at, &mut |b| b.absorb(count, sum, min, max, Some(&sketch)));
+            for row in self.rollup_rows(series, tier, covered, to_ms_.min(mark))? {
+                put(row.at, &mut |b| {
+                    b.absorb(row.count, row.sum, row.min, row.max, row.sketch.as_ref())
+                });
             }
-            covered = covered.max(hour_mark);
+            covered = covered.max(mark);
         }
         let mut stmt = self.conn().prepare_cached(
-            "SELECT at_ms, value FROM metric_points WHERE account_id = ?1 AND name = ?2
-             AND at_ms >= ?3 AND at_ms < ?4",
+            "SELECT at_ms, value FROM points WHERE series_id = ?1 AND at_ms >= ?2 AND at_ms < ?3",
         )?;
         let raw = stmt
-            .query_map(params![account_id, name, covered, to_ms_], |r| {
+            .query_map(params![series, covered, to_ms_], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -258,46 +309,30 @@ impl Store {
             .collect()
     }
 
-    #[allow(clippy::type_complexity, reason = "a private row tuple")]
     fn rollup_rows(
         &self,
-        account_id: i64,
-        name: &str,
+        series: i64,
         tier: &str,
         from: i64,
         to: i64,
-    ) -> Result<Vec<(i64, u64, f64, f64, f64, Sketch)>, StoreError> {
+    ) -> Result<Vec<RollupRow>, StoreError> {
         if to <= from {
             return Ok(Vec::new());
         }
         let mut stmt = self.conn().prepare_cached(
-            "SELECT bucket_ms, count, sum, min, max, sketch FROM rollups
-             WHERE account_id = ?1 AND name = ?2 AND tier = ?3 AND bucket_ms >= ?4 AND bucket_ms < ?5
+            "SELECT series_id, bucket_ms, count, sum, min, max, sketch FROM series_rollups
+             WHERE series_id = ?1 AND tier = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
              ORDER BY bucket_ms",
         )?;
         let rows = stmt
-            .query_map(params![account_id, name, tier, from, to], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get::<_, Vec<u8>>(5)?,
-                ))
-            })?
+            .query_map(params![series, tier, from, to], RollupRow::read)?
             .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(at, count, sum, min, max, blob)| {
-                let sketch = Sketch::decode(&blob).map_err(StoreError::Corrupt)?;
-                Ok((at, u64::try_from(count).unwrap_or(0), sum, min, max, sketch))
-            })
-            .collect()
+        rows.into_iter().map(RollupRow::decode).collect()
     }
 }
 
 /// The rollup steps, run inside the job's transaction.
-struct TxStore<'a>(&'a rusqlite::Transaction<'a>);
+struct TxStore<'a>(&'a rusqlite::Connection);
 
 impl TxStore<'_> {
     fn mark(&self, account_id: i64, tier: &str) -> Result<Option<i64>, StoreError> {
@@ -313,90 +348,103 @@ impl TxStore<'_> {
         Ok(())
     }
 
-    fn write(
-        &self,
-        account_id: i64,
-        tier: &str,
-        rows: BTreeMap<(String, i64), Bucket>,
-    ) -> Result<usize, StoreError> {
+    /// Which of the account's series are distributions, by id.
+    fn distributions(&self, account_id: i64) -> Result<BTreeMap<i64, bool>, StoreError> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT id, name FROM series WHERE account_id = ?1")?;
+        let rows = stmt.query_map([account_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                is_distribution(&r.get::<_, String>(1)?),
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn write(&self, tier: &str, rows: BTreeMap<(i64, i64), Bucket>) -> Result<usize, StoreError> {
         let mut stmt = self.0.prepare_cached(
-            "INSERT OR REPLACE INTO rollups (account_id, name, tier, bucket_ms, count, sum, min, max, sketch)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT OR REPLACE INTO series_rollups (series_id, tier, bucket_ms, count, sum, min, max, sketch)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let n = rows.len();
-        for ((name, bucket), b) in rows {
+        for ((series, bucket), b) in rows {
             let count = i64::try_from(b.count).unwrap_or(i64::MAX);
+            let sketch = b.sketch.as_ref().map(Sketch::encode);
             stmt.execute(params![
-                account_id,
-                name,
-                tier,
-                bucket,
-                count,
-                b.sum,
-                b.min,
-                b.max,
-                b.sketch.encode()
+                series, tier, bucket, count, b.sum, b.min, b.max, sketch
             ])?;
         }
         Ok(n)
     }
 
+    /// Where a tier's rollup starts: its watermark, else the hour or day of the oldest data
+    /// below it (`first` gives that oldest time).
+    fn start(
+        &self,
+        account_id: i64,
+        tier: &str,
+        first: &str,
+        unit: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        if let Some(m) = self.mark(account_id, tier)? {
+            return Ok(Some(m));
+        }
+        let oldest: Option<i64> = self.0.query_row(first, [account_id], |r| r.get(0))?;
+        Ok(oldest.map(|f| floor(f, unit)))
+    }
+
     /// Raw points of complete hours since the hourly watermark → hourly rows.
     fn roll_hours(&self, account_id: i64, this_hour: i64) -> Result<usize, StoreError> {
-        let start = match self.mark(account_id, "hour")? {
-            Some(m) => m,
-            None => {
-                let first: Option<i64> = self.0.query_row(
-                    "SELECT MIN(at_ms) FROM metric_points WHERE account_id = ?1",
-                    [account_id],
-                    |r| r.get(0),
-                )?;
-                match first {
-                    Some(f) => floor(f, HOUR_MS),
-                    None => return Ok(0),
-                }
-            }
+        let Some(start) = self.start(
+            account_id,
+            "hour",
+            "SELECT MIN(p.at_ms) FROM series s JOIN points p ON p.series_id = s.id
+             WHERE s.account_id = ?1",
+            HOUR_MS,
+        )?
+        else {
+            return Ok(0);
         };
         if start >= this_hour {
             return Ok(0);
         }
+        let kinds = self.distributions(account_id)?;
         let mut stmt = self.0.prepare_cached(
-            "SELECT name, at_ms, value FROM metric_points WHERE account_id = ?1 AND at_ms >= ?2 AND at_ms < ?3",
+            "SELECT p.series_id, p.at_ms, p.value FROM series s JOIN points p ON p.series_id = s.id
+             WHERE s.account_id = ?1 AND p.at_ms >= ?2 AND p.at_ms < ?3",
         )?;
-        let mut rows: BTreeMap<(String, i64), Bucket> = BTreeMap::new();
+        let mut rows: BTreeMap<(i64, i64), Bucket> = BTreeMap::new();
         let points = stmt.query_map(params![account_id, start, this_hour], |r| {
             Ok((
-                r.get::<_, String>(0)?,
+                r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, f64>(2)?,
             ))
         })?;
         for point in points {
-            let (name, at, value) = point?;
-            rows.entry((name, floor(at, HOUR_MS)))
-                .or_default()
+            let (series, at, value) = point?;
+            let distribution = kinds.get(&series).copied().unwrap_or(false);
+            rows.entry((series, floor(at, HOUR_MS)))
+                .or_insert_with(|| Bucket::new(distribution))
                 .add(value);
         }
-        let n = self.write(account_id, "hour", rows)?;
+        let n = self.write("hour", rows)?;
         self.set_mark(account_id, "hour", this_hour)?;
         Ok(n)
     }
 
     /// Hourly rows of complete days since the daily watermark → daily rows.
     fn roll_days(&self, account_id: i64, today: i64) -> Result<usize, StoreError> {
-        let start = match self.mark(account_id, "day")? {
-            Some(m) => m,
-            None => {
-                let first: Option<i64> = self.0.query_row(
-                    "SELECT MIN(bucket_ms) FROM rollups WHERE account_id = ?1 AND tier = 'hour'",
-                    [account_id],
-                    |r| r.get(0),
-                )?;
-                match first {
-                    Some(f) => floor(f, DAY_MS),
-                    None => return Ok(0),
-                }
-            }
+        let Some(start) = self.start(
+            account_id,
+            "day",
+            "SELECT MIN(r.bucket_ms) FROM series s JOIN series_rollups r ON r.series_id = s.id
+             WHERE s.account_id = ?1 AND r.tier = 'hour'",
+            DAY_MS,
+        )?
+        else {
+            return Ok(0);
         };
         // Only days whose hours are all rolled up.
         let hour_mark = self.mark(account_id, "hour")?.unwrap_or(start);
@@ -404,34 +452,28 @@ impl TxStore<'_> {
         if start >= end {
             return Ok(0);
         }
+        let kinds = self.distributions(account_id)?;
         let mut stmt = self.0.prepare_cached(
-            "SELECT name, bucket_ms, count, sum, min, max, sketch FROM rollups
-             WHERE account_id = ?1 AND tier = 'hour' AND bucket_ms >= ?2 AND bucket_ms < ?3",
+            "SELECT r.series_id, r.bucket_ms, r.count, r.sum, r.min, r.max, r.sketch
+             FROM series s JOIN series_rollups r ON r.series_id = s.id
+             WHERE s.account_id = ?1 AND r.tier = 'hour' AND r.bucket_ms >= ?2 AND r.bucket_ms < ?3",
         )?;
-        let mut rows: BTreeMap<(String, i64), Bucket> = BTreeMap::new();
-        let hours = stmt.query_map(params![account_id, start, end], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, f64>(3)?,
-                r.get::<_, f64>(4)?,
-                r.get::<_, f64>(5)?,
-                r.get::<_, Vec<u8>>(6)?,
-            ))
-        })?;
+        let mut rows: BTreeMap<(i64, i64), Bucket> = BTreeMap::new();
+        let hours = stmt.query_map(params![account_id, start, end], RollupRow::read)?;
         for hour in hours {
-            let (name, at, count, sum, min, max, blob) = hour?;
-            let sketch = Sketch::decode(&blob).map_err(StoreError::Corrupt)?;
-            rows.entry((name, floor(at, DAY_MS))).or_default().absorb(
-                u64::try_from(count).unwrap_or(0),
-                sum,
-                min,
-                max,
-                Some(&sketch),
-            );
+            let hour = RollupRow::decode(hour?)?;
+            let distribution = kinds.get(&hour.series_id).copied().unwrap_or(false);
+            rows.entry((hour.series_id, floor(hour.at, DAY_MS)))
+                .or_insert_with(|| Bucket::new(distribution))
+                .absorb(
+                    hour.count,
+                    hour.sum,
+                    hour.min,
+                    hour.max,
+                    hour.sketch.as_ref(),
+                );
         }
-        let n = self.write(account_id, "day", rows)?;
+        let n = self.write("day", rows)?;
         self.set_mark(account_id, "day", end)?;
         Ok(n)
     }
@@ -478,7 +520,7 @@ mod tests {
         }
         let raw_left: i64 = store
             .conn()
-            .query_row("SELECT COUNT(*) FROM metric_points", [], |r| r.get(0))
+            .query_row("SELECT COUNT(*) FROM points", [], |r| r.get(0))
             .expect("count");
         assert!(
             raw_left <= 48 * 12 + 24,
@@ -496,9 +538,9 @@ mod tests {
         );
         all.sort_by(f64::total_cmp);
         for (q, got) in [
-            (0.5, whole[0].p50),
-            (0.95, whole[0].p95),
-            (0.99, whole[0].p99),
+            (0.5, whole[0].p50.expect("a latency has percentiles")),
+            (0.95, whole[0].p95.expect("p95")),
+            (0.99, whole[0].p99.expect("p99")),
         ] {
             let truth = all[(q * (all.len() - 1) as f64) as usize];
             assert!(

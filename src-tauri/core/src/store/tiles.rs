@@ -13,25 +13,28 @@ impl Store {
         let mut tile = tile.clone();
         let previous: Option<(String, Option<i64>)> = self
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT status, last_success_ms FROM tiles WHERE account_id = ?1 AND service = ?2",
-                params![account_id, tile.service.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            )?
+            .query_row(params![account_id, tile.service.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         if let (None, Some((_, Some(ms)))) = (tile.last_success, &previous) {
             tile.last_success = Some(from_ms(*ms)?);
         }
         let previous_status = previous.as_ref().and_then(|(s, _)| Status::parse(s));
         self.record_transition(account_id, previous_status, &tile)?;
-        self.conn().execute(
-            "INSERT INTO tiles (account_id, service, status, latency_ms, last_check_ms,
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO tiles (account_id, service, status, latency_ms, last_check_ms,
              last_success_ms, message, metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (account_id, service) DO UPDATE SET status = excluded.status,
              latency_ms = excluded.latency_ms, last_check_ms = excluded.last_check_ms,
              last_success_ms = excluded.last_success_ms, message = excluded.message,
              metrics = excluded.metrics",
-            params![
+            )?
+            .execute(params![
                 account_id,
                 tile.service.as_str(),
                 tile.status.as_str(),
@@ -41,8 +44,7 @@ impl Store {
                 tile.message,
                 serde_json::to_string(&tile.metrics)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            ],
-        )?;
+            ])?;
         Ok(tile)
     }
 

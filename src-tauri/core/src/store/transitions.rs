@@ -29,18 +29,17 @@ impl Store {
         if previous == Some(tile.status) {
             return Ok(false);
         }
-        self.conn().execute(
-            "INSERT INTO status_transitions (account_id, service, at_ms, from_status, to_status, message)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
+        self.conn()
+.prepare_cached("INSERT INTO status_transitions (account_id, service, at_ms, from_status, to_status, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+.execute(params![
                 account_id,
                 tile.service.as_str(),
                 to_ms(tile.last_check),
                 previous.map(Status::as_str),
                 tile.status.as_str(),
                 tile.message
-            ],
-        )?;
+            ])?;
         Ok(true)
     }
 

@@ -212,7 +212,10 @@ fn cpu_per_hour() {
     let cpu = || process_cpu_ms().unwrap_or(f64::NAN) - threads_cpu_ms("sim", true);
     let before = cpu();
     let summary = monitor
-        .block_on(runner.run(watched, tokio::time::sleep(simulated.div_f64(speed))))
+        .block_on(async {
+            let real_time = tokio::time::sleep(simulated.div_f64(speed));
+            runner.run(watched, real_time).await
+        })
         .expect("runner");
     let ours = cpu() - before;
     let requests = sim.sim.requests();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Meta Monitor on a fresh Debian/Ubuntu machine: installs what is missing,
-# then format, lints, and the whole workspace's tests (unit, simulator, CLI end to end, the
-# real keychain, the real window through WebDriver), and the month-of-history test optimized.
-# Nothing is skipped: CI=1.
+# then the UI's type check, lint, unit tests and build; Rust format and lints; the whole
+# workspace's tests (unit, simulator, CLI end to end, the real keychain, the real window through
+# WebDriver); and the month-of-history test, optimized. Nothing is skipped: CI=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CI=1
@@ -10,6 +10,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 scripts/setup-debian.sh
 
+echo "== ui";      (cd ui && npm run --silent check && npm run --silent lint && npm run --silent test && npm run --silent build)
 echo "== format";  cargo fmt --all -- --check
 echo "== clippy";  cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build";   cargo build --workspace --locked

@@ -1,61 +1,53 @@
-//! The Tauri shell: state, commands that delegate to the core in a line or two, and nothing
-//! else. This first window lists the stored tiles; the full UI arrives with the desktop issue.
+//! The Tauri shell: the in-process monitor, commands that delegate to it in a line or two,
+//! and the core's events forwarded to the window.
 
-use std::path::PathBuf;
+mod events;
+pub mod ipc;
+mod monitor;
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use meta_monitor_core::check::AccountTiles;
-use meta_monitor_core::store::{self, Store};
-use serde::Serialize;
+use meta_monitor_core::store;
+use tauri::Manager;
 
-/// The one error shape that crosses IPC: the UI branches on `code`, never on `message`.
-#[derive(Debug, Serialize)]
-pub struct IpcError {
-    code: &'static str,
-    message: String,
-}
+use crate::ipc::{IpcError, Overview};
+use crate::monitor::Monitor;
 
-impl IpcError {
-    fn store(e: impl std::fmt::Display) -> Self {
-        Self {
-            code: "Store",
-            message: e.to_string(),
-        }
-    }
-}
-
-struct AppState {
-    db_path: PathBuf,
-}
-
-/// Reads every account's stored tiles, off the async workers (rusqlite blocks).
+/// Every watched account's tiles, and whether this is the demo.
 #[tauri::command]
-async fn list_tiles(state: tauri::State<'_, AppState>) -> Result<Vec<AccountTiles>, IpcError> {
-    let path = state.db_path.clone();
-    tauri::async_runtime::spawn_blocking(move || load_tiles(&path))
-        .await
-        .map_err(IpcError::store)?
+async fn overview(monitor: tauri::State<'_, Monitor>) -> Result<Overview, IpcError> {
+    tokio::task::block_in_place(|| monitor.overview())
 }
 
-fn load_tiles(path: &std::path::Path) -> Result<Vec<AccountTiles>, IpcError> {
-    let store = Store::open(path).map_err(IpcError::store)?;
-    let accounts = store.accounts().map_err(IpcError::store)?;
-    accounts
-        .into_iter()
-        .map(|a| {
-            Ok(AccountTiles::new(
-                &a.account.name,
-                store.tiles(a.id).map_err(IpcError::store)?,
-            ))
-        })
-        .collect()
+/// Runs every probe of `account` now; the window also hears it as `monitor://tiles-changed`.
+#[tauri::command]
+async fn check_now(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+) -> Result<AccountTiles, IpcError> {
+    monitor.check_now(&account).await
 }
 
+/// Starts the window; `--demo` watches the built-in simulator even when accounts exist.
 pub fn run() -> anyhow::Result<()> {
-    let db_path = store::default_path();
-    tauri::Builder::default()
-        .manage(AppState { db_path })
-        .invoke_handler(tauri::generate_handler![list_tiles])
-        .run(tauri::generate_context!())
-        .context("running the Meta Monitor window")
+    let demo = std::env::args().any(|a| a == "--demo");
+    let app = tauri::Builder::default()
+        .setup(move |app| {
+            let events = Arc::new(events::TauriEvents(app.handle().clone()));
+            let monitor = Monitor::open(&store::default_path(), demo, events)?;
+            monitor.start()?;
+            app.manage(monitor);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![overview, check_now])
+        .build(tauri::generate_context!())
+        .context("building the Meta Monitor window")?;
+    app.run(|handle, event| {
+        if let (tauri::RunEvent::Exit, Some(monitor)) = (event, handle.try_state::<Monitor>()) {
+            monitor.shutdown();
+        }
+    });
+    Ok(())
 }

@@ -207,6 +207,7 @@ fn cpu_per_hour() {
         http: http_client(Timeouts::default()).expect("client"),
         thresholds: Default::default(),
         policy: Default::default(),
+        events: Arc::new(meta_monitor_core::events::NoEvents),
     };
     sim.sim.clear_requests();
     let cpu = || process_cpu_ms().unwrap_or(f64::NAN) - threads_cpu_ms("sim", true);

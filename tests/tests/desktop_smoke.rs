@@ -1,6 +1,6 @@
 //! The desktop window, for real: Xvfb, tauri-driver and WebKitWebDriver open
-//! `meta-monitor-desktop` on a database filled by a real check against the simulator, and the
-//! window must show the stored tiles.
+//! `meta-monitor-desktop --demo`, which watches its built-in simulator; the window must show
+//! the demo's states as the monitor measures them, and never touch the database file.
 
 #![allow(
     clippy::expect_used,
@@ -10,13 +10,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use meta_graph_sim::{Scenario, SimConfig};
-use meta_monitor_core::check;
-use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
-use meta_monitor_core::probe::Thresholds;
-use meta_monitor_core::store::Store;
-use meta_monitor_core::{Account, Secret};
-use meta_monitor_e2e::{Sim, desktop_bin, have, require, start_xvfb};
+use meta_monitor_e2e::{desktop_bin, have, require, start_xvfb};
 use serde_json::{Value, json};
 
 /// Kills a child on drop; tauri-driver gets SIGTERM so it stops WebKitWebDriver too.
@@ -48,34 +42,6 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-fn fill_database(path: &std::path::Path) {
-    let sim = Sim::start(SimConfig::default());
-    sim.sim.set_scenario(Scenario::PixelSilent);
-    let mut account = Account::new("smoke-shop");
-    account.graph_url = sim.sim.base_url();
-    account.app_id = Some(meta_graph_sim::APP_ID.into());
-    account.pixel_id = Some(meta_graph_sim::PIXEL_ID.into());
-    account.catalog_id = Some(meta_graph_sim::CATALOG_ID.into());
-    let account = account.validate().expect("valid account");
-    let credentials = Credentials {
-        access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
-        app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
-        verify_token: None,
-    };
-    let http = http_client(Timeouts::default()).expect("client");
-    let now = time::OffsetDateTime::now_utc();
-    let reports = sim.block_on(check::run_probes(
-        &account,
-        credentials,
-        &http,
-        now,
-        &Thresholds::default(),
-    ));
-    let mut store = Store::open(path).expect("store");
-    let id = store.add_account(&account, now).expect("account");
-    check::persist(&mut store, id, &reports).expect("persisted");
-}
-
 struct WebDriver {
     http: reqwest::blocking::Client,
     base: String,
@@ -93,7 +59,7 @@ impl WebDriver {
 }
 
 #[test]
-fn the_window_lists_the_stored_tiles() {
+fn the_demo_window_shows_every_state_live() {
     let tools = have("Xvfb") && have("tauri-driver") && have("WebKitWebDriver");
     if !require(
         tools,
@@ -103,7 +69,6 @@ fn the_window_lists_the_stored_tiles() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("desktop.db");
-    fill_database(&db);
     let app = desktop_bin();
 
     let (xvfb, display) = start_xvfb("1280x800x24");
@@ -138,7 +103,10 @@ fn the_window_lists_the_stored_tiles() {
         assert!(Instant::now() < deadline, "tauri-driver never listened");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}});
+    let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
+        "application": app,
+        "args": ["--demo"],
+    }}}});
     let session = wd.call(reqwest::Method::POST, "/session", Some(caps));
     let sid = session["value"]["sessionId"]
         .as_str()
@@ -165,13 +133,12 @@ fn the_window_lists_the_stored_tiles() {
         );
         v["value"].as_str().map(str::to_owned)
     };
-    // Wait for the silent pixel's tile, shown DEGRADED as stored, with its message. The list
-    // loads asynchronously and the page may be re-rendered while the session starts, so a
-    // stale element is looked up again rather than failing the test.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // The demo's first checks arrive within seconds: wait for the silent pixel, then read the
+    // other states. The page re-renders as results arrive, so elements are looked up again.
+    let deadline = Instant::now() + Duration::from_secs(45);
     let mut last = None;
     loop {
-        let css = r#"[data-account="smoke-shop"] [data-service="pixel"][data-status="DEGRADED"]"#;
+        let css = r#"article[data-service="pixel"].degraded"#;
         last = find(css).and_then(|e| text_of(&e)).or(last);
         if last.as_deref().is_some_and(|t| t.contains("silent for")) {
             break;
@@ -186,14 +153,47 @@ fn the_window_lists_the_stored_tiles() {
                 "no DEGRADED pixel tile saying 'silent for' (last text {last:?}); page: {source}"
             );
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(250));
     }
-    let graph = find(r#"[data-service="graph_api"][data-status="UP"]"#);
-    assert!(graph.is_some(), "the graph_api tile is UP");
-    let ads = find(r#"[data-service="ads"][data-status="UNKNOWN"]"#);
+    let expected = [
+        ("token", "DEGRADED", "expires in"),
+        ("graph_api", "UP", "responding"),
+        ("rate_limits", "DOWN", "throttled"),
+    ];
+    for (service, status, words) in expected {
+        let css = format!(r#"article[data-service="{service}"] [data-status="{status}"]"#);
+        assert!(find(&css).is_some(), "the {service} tile is {status}");
+        let tile = find(&format!(r#"article[data-service="{service}"]"#))
+            .and_then(|e| text_of(&e))
+            .unwrap_or_default();
+        assert!(
+            tile.contains(words),
+            "the {service} tile says {words:?}: {tile}"
+        );
+    }
+    // A screenshot for the run's artifacts (target/screenshots/).
+    let shot = wd.call(
+        reqwest::Method::GET,
+        &format!("/session/{sid}/screenshot"),
+        None,
+    );
+    let png = shot["value"]
+        .as_str()
+        .and_then(|b64| {
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok()
+        })
+        .expect("a PNG screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    let shots = meta_monitor_e2e::target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshots folder");
+    std::fs::write(shots.join("overview-demo.png"), &png).expect("screenshot saved");
+    let demo = find(".demo").and_then(|e| text_of(&e));
+    assert_eq!(demo.as_deref(), Some("DEMO"), "the demo is labelled");
+    let banner = find(r#"[role="status"][data-overall="DOWN"]"#);
+    assert!(banner.is_some(), "the banner shows the worst status");
     assert!(
-        ads.is_some(),
-        "an unconfigured service is UNKNOWN, not DOWN"
+        !db.exists(),
+        "the demo never creates or writes the database file"
     );
     let title = wd.call(reqwest::Method::GET, &format!("/session/{sid}/title"), None);
     assert_eq!(title["value"], "Meta Monitor");

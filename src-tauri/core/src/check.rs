@@ -13,7 +13,7 @@ use crate::store::{Store, StoreError};
 use crate::tile::{Service, Status, Tile, overall};
 
 /// The `--json` shape of `check` and `status`: `{"account", "overall", "tiles"}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AccountTiles {
     pub account: String,
     pub overall: Status,

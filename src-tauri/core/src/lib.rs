@@ -7,6 +7,7 @@ pub mod alert;
 pub mod check;
 pub mod clock;
 pub mod env_account;
+pub mod events;
 pub mod graph;
 pub mod notify;
 pub mod probe;

@@ -5,8 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     Up,
@@ -60,7 +61,7 @@ impl fmt::Display for Status {
 }
 
 /// The services Meta Monitor watches, with the exact names the CLI, store and UI use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Service {
     Token,
@@ -107,15 +108,19 @@ impl fmt::Display for Service {
 }
 
 /// `{service, status, latency_ms, last_check, last_success, message, metrics}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Tile {
     pub service: Service,
     pub status: Status,
+    #[ts(type = "number | null")]
     pub latency_ms: Option<u64>,
+    /// RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub last_check: OffsetDateTime,
-    /// The last check that measured the service as UP or DEGRADED.
+    /// The last check that measured the service as UP or DEGRADED (RFC 3339).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
     pub last_success: Option<OffsetDateTime>,
     pub message: String,
     pub metrics: BTreeMap<String, serde_json::Value>,

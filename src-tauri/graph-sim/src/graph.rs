@@ -415,7 +415,7 @@ async fn serve(
         );
     }
     let is_debug_token = segments.first().is_some_and(|s| s == "debug_token");
-    if call.scenario() == Scenario::TokenInvalid && !app_token && !is_debug_token {
+    if call.scenario().shows(Scenario::TokenInvalid) && !app_token && !is_debug_token {
         return expired(&mut call);
     }
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -511,7 +511,7 @@ fn me(call: &mut Call, app_token: bool) -> Response {
                 .to_owned();
         return call.fail(StatusCode::BAD_REQUEST, 2500, None, "OAuthException", msg);
     }
-    if call.scenario() == Scenario::Outage {
+    if call.scenario().shows(Scenario::Outage) {
         return reply::html_page(StatusCode::BAD_GATEWAY, &call.version, &call.trace);
     }
     let node = json!({"id": USER_ID, "name": "Monitor System User"});
@@ -522,7 +522,7 @@ fn me(call: &mut Call, app_token: bool) -> Response {
 }
 
 fn debug_token(call: &mut Call, app_token: bool) -> Response {
-    if call.scenario() == Scenario::Outage {
+    if call.scenario().shows(Scenario::Outage) {
         return call.transient(
             StatusCode::INTERNAL_SERVER_ERROR,
             1,
@@ -539,7 +539,7 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
         );
     };
     let now = call.now.unix_timestamp();
-    let invalid = call.scenario() == Scenario::TokenInvalid;
+    let invalid = call.scenario().shows(Scenario::TokenInvalid);
     if invalid && !app_token {
         return expired(call);
     }
@@ -547,10 +547,10 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
         let msg = "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app".to_owned();
         return call.fail(StatusCode::BAD_REQUEST, 100, None, "OAuthException", msg);
     }
-    let expires_at = match (call.state.config.token_expires_at, call.scenario()) {
-        (Some(fixed), _) => fixed,
-        (None, Scenario::TokenExpiring) => now + 3 * 86_400,
-        (None, _) => now + 45 * 86_400,
+    let expires_at = match call.state.config.token_expires_at {
+        Some(fixed) => fixed,
+        None if call.scenario().shows(Scenario::TokenExpiring) => now + 3 * 86_400,
+        None => now + 45 * 86_400,
     };
     let mut data = json!({
         "app_id": APP_ID,
@@ -636,7 +636,7 @@ async fn ad_account(call: &mut Call) -> Response {
     if let Err(r) = ads_management(call) {
         return r;
     }
-    if call.scenario() == Scenario::Outage {
+    if call.scenario().shows(Scenario::Outage) {
         tokio::time::sleep(call.state.config.slow_delay).await;
     }
     let node = json!({
@@ -732,7 +732,7 @@ fn campaigns(call: &mut Call) -> Response {
 }
 
 fn pixel_node(call: &mut Call) -> Response {
-    let silent = call.scenario() == Scenario::PixelSilent;
+    let silent = call.scenario().shows(Scenario::PixelSilent);
     let last = if silent {
         call.now - time::Duration::days(3)
     } else {
@@ -750,7 +750,7 @@ fn pixel_node(call: &mut Call) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if call.scenario() == Scenario::Outage {
+    if call.scenario().shows(Scenario::Outage) {
         return reply::dropped(&selected, &call.version, &call.trace, &call.extra);
     }
     call.ok(selected)
@@ -766,7 +766,7 @@ fn pixel_stats(call: &mut Call) -> Response {
         .and_then(|t| t.parse::<i64>().ok())
         .unwrap_or(end - 86_400);
     let hours: Vec<i64> = (start.div_euclid(3600)..=(end - 1).div_euclid(3600)).collect();
-    let silent = call.scenario() == Scenario::PixelSilent;
+    let silent = call.scenario().shows(Scenario::PixelSilent);
     let limit: usize = call
         .param("limit")
         .and_then(|l| l.parse().ok())
@@ -803,14 +803,14 @@ fn subscriptions(call: &mut Call, app_token: bool) -> Response {
         let msg = "(#15) This method must be called with an app access_token.".to_owned();
         return call.fail(StatusCode::BAD_REQUEST, 15, None, "OAuthException", msg);
     }
-    if call.scenario() == Scenario::Outage {
+    if call.scenario().shows(Scenario::Outage) {
         return call.transient(
             StatusCode::SERVICE_UNAVAILABLE,
             2,
             "An unexpected error has occurred. Please retry your request later.",
         );
     }
-    let inactive = call.scenario() == Scenario::WebhookInactive;
+    let inactive = call.scenario().shows(Scenario::WebhookInactive);
     let callback = call.state.config.callback_url.clone();
     let version = call.version.clone();
     let subs = json!([
@@ -844,7 +844,7 @@ fn catalog_node(call: &mut Call) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    if call.scenario() == Scenario::Outage {
+    if call.scenario().shows(Scenario::Outage) {
         return reply::truncated(&selected, &call.version, &call.trace, &call.extra);
     }
     call.ok(selected)

@@ -20,10 +20,13 @@ pub enum Scenario {
     PixelSilent,
     /// One webhook subscription is inactive.
     WebhookInactive,
+    /// The desktop demo: one account whose services span the states — the ad account
+    /// throttled, the token expiring, the pixel silent, the rest healthy.
+    Demo,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Self::Healthy,
         Self::Throttled,
         Self::TokenExpiring,
@@ -31,6 +34,7 @@ impl Scenario {
         Self::Outage,
         Self::PixelSilent,
         Self::WebhookInactive,
+        Self::Demo,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,7 +46,18 @@ impl Scenario {
             Self::Outage => "outage",
             Self::PixelSilent => "pixel-silent",
             Self::WebhookInactive => "webhook-inactive",
+            Self::Demo => "demo",
         }
+    }
+
+    /// Whether this scenario shows the failure of `part` (`demo` shows several at once).
+    pub fn shows(self, part: Scenario) -> bool {
+        self == part
+            || (self == Self::Demo
+                && matches!(
+                    part,
+                    Self::Throttled | Self::TokenExpiring | Self::PixelSilent
+                ))
     }
 }
 

@@ -34,7 +34,7 @@ impl Windows {
     pub fn for_scenario(scenario: Scenario, config: &SimConfig) -> Self {
         let mut w = Self::default();
         let now = Instant::now();
-        if scenario == Scenario::Throttled {
+        if scenario.shows(Scenario::Throttled) {
             let account = crate::AD_ACCOUNT.trim_start_matches("act_");
             w.prefill(
                 &format!("ads_management:{account}"),

@@ -3,13 +3,10 @@
 use meta_monitor_core::check::{self, AccountTiles};
 use meta_monitor_core::graph::{Timeouts, http_client};
 use meta_monitor_core::probe::Thresholds;
-use std::time::Duration;
 
 use meta_monitor_core::alert::Policy;
 use meta_monitor_core::graph::Credentials;
 use meta_monitor_core::notify::Notifier;
-use meta_monitor_core::notify::desktop::Desktop;
-use meta_monitor_core::notify::webhook::Webhook;
 use meta_monitor_core::secrets::{Keychain, SecretKind};
 use meta_monitor_core::store::{Store, StoreError, accounts::StoredAccount};
 use meta_monitor_core::{Account, Secret, env_account};
@@ -28,12 +25,7 @@ pub fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>,
 
 /// The desktop channel always; the team webhook when its URL is in the keychain.
 pub fn notifiers(webhook: Option<Secret>) -> Result<Vec<Box<dyn Notifier>>, Failure> {
-    let mut list: Vec<Box<dyn Notifier>> = vec![Box::new(Desktop)];
-    if let Some(url) = webhook {
-        let hook = Webhook::new(url, Duration::from_secs(5), 2).map_err(|e| anyhow::anyhow!(e))?;
-        list.push(Box::new(hook));
-    }
-    Ok(list)
+    Ok(meta_monitor_core::notify::channels(webhook).map_err(|e| anyhow::anyhow!(e))?)
 }
 
 pub fn check(

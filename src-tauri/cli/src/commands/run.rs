@@ -79,6 +79,7 @@ pub fn run(
         http: http_client(timeouts)?,
         thresholds: Thresholds::default(),
         policy: Policy::default(),
+        events: Arc::new(meta_monitor_core::events::NoEvents),
     };
     let count = watched.len();
     let runtime = super::runtime()?;

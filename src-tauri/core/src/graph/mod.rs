@@ -274,12 +274,16 @@ impl GraphClient {
         query: &[(&str, &str)],
         token: &Secret,
     ) -> Result<GraphResponse, GraphError> {
-        let mut relative = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in query {
-            relative.append_pair(k, v);
-        }
+        // Built in a block so the (non-Send) serializer is gone before the await.
+        let encoded = {
+            let mut relative = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query {
+                relative.append_pair(k, v);
+            }
+            relative.finish()
+        };
         let path = path.trim_start_matches('/');
-        let relative_url = format!("{}/{path}?{}", self.version, relative.finish());
+        let relative_url = format!("{}/{path}?{encoded}", self.version);
         let batch = serde_json::json!([{ "method": "GET", "relative_url": relative_url }]);
         let form = vec![
             ("batch".to_owned(), batch.to_string()),

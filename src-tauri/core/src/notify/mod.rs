@@ -50,6 +50,17 @@ pub fn send_all(
         .collect()
 }
 
+/// An account's channels: the desktop always; the team webhook when its URL is in the
+/// keychain (5 s timeout, 2 retries).
+pub fn channels(team_webhook: Option<crate::Secret>) -> Result<Vec<Box<dyn Notifier>>, String> {
+    let mut list: Vec<Box<dyn Notifier>> = vec![Box::new(desktop::Desktop)];
+    if let Some(url) = team_webhook {
+        let hook = webhook::Webhook::new(url, std::time::Duration::from_secs(5), 2)?;
+        list.push(Box::new(hook));
+    }
+    Ok(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

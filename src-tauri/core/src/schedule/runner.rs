@@ -15,8 +15,9 @@ use tokio::sync::Semaphore;
 use super::Plan;
 use crate::account::Account;
 use crate::alert::Policy;
-use crate::check;
+use crate::check::{self, AccountTiles};
 use crate::clock::Clock;
+use crate::events::{EventSink, MonitorEvent};
 use crate::graph::{CallRecord, Credentials, GraphClient};
 use crate::notify::Notifier;
 use crate::probe::{self, ProbeContext, ProbeReport, Thresholds};
@@ -51,6 +52,8 @@ pub struct Runner {
     pub http: reqwest::Client,
     pub thresholds: Thresholds,
     pub policy: Policy,
+    /// Told about new tiles and alerts as they are stored.
+    pub events: Arc<dyn EventSink>,
 }
 
 /// What a run did, for the caller's summary.
@@ -211,6 +214,7 @@ impl Runner {
         let (id, name) = (watched.id, watched.account.name.clone());
         // The notifiers are borrowed by a blocking task: run it in place on this worker.
         let notifiers = &watched.notifiers;
+        let events = self.events.clone();
         tokio::task::block_in_place(move || {
             let mut store = lock(&store);
             check::persist(&mut store, id, &reports)?;
@@ -224,7 +228,16 @@ impl Runner {
                 now,
                 &policy,
             )?;
+            let tiles = store.tiles(id)?;
             store.maintain_if_due(now)?;
+            drop(store);
+            events.emit(MonitorEvent::TilesChanged(AccountTiles::new(&name, tiles)));
+            for action in &sent {
+                events.emit(MonitorEvent::AlertSent {
+                    account: name.clone(),
+                    title: action.title.clone(),
+                });
+            }
             Ok(sent.len() as u64)
         })
     }

@@ -1,0 +1,52 @@
+//! What the monitor tells whoever shows its results, as it happens. The core knows nothing of
+//! windows: the desktop shell adapts [`EventSink`] to Tauri events (`monitor://…`), tests
+//! collect events in memory.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::check::AccountTiles;
+
+/// One thing that happened in the monitor.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MonitorEvent {
+    /// An account's stored tiles after a step of the scheduler or a manual check.
+    TilesChanged(AccountTiles),
+    /// A notification was decided (and sent through the account's channels).
+    AlertSent { account: String, title: String },
+}
+
+impl MonitorEvent {
+    /// The event's channel name, namespaced (`monitor://tiles-changed`).
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Self::TilesChanged(_) => "monitor://tiles-changed",
+            Self::AlertSent { .. } => "monitor://alert-sent",
+        }
+    }
+}
+
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: MonitorEvent);
+}
+
+/// Drops every event (the command line has no one to tell).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn emit(&self, _: MonitorEvent) {}
+}
+
+/// Keeps every event, for tests.
+#[derive(Debug, Default)]
+pub struct CollectedEvents(pub std::sync::Mutex<Vec<MonitorEvent>>);
+
+impl EventSink for CollectedEvents {
+    fn emit(&self, event: MonitorEvent) {
+        if let Ok(mut events) = self.0.lock() {
+            events.push(event);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The types that cross IPC, generated into `ui/src/lib/bindings/` (see `bindings_are_current`).
+
+use meta_monitor_core::check::AccountTiles;
+use serde::Serialize;
+use ts_rs::TS;
+
+/// The one error shape that crosses IPC: the UI branches on `code`, never on `message`.
+#[derive(Debug, Serialize, TS)]
+pub struct IpcError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// The error codes the UI branches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub enum ErrorCode {
+    /// The local database could not be read or written.
+    Store,
+    /// No account of that name.
+    NoSuchAccount,
+    /// The OS keychain is missing, locked or refused.
+    KeychainUnavailable,
+    /// Something the app itself failed at (a task died).
+    Internal,
+}
+
+impl IpcError {
+    pub fn new(code: ErrorCode, message: impl std::fmt::Display) -> Self {
+        Self {
+            code,
+            message: message.to_string(),
+        }
+    }
+
+    pub fn store(e: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::Store, e)
+    }
+}
+
+/// What the overview shows: every watched account's tiles, and whether this is the demo.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Overview {
+    /// True when the app watches the built-in simulator (no account configured, or `--demo`).
+    pub demo: bool,
+    pub accounts: Vec<AccountTiles>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use meta_monitor_core::events::MonitorEvent;
+    use ts_rs::{Config, TS};
+
+    use super::*;
+
+    /// Every file under `dir` as (relative path, text), sorted.
+    fn files(dir: &Path) -> Vec<(PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(folder) = pending.pop() {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if let Ok(relative) = path.strip_prefix(dir) {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    out.push((relative.to_path_buf(), text));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The checked-in TypeScript types match the Rust ones; `UPDATE_BINDINGS=1` rewrites them.
+    #[test]
+    fn bindings_are_current() {
+        let fresh = tempfile::tempdir().expect("temp dir");
+        let cfg = Config::new()
+            .with_out_dir(fresh.path())
+            .with_large_int("number");
+        Overview::export_all(&cfg).expect("Overview");
+        IpcError::export_all(&cfg).expect("IpcError");
+        MonitorEvent::export_all(&cfg).expect("MonitorEvent");
+        let checked_in = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            for (name, text) in files(fresh.path()) {
+                let target = checked_in.join(name);
+                if let Some(folder) = target.parent() {
+                    std::fs::create_dir_all(folder).expect("bindings folder");
+                }
+                std::fs::write(target, text).expect("write binding");
+            }
+        }
+        assert_eq!(
+            files(&checked_in),
+            files(fresh.path()),
+            "ui/src/lib/bindings is stale: run UPDATE_BINDINGS=1 cargo test -p meta-monitor-desktop bindings"
+        );
+    }
+}

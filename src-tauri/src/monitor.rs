@@ -1,0 +1,248 @@
+//! The in-process monitor: the core's scheduler over the configured accounts — or, with none
+//! configured (or `--demo`), over a demo account against the built-in simulator — plus the
+//! manual "Check now". Results reach the window through the core's [`EventSink`].
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use meta_graph_sim::{Scenario, SimConfig, Simulator};
+use meta_monitor_core::alert::Policy;
+use meta_monitor_core::check::{self, AccountTiles};
+use meta_monitor_core::clock::SystemClock;
+use meta_monitor_core::events::{EventSink, MonitorEvent};
+use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
+use meta_monitor_core::probe::Thresholds;
+use meta_monitor_core::schedule::runner::{Runner, Watched};
+use meta_monitor_core::secrets::{Keychain, SecretKind};
+use meta_monitor_core::store::Store;
+use meta_monitor_core::{Account, Secret, notify};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::ipc::{ErrorCode, IpcError, Overview};
+
+/// One watched account, as the shell needs it for manual checks and the overview.
+struct Entry {
+    id: i64,
+    account: Account,
+    /// `Err` says why the keychain gave no credentials.
+    credentials: Result<Credentials, String>,
+    team_webhook: Option<Secret>,
+}
+
+pub struct Monitor {
+    store: Arc<Mutex<Store>>,
+    entries: Vec<Entry>,
+    /// The demo's simulator, kept alive for as long as the app runs.
+    demo: Option<Simulator>,
+    http: reqwest::Client,
+    events: Arc<dyn EventSink>,
+    stop: watch::Sender<bool>,
+    running: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The demo account, pointing at the in-process simulator.
+fn demo_account(base_url: &str) -> anyhow::Result<Account> {
+    let mut a = Account::new("demo");
+    a.graph_url = base_url.to_owned();
+    a.app_id = Some(meta_graph_sim::APP_ID.to_owned());
+    a.ad_account_id = Some(meta_graph_sim::AD_ACCOUNT.to_owned());
+    a.pixel_id = Some(meta_graph_sim::PIXEL_ID.to_owned());
+    a.catalog_id = Some(meta_graph_sim::CATALOG_ID.to_owned());
+    a.business_id = Some(meta_graph_sim::BUSINESS_ID.to_owned());
+    Ok(a.validate()?)
+}
+
+impl Monitor {
+    /// Opens the database and reads the accounts and their keychain entries (blocking: call it
+    /// before the window shows). With no account, or `demo`, watches the demo instead.
+    pub fn open(db_path: &Path, demo: bool, events: Arc<dyn EventSink>) -> anyhow::Result<Self> {
+        let http = http_client(Timeouts::default())?;
+        let (stop, _) = watch::channel(false);
+        if demo {
+            return Self::demo(http, events, stop);
+        }
+        let file_store = Store::open(db_path)?;
+        let stored = file_store.accounts()?;
+        if stored.is_empty() {
+            return Self::demo(http, events, stop);
+        }
+        let keychain = Keychain::new();
+        let entries = stored
+            .into_iter()
+            .map(|s| Entry {
+                id: s.id,
+                credentials: keychain
+                    .credentials(&s.account.name)
+                    .map_err(|e| e.to_string()),
+                team_webhook: keychain
+                    .get(&s.account.name, SecretKind::TeamWebhook)
+                    .ok()
+                    .flatten(),
+                account: s.account,
+            })
+            .collect();
+        Ok(Self {
+            store: Arc::new(Mutex::new(file_store)),
+            entries,
+            demo: None,
+            http,
+            events,
+            stop,
+            running: Mutex::new(None),
+        })
+    }
+
+    /// The demo: the simulator in this process, an in-memory store (the database file is never
+    /// touched) and the simulator's fake token held in memory, never in the keychain.
+    fn demo(
+        http: reqwest::Client,
+        events: Arc<dyn EventSink>,
+        stop: watch::Sender<bool>,
+    ) -> anyhow::Result<Self> {
+        let sim = tauri::async_runtime::block_on(Simulator::start_local(SimConfig {
+            scenario: Scenario::Demo,
+            ..SimConfig::default()
+        }))?;
+        let account = demo_account(&sim.base_url())?;
+        let store = Store::in_memory()?;
+        let id = store.add_account(&account, OffsetDateTime::now_utc())?;
+        let credentials = Credentials {
+            access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
+            app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
+            verify_token: None,
+        };
+        Ok(Self {
+            store: Arc::new(Mutex::new(store)),
+            entries: vec![Entry {
+                id,
+                account,
+                credentials: Ok(credentials),
+                team_webhook: None,
+            }],
+            demo: Some(sim),
+            http,
+            events,
+            stop,
+            running: Mutex::new(None),
+        })
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo.is_some()
+    }
+
+    /// Starts the scheduler over every entry on Tauri's runtime.
+    pub fn start(&self) -> anyhow::Result<()> {
+        let mut watched = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            watched.push(Watched {
+                store: self.store.clone(),
+                id: e.id,
+                account: e.account.clone(),
+                credentials: e.credentials.clone(),
+                notifiers: notify::channels(e.team_webhook.clone()).map_err(anyhow::Error::msg)?,
+            });
+        }
+        let runner = Runner {
+            clock: Arc::new(SystemClock),
+            http: self.http.clone(),
+            thresholds: Thresholds::default(),
+            policy: Policy::default(),
+            events: self.events.clone(),
+        };
+        let mut stopped = self.stop.subscribe();
+        let handle = tauri::async_runtime::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = runner.run(watched, shutdown).await {
+                eprintln!("meta-monitor-desktop: the monitor stopped: {e}");
+            }
+        });
+        if let Ok(mut running) = self.running.lock() {
+            *running = Some(handle);
+        }
+        Ok(())
+    }
+
+    /// Stops the scheduler after the step in flight is stored.
+    pub fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        let handle = self.running.lock().ok().and_then(|mut r| r.take());
+        if let Some(handle) = handle {
+            let _ = tauri::async_runtime::block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(5), handle).await
+            });
+        }
+    }
+
+    /// Every account's stored tiles.
+    pub fn overview(&self) -> Result<Overview, IpcError> {
+        let store = lock(&self.store);
+        let accounts = self
+            .entries
+            .iter()
+            .map(|e| {
+                let tiles = store.tiles(e.id).map_err(IpcError::store)?;
+                Ok(AccountTiles::new(&e.account.name, tiles))
+            })
+            .collect::<Result<_, IpcError>>()?;
+        Ok(Overview {
+            demo: self.is_demo(),
+            accounts,
+        })
+    }
+
+    /// Runs every probe of `account` now, stores the results, decides alerts and tells the
+    /// window; returns the stored tiles.
+    pub async fn check_now(&self, account: &str) -> Result<AccountTiles, IpcError> {
+        let entry = self
+            .entries
+            .iter()
+            .find(|e| e.account.name == account)
+            .ok_or_else(|| IpcError::new(ErrorCode::NoSuchAccount, account))?;
+        let now = OffsetDateTime::now_utc();
+        let (reports, problem) = match &entry.credentials {
+            Ok(creds) => {
+                let reports = check::run_probes(
+                    &entry.account,
+                    creds.clone(),
+                    &self.http,
+                    now,
+                    &Thresholds::default(),
+                )
+                .await;
+                (reports, None)
+            }
+            Err(why) => (check::unmeasured(now, why), Some(why.clone())),
+        };
+        let notifiers = notify::channels(entry.team_webhook.clone())
+            .map_err(|e| IpcError::new(ErrorCode::Internal, e))?;
+        let tiles = tokio::task::block_in_place(|| {
+            let mut store = lock(&self.store);
+            check::persist(&mut store, entry.id, &reports)?;
+            check::alert(
+                &mut store,
+                entry.id,
+                account,
+                &reports,
+                problem.as_deref(),
+                &notifiers,
+                now,
+                &Policy::default(),
+            )?;
+            store.tiles(entry.id)
+        })
+        .map_err(IpcError::store)?;
+        let result = AccountTiles::new(account, tiles);
+        self.events.emit(MonitorEvent::TilesChanged(result.clone()));
+        Ok(result)
+    }
+}

@@ -1,0 +1,78 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { setBackend } from '../lib/backend';
+import { MockBackend, account, tile } from '../lib/backend/mock';
+import Overview from '../lib/components/Overview.svelte';
+
+let mock: MockBackend;
+
+beforeEach(() => {
+  mock = new MockBackend({
+    demo: true,
+    accounts: [
+      account('shop', [
+        tile('token', 'DEGRADED', {
+          message: 'token expires in 3 d 0 h: replace it',
+          metrics: { expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString() },
+        }),
+        tile('graph_api', 'UP', { latency_ms: 87 }),
+        tile('ads', 'UNKNOWN', { message: 'throttled by Meta (code 80004)' }),
+      ]),
+    ],
+  });
+  setBackend(mock);
+});
+
+afterEach(() => {
+  document.body.innerHTML = '';
+});
+
+describe('Overview', () => {
+  it('shows every tile with its status word, key metric and the worst status in the banner', async () => {
+    render(Overview);
+    const token = await screen.findByRole('article', { name: 'Access token' });
+    expect(within(token).getByText('Degraded')).toBeInTheDocument();
+    expect(within(token).getByText('expires in 3 d')).toBeInTheDocument();
+    const api = screen.getByRole('article', { name: 'Graph API' });
+    expect(within(api).getByText('87 ms')).toBeInTheDocument();
+    expect(within(api).getByText(/checked 2 min ago/)).toBeInTheDocument();
+    const banner = screen.getByRole('status');
+    expect(banner).toHaveAttribute('data-overall', 'DEGRADED');
+    expect(banner).toHaveTextContent('token expires in 3 d 0 h');
+    expect(screen.getByText('DEMO')).toBeInTheDocument();
+  });
+
+  it('changes a tile live when the monitor reports new tiles', async () => {
+    render(Overview);
+    await screen.findByRole('article', { name: 'Graph API' });
+    mock.push({
+      kind: 'tiles_changed',
+      account: 'shop',
+      overall: 'DOWN',
+      tiles: [tile('graph_api', 'DOWN', { message: 'Graph API failing: HTTP 502' })],
+    });
+    const api = await screen.findByRole('article', { name: 'Graph API' });
+    expect(await within(api).findByText('Down')).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Graph API failing: HTTP 502');
+    expect(mock.calls).toEqual(['overview']);
+  });
+
+  it('"Check now" asks the backend for that account and unfolds details on request', async () => {
+    render(Overview);
+    const api = await screen.findByRole('article', { name: 'Graph API' });
+    await fireEvent.click(within(api).getByRole('button', { name: 'Check now' }));
+    expect(mock.calls).toContain('checkNow:shop');
+    const details = within(api).getByRole('button', { name: 'Details' });
+    expect(details).toHaveAttribute('aria-expanded', 'false');
+    await fireEvent.click(details);
+    expect(details).toHaveAttribute('aria-expanded', 'true');
+    expect(within(api).getByText('Last success')).toBeInTheDocument();
+  });
+
+  it('says what to do when no account is watched', async () => {
+    mock.state = { demo: false, accounts: [] };
+    render(Overview);
+    expect(await screen.findByText(/No account is watched yet/)).toBeInTheDocument();
+  });
+});

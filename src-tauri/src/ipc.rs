@@ -1,7 +1,9 @@
 //! The types that cross IPC, generated into `ui/src/lib/bindings/` (see `bindings_are_current`).
 
 use meta_monitor_core::check::AccountTiles;
-use serde::Serialize;
+use meta_monitor_core::store::probe_runs::FailedRun;
+use meta_monitor_core::store::rollups::ChartPoint;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The one error shape that crosses IPC: the UI branches on `code`, never on `message`.
@@ -45,6 +47,63 @@ pub struct Overview {
     pub accounts: Vec<AccountTiles>,
 }
 
+/// How far back a chart looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
+pub enum Window {
+    #[serde(rename = "24h")]
+    Day,
+    #[serde(rename = "7d")]
+    Week,
+    #[serde(rename = "30d")]
+    Month,
+    #[serde(rename = "1y")]
+    Year,
+}
+
+impl Window {
+    pub fn duration(self) -> time::Duration {
+        time::Duration::days(match self {
+            Self::Day => 1,
+            Self::Week => 7,
+            Self::Month => 30,
+            Self::Year => 365,
+        })
+    }
+}
+
+/// A chart the window asks for, sized to its view.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ChartRequest {
+    pub account: String,
+    /// A stored series, e.g. `meta.api.latency_ms`.
+    pub metric: String,
+    pub window: Window,
+    /// p50/p95/p99 lines (latencies) instead of the mean.
+    pub percentiles: bool,
+    pub unit: String,
+    pub width: u32,
+    pub height: u32,
+    pub dark: bool,
+}
+
+/// A rendered chart: the SVG and the numbers behind it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ChartView {
+    pub svg: String,
+    /// How many points the chart holds (never more than 500).
+    pub points: u32,
+    /// The whole window in one bucket (count, mean, min, max, percentiles).
+    pub summary: Option<ChartPoint>,
+}
+
+/// A service's recent failures and its error rate over 24 h.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ServiceHistory {
+    pub failures: Vec<FailedRun>,
+    pub runs_24h: u32,
+    pub failed_24h: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -83,6 +142,10 @@ mod tests {
         Overview::export_all(&cfg).expect("Overview");
         IpcError::export_all(&cfg).expect("IpcError");
         MonitorEvent::export_all(&cfg).expect("MonitorEvent");
+        ChartRequest::export_all(&cfg).expect("ChartRequest");
+        ChartView::export_all(&cfg).expect("ChartView");
+        ServiceHistory::export_all(&cfg).expect("ServiceHistory");
+        meta_monitor_core::store::alerts::Notification::export_all(&cfg).expect("Notification");
         let checked_in = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             for (name, text) in files(fresh.path()) {

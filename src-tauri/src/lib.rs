@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use meta_monitor_core::check::AccountTiles;
-use meta_monitor_core::store;
+use meta_monitor_core::store::alerts::Notification;
+use meta_monitor_core::{Service, store};
 use tauri::Manager;
 
-use crate::ipc::{IpcError, Overview};
+use crate::ipc::{ChartRequest, ChartView, IpcError, Overview, ServiceHistory};
 use crate::monitor::Monitor;
 
 /// Every watched account's tiles, and whether this is the demo.
@@ -30,6 +31,34 @@ async fn check_now(
     monitor.check_now(&account).await
 }
 
+/// One stored series as an SVG chart sized to the view.
+#[tauri::command]
+async fn chart(
+    monitor: tauri::State<'_, Monitor>,
+    request: ChartRequest,
+) -> Result<ChartView, IpcError> {
+    tokio::task::block_in_place(|| monitor.chart(&request))
+}
+
+/// A service's recent failures (code, subcode, fbtrace_id) and its 24 h error rate.
+#[tauri::command]
+async fn service_history(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+    service: Service,
+) -> Result<ServiceHistory, IpcError> {
+    tokio::task::block_in_place(|| monitor.service_history(&account, service))
+}
+
+/// The account's notification history, newest first.
+#[tauri::command]
+async fn alerts(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+) -> Result<Vec<Notification>, IpcError> {
+    tokio::task::block_in_place(|| monitor.alerts(&account))
+}
+
 /// Starts the window; `--demo` watches the built-in simulator even when accounts exist.
 pub fn run() -> anyhow::Result<()> {
     let demo = std::env::args().any(|a| a == "--demo");
@@ -41,7 +70,13 @@ pub fn run() -> anyhow::Result<()> {
             app.manage(monitor);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![overview, check_now])
+        .invoke_handler(tauri::generate_handler![
+            overview,
+            check_now,
+            chart,
+            service_history,
+            alerts
+        ])
         .build(tauri::generate_context!())
         .context("building the Meta Monitor window")?;
     app.run(|handle, event| {

@@ -15,11 +15,12 @@ use meta_monitor_core::probe::Thresholds;
 use meta_monitor_core::schedule::runner::{Runner, Watched};
 use meta_monitor_core::secrets::{Keychain, SecretKind};
 use meta_monitor_core::store::Store;
-use meta_monitor_core::{Account, Secret, notify};
+use meta_monitor_core::store::alerts::Notification;
+use meta_monitor_core::{Account, Secret, Service, chart, notify};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use crate::ipc::{ErrorCode, IpcError, Overview};
+use crate::ipc::{ChartRequest, ChartView, ErrorCode, IpcError, Overview, ServiceHistory};
 
 /// One watched account, as the shell needs it for manual checks and the overview.
 struct Entry {
@@ -203,11 +204,7 @@ impl Monitor {
     /// Runs every probe of `account` now, stores the results, decides alerts and tells the
     /// window; returns the stored tiles.
     pub async fn check_now(&self, account: &str) -> Result<AccountTiles, IpcError> {
-        let entry = self
-            .entries
-            .iter()
-            .find(|e| e.account.name == account)
-            .ok_or_else(|| IpcError::new(ErrorCode::NoSuchAccount, account))?;
+        let entry = self.entry(account)?;
         let now = OffsetDateTime::now_utc();
         let (reports, problem) = match &entry.credentials {
             Ok(creds) => {
@@ -244,5 +241,86 @@ impl Monitor {
         let result = AccountTiles::new(account, tiles);
         self.events.emit(MonitorEvent::TilesChanged(result.clone()));
         Ok(result)
+    }
+
+    fn entry(&self, account: &str) -> Result<&Entry, IpcError> {
+        self.entries
+            .iter()
+            .find(|e| e.account.name == account)
+            .ok_or_else(|| IpcError::new(ErrorCode::NoSuchAccount, account))
+    }
+
+    /// A chart of one stored series over a window, rendered to SVG for the view's size.
+    pub fn chart(&self, request: &ChartRequest) -> Result<ChartView, IpcError> {
+        let entry = self.entry(&request.account)?;
+        let to = OffsetDateTime::now_utc();
+        let from = to - request.window.duration();
+        let width = request.width.clamp(200, 2400);
+        let (points, summary) = {
+            let store = lock(&self.store);
+            let points = store
+                .chart(
+                    entry.id,
+                    &request.metric,
+                    from,
+                    to,
+                    (width / 4) as usize,
+                    to,
+                )
+                .map_err(IpcError::store)?;
+            let summary = store
+                .chart(entry.id, &request.metric, from, to, 1, to)
+                .map_err(IpcError::store)?
+                .pop();
+            (points, summary)
+        };
+        let lines = if request.percentiles {
+            chart::percentile_lines(&points)
+        } else {
+            vec![chart::mean_line(&request.metric, &points)]
+        };
+        let style = chart::Style {
+            width,
+            height: request.height.clamp(120, 1600),
+            dark: request.dark,
+            unit: request.unit.clone(),
+            window: Some((from, to)),
+        };
+        let svg = chart::svg(&lines, &style).map_err(|e| IpcError::new(ErrorCode::Internal, e))?;
+        Ok(ChartView {
+            svg,
+            points: u32::try_from(points.len()).unwrap_or(u32::MAX),
+            summary,
+        })
+    }
+
+    /// A service's newest failures and its error rate over the last 24 h.
+    pub fn service_history(
+        &self,
+        account: &str,
+        service: Service,
+    ) -> Result<ServiceHistory, IpcError> {
+        let entry = self.entry(account)?;
+        let store = lock(&self.store);
+        let since = OffsetDateTime::now_utc() - time::Duration::days(1);
+        let failures = store
+            .recent_failures(entry.id, service, 20)
+            .map_err(IpcError::store)?;
+        let (runs, failed) = store
+            .run_counts(entry.id, service, since)
+            .map_err(IpcError::store)?;
+        Ok(ServiceHistory {
+            failures,
+            runs_24h: u32::try_from(runs).unwrap_or(u32::MAX),
+            failed_24h: u32::try_from(failed).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// The newest notifications of `account`, every channel's outcome included.
+    pub fn alerts(&self, account: &str) -> Result<Vec<Notification>, IpcError> {
+        let entry = self.entry(account)?;
+        lock(&self.store)
+            .notifications(entry.id, 200)
+            .map_err(IpcError::store)
     }
 }

@@ -58,6 +58,25 @@ impl WebDriver {
     }
 }
 
+/// Saves the window as a PNG under target/<profile>/screenshots/ (the run's artifacts).
+fn save_screenshot(wd: &WebDriver, sid: &str, name: &str) {
+    let shot = wd.call(
+        reqwest::Method::GET,
+        &format!("/session/{sid}/screenshot"),
+        None,
+    );
+    let png = shot["value"]
+        .as_str()
+        .and_then(|b64| {
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok()
+        })
+        .expect("a PNG screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    let shots = meta_monitor_e2e::target_dir().join("screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshots folder");
+    std::fs::write(shots.join(name), &png).expect("screenshot saved");
+}
+
 #[test]
 fn the_demo_window_shows_every_state_live() {
     let tools = have("Xvfb") && have("tauri-driver") && have("WebKitWebDriver");
@@ -171,22 +190,7 @@ fn the_demo_window_shows_every_state_live() {
             "the {service} tile says {words:?}: {tile}"
         );
     }
-    // A screenshot for the run's artifacts (target/screenshots/).
-    let shot = wd.call(
-        reqwest::Method::GET,
-        &format!("/session/{sid}/screenshot"),
-        None,
-    );
-    let png = shot["value"]
-        .as_str()
-        .and_then(|b64| {
-            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok()
-        })
-        .expect("a PNG screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
-    let shots = meta_monitor_e2e::target_dir().join("screenshots");
-    std::fs::create_dir_all(&shots).expect("screenshots folder");
-    std::fs::write(shots.join("overview-demo.png"), &png).expect("screenshot saved");
+    save_screenshot(&wd, &sid, "overview-demo.png");
     let demo = find(".demo").and_then(|e| text_of(&e));
     assert_eq!(demo.as_deref(), Some("DEMO"), "the demo is labelled");
     let banner = find(r#"[role="status"][data-overall="DOWN"]"#);
@@ -195,6 +199,42 @@ fn the_demo_window_shows_every_state_live() {
         !db.exists(),
         "the demo never creates or writes the database file"
     );
+
+    // Details of the Graph API: a chart whose SVG has data points, and the error table.
+    let click = |element: &str| {
+        wd.call(
+            reqwest::Method::POST,
+            &format!("/session/{sid}/element/{element}/click"),
+            Some(json!({})),
+        );
+    };
+    let details = find(r#"article[data-service="graph_api"] .actions button:last-child"#)
+        .expect("the Details button");
+    click(&details);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Each check is a data point (a circle while a window holds few of them).
+    let data_point = r#".chart[data-metric="meta.api.latency_ms"] svg circle"#;
+    while find(data_point).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the latency chart draws the stored checks"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    std::thread::sleep(Duration::from_millis(700)); // let WebKit paint the new SVG
+    save_screenshot(&wd, &sid, "details-graph-api.png");
+
+    // No secret ever reaches the page.
+    let source = wd.call(
+        reqwest::Method::GET,
+        &format!("/session/{sid}/source"),
+        None,
+    );
+    let page = source["value"].as_str().unwrap_or_default();
+    assert!(page.contains("Latency"), "the page source was read");
+    for secret in [meta_graph_sim::DEMO_TOKEN, meta_graph_sim::APP_SECRET] {
+        assert!(!page.contains(secret), "a secret reached the DOM");
+    }
     let title = wd.call(reqwest::Method::GET, &format!("/session/{sid}/title"), None);
     assert_eq!(title["value"], "Meta Monitor");
     wd.call(reqwest::Method::DELETE, &format!("/session/{sid}"), None);

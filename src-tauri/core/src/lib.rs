@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod alert;
+pub mod chart;
 pub mod check;
 pub mod clock;
 pub mod env_account;

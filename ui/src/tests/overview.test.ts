@@ -58,16 +58,42 @@ describe('Overview', () => {
     expect(mock.calls).toEqual(['overview']);
   });
 
-  it('"Check now" asks the backend for that account and unfolds details on request', async () => {
+  it('"Check now" asks the backend for that account', async () => {
     render(Overview);
     const api = await screen.findByRole('article', { name: 'Graph API' });
     await fireEvent.click(within(api).getByRole('button', { name: 'Check now' }));
     expect(mock.calls).toContain('checkNow:shop');
-    const details = within(api).getByRole('button', { name: 'Details' });
-    expect(details).toHaveAttribute('aria-expanded', 'false');
-    await fireEvent.click(details);
-    expect(details).toHaveAttribute('aria-expanded', 'true');
-    expect(within(api).getByText('Last success')).toBeInTheDocument();
+  });
+
+  it('"Details" opens the service with its chart and recent errors, and goes back', async () => {
+    mock.history = {
+      runs_24h: 40,
+      failed_24h: 2,
+      failures: [
+        {
+          at: new Date().toISOString(),
+          outcome: 'token_invalid',
+          http_status: 400,
+          code: 190,
+          subcode: 463,
+          fbtrace_id: 'AbCdEf123',
+          message: 'Error validating access token',
+        },
+      ],
+    };
+    render(Overview);
+    const api = await screen.findByRole('article', { name: 'Graph API' });
+    await fireEvent.click(within(api).getByRole('button', { name: 'Details' }));
+    const view = await screen.findByRole('region', { name: 'Graph API details' });
+    expect(await within(view).findByText('190/463 (HTTP 400)')).toBeInTheDocument();
+    expect(within(view).getByText('AbCdEf123')).toBeInTheDocument();
+    expect(within(view).getByText(/2 of 40 checks failed/)).toBeInTheDocument();
+    expect(mock.calls).toContain('chart:meta.api.latency_ms:24h');
+    await fireEvent.click(within(view).getByRole('button', { name: '7d' }));
+    expect(mock.calls).toContain('chart:meta.api.latency_ms:7d');
+    expect(view.querySelector('.svg polyline')).not.toBeNull();
+    await fireEvent.click(within(view).getByRole('button', { name: '← Overview' }));
+    expect(await screen.findByRole('article', { name: 'Access token' })).toBeInTheDocument();
   });
 
   it('says what to do when no account is watched', async () => {

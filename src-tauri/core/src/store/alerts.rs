@@ -11,9 +11,10 @@ use super::{Store, StoreError, from_ms, to_ms};
 use crate::alert::{Action, AlertState};
 
 /// One row of the notification history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Notification {
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub at: OffsetDateTime,
     pub key: String,
     pub kind: String,

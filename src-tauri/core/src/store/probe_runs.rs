@@ -2,9 +2,28 @@
 //! error code, subcode and fbtrace_id.
 
 use rusqlite::params;
+use serde::Serialize;
+use time::OffsetDateTime;
+use ts_rs::TS;
 
-use super::{Store, StoreError, to_ms};
+use super::{Store, StoreError, from_ms, to_ms};
 use crate::probe::ProbeReport;
+use crate::tile::Service;
+
+/// A probe run that failed, with Meta's error fields as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct FailedRun {
+    #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
+    pub at: OffsetDateTime,
+    /// The error class: token_invalid, permission, throttled, transient, transport, …
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub code: Option<i64>,
+    pub subcode: Option<i64>,
+    pub fbtrace_id: Option<String>,
+    pub message: String,
+}
 
 impl Store {
     pub fn insert_probe_run(
@@ -41,6 +60,73 @@ impl Store {
                 tile.message,
             ])?;
         Ok(())
+    }
+
+    /// The newest failed runs of one probe (outcome other than ok), at most `limit`.
+    pub fn recent_failures(
+        &self,
+        account_id: i64,
+        probe: Service,
+        limit: usize,
+    ) -> Result<Vec<FailedRun>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT at_ms, outcome, http_status, graph_code, graph_subcode, fbtrace_id, message
+             FROM probe_runs WHERE account_id = ?1 AND probe = ?2 AND outcome != 'ok'
+             ORDER BY at_ms DESC LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(
+                params![
+                    account_id,
+                    probe.as_str(),
+                    i64::try_from(limit).unwrap_or(100)
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        FailedRun {
+                            at: OffsetDateTime::UNIX_EPOCH,
+                            outcome: r.get(1)?,
+                            http_status: r.get(2)?,
+                            code: r.get(3)?,
+                            subcode: r.get(4)?,
+                            fbtrace_id: r.get(5)?,
+                            message: r.get(6)?,
+                        },
+                    ))
+                },
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(ms, run)| {
+                Ok(FailedRun {
+                    at: from_ms(ms)?,
+                    ..run
+                })
+            })
+            .collect()
+    }
+
+    /// (runs, failed runs) of one probe since `since`: the error rate's parts.
+    pub fn run_counts(
+        &self,
+        account_id: i64,
+        probe: Service,
+        since: OffsetDateTime,
+    ) -> Result<(u64, u64), StoreError> {
+        let (all, failed): (i64, i64) = self
+            .conn()
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(outcome != 'ok'), 0) FROM probe_runs
+                 WHERE account_id = ?1 AND probe = ?2 AND at_ms >= ?3",
+            )?
+            .query_row(params![account_id, probe.as_str(), to_ms(since)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok((
+            u64::try_from(all).unwrap_or(0),
+            u64::try_from(failed).unwrap_or(0),
+        ))
     }
 
     pub fn probe_run_count(&self, account_id: i64) -> Result<i64, StoreError> {

@@ -29,9 +29,10 @@ const DAY_MS: i64 = 86_400_000;
 
 /// One point of a chart: the statistics of every sample in `[at, at + width)`. Percentiles
 /// are given for distributions (latencies) only.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ChartPoint {
     #[serde(with = "time::serde::rfc3339")]
+    #[ts(type = "string")]
     pub at: OffsetDateTime,
     pub count: u64,
     pub mean: f64,

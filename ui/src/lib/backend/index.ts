@@ -1,11 +1,26 @@
 // The only door from components to the Rust shell: an interface, a Tauri implementation and a
 // mock for UI tests. Components import `backend` from here and nothing from @tauri-apps.
 import type { AccountTiles } from '../bindings/AccountTiles';
+import type { ChartRequest } from '../bindings/ChartRequest';
+import type { ChartView } from '../bindings/ChartView';
 import type { IpcError } from '../bindings/IpcError';
 import type { MonitorEvent } from '../bindings/MonitorEvent';
+import type { Notification } from '../bindings/Notification';
 import type { Overview } from '../bindings/Overview';
+import type { Service } from '../bindings/Service';
+import type { ServiceHistory } from '../bindings/ServiceHistory';
 
-export type { AccountTiles, IpcError, MonitorEvent, Overview };
+export type {
+  AccountTiles,
+  ChartRequest,
+  ChartView,
+  IpcError,
+  MonitorEvent,
+  Notification,
+  Overview,
+  Service,
+  ServiceHistory,
+};
 
 export type Unsubscribe = () => void;
 
@@ -14,6 +29,12 @@ export interface Backend {
   overview(): Promise<Overview>;
   /** Runs every probe of one account now. */
   checkNow(account: string): Promise<AccountTiles>;
+  /** One stored series as an SVG chart sized to the view. */
+  chart(request: ChartRequest): Promise<ChartView>;
+  /** A service's recent failures and its 24 h error rate. */
+  serviceHistory(account: string, service: Service): Promise<ServiceHistory>;
+  /** The account's notification history, newest first, with each channel's outcome. */
+  alerts(account: string): Promise<Notification[]>;
   /** Called with every event of the monitor (new tiles, alerts sent). */
   onEvent(listener: (event: MonitorEvent) => void): Promise<Unsubscribe>;
 }

@@ -1,7 +1,17 @@
 // An in-memory backend for UI tests: canned tiles, recorded calls, events pushed by the test.
 import type { Status } from '../bindings/Status';
 import type { Tile } from '../bindings/Tile';
-import type { AccountTiles, Backend, MonitorEvent, Overview } from './index';
+import type {
+  AccountTiles,
+  Backend,
+  ChartRequest,
+  ChartView,
+  MonitorEvent,
+  Notification,
+  Overview,
+  Service,
+  ServiceHistory,
+} from './index';
 
 export function tile(service: Tile['service'], status: Status, extra: Partial<Tile> = {}): Tile {
   return {
@@ -41,6 +51,26 @@ export class MockBackend implements Backend {
     const found = this.state.accounts.find((a) => a.account === name);
     if (!found) throw { code: 'NoSuchAccount', message: name };
     return structuredClone(found);
+  }
+
+  history: ServiceHistory = { failures: [], runs_24h: 0, failed_24h: 0 };
+
+  async chart(request: ChartRequest): Promise<ChartView> {
+    this.calls.push(`chart:${request.metric}:${request.window}`);
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${request.width}" height="${request.height}"><polyline points="0,10 5,20 10,15"/></svg>`;
+    return { svg, points: 3, summary: null };
+  }
+
+  async serviceHistory(account: string, service: Service): Promise<ServiceHistory> {
+    this.calls.push(`history:${account}:${service}`);
+    return structuredClone(this.history);
+  }
+
+  notifications: Notification[] = [];
+
+  async alerts(account: string): Promise<Notification[]> {
+    this.calls.push(`alerts:${account}`);
+    return structuredClone(this.notifications);
   }
 
   async onEvent(listener: (e: MonitorEvent) => void) {

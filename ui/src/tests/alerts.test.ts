@@ -1,0 +1,48 @@
+import { render, screen, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { setBackend } from '../lib/backend';
+import { MockBackend, account, tile } from '../lib/backend/mock';
+import App from '../App.svelte';
+
+let mock: MockBackend;
+
+beforeEach(() => {
+  mock = new MockBackend({ demo: false, accounts: [account('shop', [tile('token', 'UP')])] });
+  setBackend(mock);
+});
+
+afterEach(() => {
+  document.body.innerHTML = '';
+});
+
+describe('Alerts', () => {
+  it('lists the history with state and each channel outcome, and refreshes on a new alert', async () => {
+    mock.notifications = [
+      {
+        at: new Date().toISOString(),
+        key: 'token.expiry.7',
+        kind: 'fire',
+        severity: 'warning',
+        title: 'shop: token expires in 7 days',
+        body: 'Replace it before 2026-12-01',
+        channel: 'desktop',
+        delivered: false,
+        error: 'no notification server',
+      },
+    ];
+    render(App);
+    await screen.findByRole('article', { name: 'Access token' });
+    (await screen.findByRole('button', { name: 'Alerts' })).click();
+    const view = await screen.findByRole('region', { name: 'Alerts' });
+    const row = (await within(view).findByText('shop: token expires in 7 days')).closest('tr');
+    expect(row).not.toBeNull();
+    expect(within(row as HTMLElement).getByText('firing')).toBeInTheDocument();
+    expect(within(row as HTMLElement).getByText('no: no notification server')).toBeInTheDocument();
+    expect(mock.calls).toContain('alerts:shop');
+    const before = mock.calls.filter((c) => c === 'alerts:shop').length;
+    mock.push({ kind: 'alert_sent', account: 'shop', title: 'x' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(mock.calls.filter((c) => c === 'alerts:shop').length).toBe(before + 1);
+  });
+});

@@ -3,6 +3,7 @@
 use meta_monitor_core::check::AccountTiles;
 use meta_monitor_core::store::probe_runs::FailedRun;
 use meta_monitor_core::store::rollups::ChartPoint;
+use meta_monitor_core::{Account, Tile};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -22,6 +23,8 @@ pub enum ErrorCode {
     NoSuchAccount,
     /// The OS keychain is missing, locked or refused.
     KeychainUnavailable,
+    /// A form value was refused; the message names the field and the reason.
+    Validation,
     /// Something the app itself failed at (a task died).
     Internal,
 }
@@ -104,6 +107,53 @@ pub struct ServiceHistory {
     pub failed_24h: u32,
 }
 
+/// The secrets an account can have in the keychain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretName {
+    AccessToken,
+    AppSecret,
+    TeamWebhook,
+    VerifyToken,
+}
+
+/// Whether a secret is stored; its value never crosses IPC towards the window.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SecretState {
+    pub name: SecretName,
+    /// `null` when the keychain could not be asked.
+    pub stored: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StoredAccountView {
+    pub account: Account,
+    pub secrets: Vec<SecretState>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct KeychainStatus {
+    pub available: bool,
+    /// What is wrong and how to fix it, in words.
+    pub problem: Option<String>,
+}
+
+/// The Settings view's data.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SettingsView {
+    pub demo: bool,
+    pub accounts: Vec<StoredAccountView>,
+    pub keychain: KeychainStatus,
+}
+
+/// "Test connection": the token and graph_api tiles and what they mean.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    pub tiles: Vec<Tile>,
+    pub explanation: String,
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -145,6 +195,9 @@ mod tests {
         ChartRequest::export_all(&cfg).expect("ChartRequest");
         ChartView::export_all(&cfg).expect("ChartView");
         ServiceHistory::export_all(&cfg).expect("ServiceHistory");
+        SettingsView::export_all(&cfg).expect("SettingsView");
+        ConnectionTest::export_all(&cfg).expect("ConnectionTest");
+        SecretName::export_all(&cfg).expect("SecretName");
         meta_monitor_core::store::alerts::Notification::export_all(&cfg).expect("Notification");
         let checked_in = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {

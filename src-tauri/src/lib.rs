@@ -4,16 +4,20 @@
 mod events;
 pub mod ipc;
 mod monitor;
+mod settings;
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use meta_monitor_core::check::AccountTiles;
 use meta_monitor_core::store::alerts::Notification;
-use meta_monitor_core::{Service, store};
+use meta_monitor_core::{Account, Service, store};
 use tauri::Manager;
 
-use crate::ipc::{ChartRequest, ChartView, IpcError, Overview, ServiceHistory};
+use crate::ipc::{
+    ChartRequest, ChartView, ConnectionTest, IpcError, Overview, SecretName, ServiceHistory,
+    SettingsView,
+};
 use crate::monitor::Monitor;
 
 /// Every watched account's tiles, and whether this is the demo.
@@ -59,6 +63,62 @@ async fn alerts(
     tokio::task::block_in_place(|| monitor.alerts(&account))
 }
 
+/// The configured accounts, which secrets are stored (never their values), the keychain state.
+#[tauri::command]
+async fn settings(monitor: tauri::State<'_, Monitor>) -> Result<SettingsView, IpcError> {
+    tokio::task::block_in_place(|| monitor.settings())
+}
+
+/// Adds or updates an account, then watches it.
+#[tauri::command]
+async fn save_account(
+    monitor: tauri::State<'_, Monitor>,
+    account: Account,
+    is_new: bool,
+) -> Result<(), IpcError> {
+    tokio::task::block_in_place(|| monitor.save_account(account, is_new))?;
+    monitor.reload().await
+}
+
+/// Removes an account with its history and keychain entries.
+#[tauri::command]
+async fn remove_account(monitor: tauri::State<'_, Monitor>, name: String) -> Result<(), IpcError> {
+    tokio::task::block_in_place(|| monitor.remove_account(&name))?;
+    monitor.reload().await
+}
+
+/// Stores a secret in the OS keychain.
+#[tauri::command]
+async fn set_secret(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+    name: SecretName,
+    value: String,
+) -> Result<(), IpcError> {
+    tokio::task::block_in_place(|| monitor.set_secret(&account, name, &value))?;
+    monitor.reload().await
+}
+
+/// Deletes a secret from the OS keychain.
+#[tauri::command]
+async fn delete_secret(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+    name: SecretName,
+) -> Result<(), IpcError> {
+    tokio::task::block_in_place(|| monitor.delete_secret(&account, name))?;
+    monitor.reload().await
+}
+
+/// Runs the token and graph_api probes of an account and explains the outcome.
+#[tauri::command]
+async fn test_connection(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+) -> Result<ConnectionTest, IpcError> {
+    monitor.test_connection(&account).await
+}
+
 /// Starts the window; `--demo` watches the built-in simulator even when accounts exist.
 pub fn run() -> anyhow::Result<()> {
     let demo = std::env::args().any(|a| a == "--demo");
@@ -75,7 +135,13 @@ pub fn run() -> anyhow::Result<()> {
             check_now,
             chart,
             service_history,
-            alerts
+            alerts,
+            settings,
+            save_account,
+            remove_account,
+            set_secret,
+            delete_secret,
+            test_connection
         ])
         .build(tauri::generate_context!())
         .context("building the Meta Monitor window")?;

@@ -2,7 +2,7 @@
 //! configured (or `--demo`), over a demo account against the built-in simulator — plus the
 //! manual "Check now". Results reach the window through the core's [`EventSink`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use meta_graph_sim::{Scenario, SimConfig, Simulator};
@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use crate::ipc::{ChartRequest, ChartView, ErrorCode, IpcError, Overview, ServiceHistory};
 
 /// One watched account, as the shell needs it for manual checks and the overview.
+#[derive(Clone)]
 struct Entry {
     id: i64,
     account: Account,
@@ -31,21 +32,27 @@ struct Entry {
     team_webhook: Option<Secret>,
 }
 
-pub struct Monitor {
+/// What is being watched right now: the configured accounts, or the demo.
+struct Watch {
     store: Arc<Mutex<Store>>,
     entries: Vec<Entry>,
-    /// The demo's simulator, kept alive for as long as the app runs.
+    /// The demo's simulator, alive for as long as the demo is watched.
     demo: Option<Simulator>,
-    http: reqwest::Client,
-    events: Arc<dyn EventSink>,
     stop: watch::Sender<bool>,
-    running: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    running: Option<tauri::async_runtime::JoinHandle<()>>,
 }
 
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+pub struct Monitor {
+    db_path: PathBuf,
+    /// `--demo`: the demo even when accounts are configured.
+    forced_demo: bool,
+    http: reqwest::Client,
+    events: Arc<dyn EventSink>,
+    current: Mutex<Watch>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The demo account, pointing at the in-process simulator.
@@ -60,57 +67,45 @@ fn demo_account(base_url: &str) -> anyhow::Result<Account> {
     Ok(a.validate()?)
 }
 
-impl Monitor {
-    /// Opens the database and reads the accounts and their keychain entries (blocking: call it
-    /// before the window shows). With no account, or `demo`, watches the demo instead.
-    pub fn open(db_path: &Path, demo: bool, events: Arc<dyn EventSink>) -> anyhow::Result<Self> {
-        let http = http_client(Timeouts::default())?;
-        let (stop, _) = watch::channel(false);
-        if demo {
-            return Self::demo(http, events, stop);
+impl Watch {
+    /// The configured accounts with their keychain entries (blocking D-Bus calls), or the demo
+    /// when there are none or it is forced.
+    async fn load(db_path: &Path, forced_demo: bool) -> anyhow::Result<Self> {
+        if !forced_demo {
+            let file_store = Store::open(db_path)?;
+            let stored = file_store.accounts()?;
+            if !stored.is_empty() {
+                let keychain = Keychain::new();
+                let entries = tokio::task::block_in_place(|| {
+                    stored
+                        .into_iter()
+                        .map(|s| Entry {
+                            id: s.id,
+                            credentials: keychain
+                                .credentials(&s.account.name)
+                                .map_err(|e| e.to_string()),
+                            team_webhook: keychain
+                                .get(&s.account.name, SecretKind::TeamWebhook)
+                                .ok()
+                                .flatten(),
+                            account: s.account,
+                        })
+                        .collect()
+                });
+                return Ok(Self::new(file_store, entries, None));
+            }
         }
-        let file_store = Store::open(db_path)?;
-        let stored = file_store.accounts()?;
-        if stored.is_empty() {
-            return Self::demo(http, events, stop);
-        }
-        let keychain = Keychain::new();
-        let entries = stored
-            .into_iter()
-            .map(|s| Entry {
-                id: s.id,
-                credentials: keychain
-                    .credentials(&s.account.name)
-                    .map_err(|e| e.to_string()),
-                team_webhook: keychain
-                    .get(&s.account.name, SecretKind::TeamWebhook)
-                    .ok()
-                    .flatten(),
-                account: s.account,
-            })
-            .collect();
-        Ok(Self {
-            store: Arc::new(Mutex::new(file_store)),
-            entries,
-            demo: None,
-            http,
-            events,
-            stop,
-            running: Mutex::new(None),
-        })
+        Self::demo().await
     }
 
     /// The demo: the simulator in this process, an in-memory store (the database file is never
     /// touched) and the simulator's fake token held in memory, never in the keychain.
-    fn demo(
-        http: reqwest::Client,
-        events: Arc<dyn EventSink>,
-        stop: watch::Sender<bool>,
-    ) -> anyhow::Result<Self> {
-        let sim = tauri::async_runtime::block_on(Simulator::start_local(SimConfig {
+    async fn demo() -> anyhow::Result<Self> {
+        let sim = Simulator::start_local(SimConfig {
             scenario: Scenario::Demo,
             ..SimConfig::default()
-        }))?;
+        })
+        .await?;
         let account = demo_account(&sim.base_url())?;
         let store = Store::in_memory()?;
         let id = store.add_account(&account, OffsetDateTime::now_utc())?;
@@ -119,32 +114,60 @@ impl Monitor {
             app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
             verify_token: None,
         };
-        Ok(Self {
+        let entry = Entry {
+            id,
+            account,
+            credentials: Ok(credentials),
+            team_webhook: None,
+        };
+        Ok(Self::new(store, vec![entry], Some(sim)))
+    }
+
+    fn new(store: Store, entries: Vec<Entry>, demo: Option<Simulator>) -> Self {
+        Self {
             store: Arc::new(Mutex::new(store)),
-            entries: vec![Entry {
-                id,
-                account,
-                credentials: Ok(credentials),
-                team_webhook: None,
-            }],
-            demo: Some(sim),
-            http,
+            entries,
+            demo,
+            stop: watch::channel(false).0,
+            running: None,
+        }
+    }
+}
+
+impl Monitor {
+    /// Loads what to watch (blocking: call it before the window shows). With no account, or
+    /// `forced_demo`, watches the demo.
+    pub fn open(
+        db_path: &Path,
+        forced_demo: bool,
+        events: Arc<dyn EventSink>,
+    ) -> anyhow::Result<Self> {
+        let current =
+            tauri::async_runtime::block_on(async { Watch::load(db_path, forced_demo).await })?;
+        Ok(Self {
+            db_path: db_path.to_owned(),
+            forced_demo,
+            http: http_client(Timeouts::default())?,
             events,
-            stop,
-            running: Mutex::new(None),
+            current: Mutex::new(current),
         })
     }
 
-    pub fn is_demo(&self) -> bool {
-        self.demo.is_some()
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
     }
 
-    /// Starts the scheduler over every entry on Tauri's runtime.
+    pub fn is_demo(&self) -> bool {
+        lock(&self.current).demo.is_some()
+    }
+
+    /// Starts the scheduler over what is watched, on Tauri's runtime.
     pub fn start(&self) -> anyhow::Result<()> {
-        let mut watched = Vec::with_capacity(self.entries.len());
-        for e in &self.entries {
+        let mut current = lock(&self.current);
+        let mut watched = Vec::with_capacity(current.entries.len());
+        for e in &current.entries {
             watched.push(Watched {
-                store: self.store.clone(),
+                store: current.store.clone(),
                 id: e.id,
                 account: e.account.clone(),
                 credentials: e.credentials.clone(),
@@ -158,36 +181,64 @@ impl Monitor {
             policy: Policy::default(),
             events: self.events.clone(),
         };
-        let mut stopped = self.stop.subscribe();
-        let handle = tauri::async_runtime::spawn(async move {
+        let mut stopped = current.stop.subscribe();
+        current.running = Some(tauri::async_runtime::spawn(async move {
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
             if let Err(e) = runner.run(watched, shutdown).await {
                 eprintln!("meta-monitor-desktop: the monitor stopped: {e}");
             }
-        });
-        if let Ok(mut running) = self.running.lock() {
-            *running = Some(handle);
-        }
+        }));
         Ok(())
     }
 
-    /// Stops the scheduler after the step in flight is stored.
-    pub fn shutdown(&self) {
-        let _ = self.stop.send(true);
-        let handle = self.running.lock().ok().and_then(|mut r| r.take());
-        if let Some(handle) = handle {
-            let _ = tauri::async_runtime::block_on(async {
-                tokio::time::timeout(std::time::Duration::from_secs(5), handle).await
-            });
+    /// Stops the scheduler after the step in flight is stored (at most 5 s).
+    async fn stop(&self) {
+        let running = {
+            let mut current = lock(&self.current);
+            let _ = current.stop.send(true);
+            current.running.take()
+        };
+        if let Some(handle) = running {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), handle).await;
         }
+    }
+
+    /// Stops watching at exit.
+    pub fn shutdown(&self) {
+        tauri::async_runtime::block_on(self.stop());
+    }
+
+    /// Watches the accounts as they are now configured (after Settings changed them).
+    pub async fn reload(&self) -> Result<(), IpcError> {
+        self.stop().await;
+        let next = Watch::load(&self.db_path, self.forced_demo)
+            .await
+            .map_err(|e| IpcError::new(ErrorCode::Internal, format!("{e:#}")))?;
+        *lock(&self.current) = next;
+        self.start()
+            .map_err(|e| IpcError::new(ErrorCode::Internal, format!("{e:#}")))?;
+        self.events.emit(MonitorEvent::Reloaded);
+        Ok(())
+    }
+
+    /// The entry of `account` and the store it lives in.
+    fn entry(&self, account: &str) -> Result<(Entry, Arc<Mutex<Store>>), IpcError> {
+        let current = lock(&self.current);
+        current
+            .entries
+            .iter()
+            .find(|e| e.account.name == account)
+            .map(|e| (e.clone(), current.store.clone()))
+            .ok_or_else(|| IpcError::new(ErrorCode::NoSuchAccount, account))
     }
 
     /// Every account's stored tiles.
     pub fn overview(&self) -> Result<Overview, IpcError> {
-        let store = lock(&self.store);
-        let accounts = self
+        let current = lock(&self.current);
+        let store = lock(&current.store);
+        let accounts = current
             .entries
             .iter()
             .map(|e| {
@@ -196,7 +247,7 @@ impl Monitor {
             })
             .collect::<Result<_, IpcError>>()?;
         Ok(Overview {
-            demo: self.is_demo(),
+            demo: current.demo.is_some(),
             accounts,
         })
     }
@@ -204,7 +255,7 @@ impl Monitor {
     /// Runs every probe of `account` now, stores the results, decides alerts and tells the
     /// window; returns the stored tiles.
     pub async fn check_now(&self, account: &str) -> Result<AccountTiles, IpcError> {
-        let entry = self.entry(account)?;
+        let (entry, store) = self.entry(account)?;
         let now = OffsetDateTime::now_utc();
         let (reports, problem) = match &entry.credentials {
             Ok(creds) => {
@@ -222,11 +273,15 @@ impl Monitor {
         };
         let notifiers = notify::channels(entry.team_webhook.clone())
             .map_err(|e| IpcError::new(ErrorCode::Internal, e))?;
-        let tiles = tokio::task::block_in_place(|| {
-            let mut store = lock(&self.store);
-            check::persist(&mut store, entry.id, &reports)?;
-            check::alert(
-                &mut store,
+        let result = tokio::task::block_in_place(|| {
+            let result = {
+                let mut store = lock(&store);
+                check::persist(&mut store, entry.id, &reports)?;
+                AccountTiles::new(account, store.tiles(entry.id)?)
+            };
+            self.events.emit(MonitorEvent::TilesChanged(result.clone()));
+            check::alert_shared(
+                &store,
                 entry.id,
                 account,
                 &reports,
@@ -235,29 +290,20 @@ impl Monitor {
                 now,
                 &Policy::default(),
             )?;
-            store.tiles(entry.id)
+            Ok::<_, meta_monitor_core::store::StoreError>(result)
         })
         .map_err(IpcError::store)?;
-        let result = AccountTiles::new(account, tiles);
-        self.events.emit(MonitorEvent::TilesChanged(result.clone()));
         Ok(result)
-    }
-
-    fn entry(&self, account: &str) -> Result<&Entry, IpcError> {
-        self.entries
-            .iter()
-            .find(|e| e.account.name == account)
-            .ok_or_else(|| IpcError::new(ErrorCode::NoSuchAccount, account))
     }
 
     /// A chart of one stored series over a window, rendered to SVG for the view's size.
     pub fn chart(&self, request: &ChartRequest) -> Result<ChartView, IpcError> {
-        let entry = self.entry(&request.account)?;
+        let (entry, store) = self.entry(&request.account)?;
         let to = OffsetDateTime::now_utc();
         let from = to - request.window.duration();
         let width = request.width.clamp(200, 2400);
         let (points, summary) = {
-            let store = lock(&self.store);
+            let store = lock(&store);
             let points = store
                 .chart(
                     entry.id,
@@ -300,8 +346,8 @@ impl Monitor {
         account: &str,
         service: Service,
     ) -> Result<ServiceHistory, IpcError> {
-        let entry = self.entry(account)?;
-        let store = lock(&self.store);
+        let (entry, store) = self.entry(account)?;
+        let store = lock(&store);
         let since = OffsetDateTime::now_utc() - time::Duration::days(1);
         let failures = store
             .recent_failures(entry.id, service, 20)
@@ -318,8 +364,8 @@ impl Monitor {
 
     /// The newest notifications of `account`, every channel's outcome included.
     pub fn alerts(&self, account: &str) -> Result<Vec<Notification>, IpcError> {
-        let entry = self.entry(account)?;
-        lock(&self.store)
+        let (entry, store) = self.entry(account)?;
+        lock(&store)
             .notifications(entry.id, 200)
             .map_err(IpcError::store)
     }

@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub mod bench;
+pub mod desktop;
 pub mod history;
 
 use meta_graph_sim::{SimConfig, Simulator};
@@ -187,6 +188,21 @@ impl KeyringSession {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// What `secret-tool search --all service SERVICE` prints (values included) for this
+    /// keychain: how the tests see what really landed in GNOME Keyring.
+    pub fn secret_tool_search(&self, service: &str) -> String {
+        let out = Command::new("secret-tool")
+            .args(["search", "--all", "service", service])
+            .envs(self.env())
+            .output()
+            .expect("secret-tool runs");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     }
 
     /// Environment for a child process that should use this keychain.

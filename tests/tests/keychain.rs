@@ -6,24 +6,9 @@
     reason = "test helpers: a failed step must fail the test loudly"
 )]
 
-use std::process::Command;
-
 use meta_monitor_e2e::{KeyringSession, describe, have, require, run_cli};
 
 const SERVICE: &str = "meta-monitor-e2e-keychain";
-
-fn secret_tool_search(keyring: &KeyringSession) -> String {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "service", SERVICE])
-        .envs(keyring.env())
-        .output()
-        .expect("secret-tool runs");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 #[test]
 fn secrets_round_trip_through_gnome_keyring() {
@@ -58,7 +43,7 @@ fn secrets_round_trip_through_gnome_keyring() {
         "only a masked value is shown: {}",
         describe(&set)
     );
-    let found = secret_tool_search(&keyring);
+    let found = keyring.secret_tool_search(SERVICE);
     assert!(
         found.contains("shop/access-token"),
         "secret-tool sees the entry: {found}"
@@ -74,7 +59,7 @@ fn secrets_round_trip_through_gnome_keyring() {
         None,
     );
     assert!(del.status.success(), "{}", describe(&del));
-    let after = secret_tool_search(&keyring);
+    let after = keyring.secret_tool_search(SERVICE);
     assert!(
         !after.contains("shop/access-token"),
         "gone after delete: {after}"

@@ -15,6 +15,8 @@ pub enum MonitorEvent {
     TilesChanged(AccountTiles),
     /// A notification was decided (and sent through the account's channels).
     AlertSent { account: String, title: String },
+    /// What is watched changed (accounts added, edited or removed): reload everything.
+    Reloaded,
 }
 
 impl MonitorEvent {
@@ -23,6 +25,7 @@ impl MonitorEvent {
         match self {
             Self::TilesChanged(_) => "monitor://tiles-changed",
             Self::AlertSent { .. } => "monitor://alert-sent",
+            Self::Reloaded => "monitor://reloaded",
         }
     }
 }

@@ -97,3 +97,10 @@ export function keyMetrics(tile: Tile, now: number = Date.now()): string[] {
   }
   return out;
 }
+
+const RANK: Record<Status, number> = { UNKNOWN: 0, UP: 1, DEGRADED: 2, DOWN: 3 };
+
+/** The worst measured status; UNKNOWN only when nothing was measured (as the core rules). */
+export function worst(statuses: Status[]): Status {
+  return statuses.reduce<Status>((w, s) => (RANK[s] > RANK[w] ? s : w), 'UNKNOWN');
+}

@@ -216,10 +216,15 @@ impl Runner {
         let notifiers = &watched.notifiers;
         let events = self.events.clone();
         tokio::task::block_in_place(move || {
-            let mut store = lock(&store);
-            check::persist(&mut store, id, &reports)?;
-            let sent = check::alert(
-                &mut store,
+            {
+                let mut store = lock(&store);
+                check::persist(&mut store, id, &reports)?;
+                // The window hears of new tiles before any notifier gets a chance to be slow.
+                let tiles = store.tiles(id)?;
+                events.emit(MonitorEvent::TilesChanged(AccountTiles::new(&name, tiles)));
+            }
+            let sent = check::alert_shared(
+                &store,
                 id,
                 &name,
                 &reports,
@@ -228,10 +233,7 @@ impl Runner {
                 now,
                 &policy,
             )?;
-            let tiles = store.tiles(id)?;
-            store.maintain_if_due(now)?;
-            drop(store);
-            events.emit(MonitorEvent::TilesChanged(AccountTiles::new(&name, tiles)));
+            lock(&store).maintain_if_due(now)?;
             for action in &sent {
                 events.emit(MonitorEvent::AlertSent {
                     account: name.clone(),

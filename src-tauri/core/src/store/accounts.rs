@@ -59,6 +59,31 @@ impl Store {
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Replaces the non-secret settings of the account named `a.name`.
+    pub fn update_account(&self, a: &Account) -> Result<(), StoreError> {
+        let changed = self.conn().execute(
+            "UPDATE accounts SET graph_url = ?2, api_version = ?3, app_id = ?4, ad_account_id = ?5,
+             pixel_id = ?6, catalog_id = ?7, business_id = ?8, test_event_code = ?9,
+             webhook_endpoints = ?10 WHERE name = ?1",
+            params![
+                a.name,
+                a.graph_url,
+                a.api_version,
+                a.app_id,
+                a.ad_account_id,
+                a.pixel_id,
+                a.catalog_id,
+                a.business_id,
+                a.test_event_code,
+                serde_json::to_string(&a.webhook_endpoints).unwrap_or_else(|_| "[]".to_owned())
+            ],
+        )?;
+        match changed {
+            0 => Err(StoreError::NoSuchAccount(a.name.clone())),
+            _ => Ok(()),
+        }
+    }
+
     pub fn account(&self, name: &str) -> Result<Option<StoredAccount>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM accounts WHERE name = ?1");
         Ok(self.conn().query_row(&sql, [name], row).optional()?)

@@ -8,22 +8,30 @@ use crate::tile::{Service, Status, Tile};
 
 impl Store {
     /// Stores the tile, keeping the previous `last_success` when this check did not succeed.
-    /// A change of status is recorded as a transition.
+    /// A change of status is recorded as a transition. A tile older than the stored one (a
+    /// slow check finishing after a newer one) is not stored: the newer result stands.
     pub fn upsert_tile(&self, account_id: i64, tile: &Tile) -> Result<Tile, StoreError> {
         let mut tile = tile.clone();
-        let previous: Option<(String, Option<i64>)> = self
+        let previous: Option<(String, Option<i64>, i64)> = self
             .conn()
             .prepare_cached(
-                "SELECT status, last_success_ms FROM tiles WHERE account_id = ?1 AND service = ?2",
+                "SELECT status, last_success_ms, last_check_ms FROM tiles
+                 WHERE account_id = ?1 AND service = ?2",
             )?
             .query_row(params![account_id, tile.service.as_str()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
-        if let (None, Some((_, Some(ms)))) = (tile.last_success, &previous) {
+        if previous
+            .as_ref()
+            .is_some_and(|(_, _, checked)| *checked > to_ms(tile.last_check))
+        {
+            return Ok(tile);
+        }
+        if let (None, Some((_, Some(ms), _))) = (tile.last_success, &previous) {
             tile.last_success = Some(from_ms(*ms)?);
         }
-        let previous_status = previous.as_ref().and_then(|(s, _)| Status::parse(s));
+        let previous_status = previous.as_ref().and_then(|(s, _, _)| Status::parse(s));
         self.record_transition(account_id, previous_status, &tile)?;
         self.conn()
             .prepare_cached(
@@ -130,6 +138,25 @@ mod tests {
             changes,
             [(None, "UP"), (Some("UP"), "DOWN")],
             "only changes are recorded"
+        );
+
+        // A slow check from before t2 finishing now must not overwrite the newer result.
+        store
+            .upsert_tile(id, &Tile::new(Service::Pixel, Status::Up, t1, "stale"))
+            .expect("stale");
+        let tiles = store.tiles(id).expect("tiles");
+        assert_eq!(
+            (tiles[0].status, tiles[0].message.as_str()),
+            (Status::Down, "still bad"),
+            "the newer result stands"
+        );
+        assert_eq!(
+            store
+                .transitions(id, OffsetDateTime::UNIX_EPOCH)
+                .expect("transitions")
+                .len(),
+            2,
+            "and no transition is recorded for it"
         );
     }
 }

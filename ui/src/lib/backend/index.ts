@@ -1,25 +1,33 @@
 // The only door from components to the Rust shell: an interface, a Tauri implementation and a
 // mock for UI tests. Components import `backend` from here and nothing from @tauri-apps.
+import type { Account } from '../bindings/Account';
 import type { AccountTiles } from '../bindings/AccountTiles';
 import type { ChartRequest } from '../bindings/ChartRequest';
 import type { ChartView } from '../bindings/ChartView';
+import type { ConnectionTest } from '../bindings/ConnectionTest';
 import type { IpcError } from '../bindings/IpcError';
 import type { MonitorEvent } from '../bindings/MonitorEvent';
 import type { Notification } from '../bindings/Notification';
 import type { Overview } from '../bindings/Overview';
+import type { SecretName } from '../bindings/SecretName';
 import type { Service } from '../bindings/Service';
 import type { ServiceHistory } from '../bindings/ServiceHistory';
+import type { SettingsView } from '../bindings/SettingsView';
 
 export type {
+  Account,
   AccountTiles,
   ChartRequest,
   ChartView,
+  ConnectionTest,
   IpcError,
   MonitorEvent,
   Notification,
   Overview,
+  SecretName,
   Service,
   ServiceHistory,
+  SettingsView,
 };
 
 export type Unsubscribe = () => void;
@@ -35,6 +43,16 @@ export interface Backend {
   serviceHistory(account: string, service: Service): Promise<ServiceHistory>;
   /** The account's notification history, newest first, with each channel's outcome. */
   alerts(account: string): Promise<Notification[]>;
+  /** Configured accounts, which secrets are stored (never their values), the keychain state. */
+  settings(): Promise<SettingsView>;
+  /** Adds (isNew) or updates an account; the monitor then watches it. */
+  saveAccount(account: Account, isNew: boolean): Promise<void>;
+  removeAccount(name: string): Promise<void>;
+  /** Puts a secret into the OS keychain; it never comes back to the window. */
+  setSecret(account: string, name: SecretName, value: string): Promise<void>;
+  deleteSecret(account: string, name: SecretName): Promise<void>;
+  /** Runs the token and graph_api probes and explains the outcome. */
+  testConnection(account: string): Promise<ConnectionTest>;
   /** Called with every event of the monitor (new tiles, alerts sent). */
   onEvent(listener: (event: MonitorEvent) => void): Promise<Unsubscribe>;
 }

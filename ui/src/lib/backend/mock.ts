@@ -1,16 +1,21 @@
 // An in-memory backend for UI tests: canned tiles, recorded calls, events pushed by the test.
 import type { Status } from '../bindings/Status';
 import type { Tile } from '../bindings/Tile';
+import { worst } from '../format';
 import type {
+  Account,
   AccountTiles,
   Backend,
   ChartRequest,
   ChartView,
+  ConnectionTest,
   MonitorEvent,
   Notification,
   Overview,
+  SecretName,
   Service,
   ServiceHistory,
+  SettingsView,
 } from './index';
 
 export function tile(service: Tile['service'], status: Status, extra: Partial<Tile> = {}): Tile {
@@ -27,12 +32,7 @@ export function tile(service: Tile['service'], status: Status, extra: Partial<Ti
 }
 
 export function account(name: string, tiles: Tile[]): AccountTiles {
-  const rank: Record<Status, number> = { UNKNOWN: 0, UP: 1, DEGRADED: 2, DOWN: 3 };
-  const overall = tiles.reduce<Status>(
-    (worst, t) => (rank[t.status] > rank[worst] ? t.status : worst),
-    'UNKNOWN',
-  );
-  return { account: name, overall, tiles };
+  return { account: name, overall: worst(tiles.map((t) => t.status)), tiles };
 }
 
 export class MockBackend implements Backend {
@@ -67,6 +67,54 @@ export class MockBackend implements Backend {
   }
 
   notifications: Notification[] = [];
+  settingsView: SettingsView = {
+    demo: false,
+    accounts: [],
+    keychain: { available: true, problem: null },
+  };
+  /** Secrets as the keychain would hold them: the mock never returns them either. */
+  secrets = new Map<string, string>();
+  connection: ConnectionTest = { ok: true, tiles: [], explanation: 'Connected.' };
+
+  async settings(): Promise<SettingsView> {
+    this.calls.push('settings');
+    const view = structuredClone(this.settingsView);
+    for (const a of view.accounts)
+      for (const s of a.secrets) s.stored = this.secrets.has(`${a.account.name}/${s.name}`);
+    return view;
+  }
+
+  async saveAccount(account: Account, isNew: boolean): Promise<void> {
+    this.calls.push(`saveAccount:${account.name}:${isNew}`);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(account.name))
+      throw { code: 'Validation', message: `account name must be 1–64 letters, digits, '-', '_' or '.' (got "${account.name}")` };
+    const names: SecretName[] = ['access-token', 'app-secret', 'team-webhook', 'verify-token'];
+    const rest = this.settingsView.accounts.filter((a) => a.account.name !== account.name);
+    this.settingsView.accounts = [
+      ...rest,
+      { account, secrets: names.map((name) => ({ name, stored: false })) },
+    ];
+  }
+
+  async removeAccount(name: string): Promise<void> {
+    this.calls.push(`removeAccount:${name}`);
+    this.settingsView.accounts = this.settingsView.accounts.filter((a) => a.account.name !== name);
+  }
+
+  async setSecret(account: string, name: SecretName, value: string): Promise<void> {
+    this.calls.push(`setSecret:${account}:${name}`);
+    this.secrets.set(`${account}/${name}`, value);
+  }
+
+  async deleteSecret(account: string, name: SecretName): Promise<void> {
+    this.calls.push(`deleteSecret:${account}:${name}`);
+    this.secrets.delete(`${account}/${name}`);
+  }
+
+  async testConnection(account: string): Promise<ConnectionTest> {
+    this.calls.push(`testConnection:${account}`);
+    return structuredClone(this.connection);
+  }
 
   async alerts(account: string): Promise<Notification[]> {
     this.calls.push(`alerts:${account}`);

@@ -6,20 +6,28 @@ import type {
   AccountTiles,
   Backend,
   ChartView,
+  ConnectionTest,
   MonitorEvent,
   Notification,
   Overview,
   ServiceHistory,
+  SettingsView,
   Unsubscribe,
 } from './index';
 
-const CHANNELS = ['monitor://tiles-changed', 'monitor://alert-sent'] as const;
+const CHANNELS = ['monitor://tiles-changed', 'monitor://alert-sent', 'monitor://reloaded'] as const;
 
 export const tauriBackend: Backend = {
   overview: () => invoke<Overview>('overview'),
   checkNow: (account) => invoke<AccountTiles>('check_now', { account }),
   chart: (request) => invoke<ChartView>('chart', { request }),
   alerts: (account) => invoke<Notification[]>('alerts', { account }),
+  settings: () => invoke<SettingsView>('settings'),
+  saveAccount: (account, isNew) => invoke<void>('save_account', { account, isNew }),
+  removeAccount: (name) => invoke<void>('remove_account', { name }),
+  setSecret: (account, name, value) => invoke<void>('set_secret', { account, name, value }),
+  deleteSecret: (account, name) => invoke<void>('delete_secret', { account, name }),
+  testConnection: (account) => invoke<ConnectionTest>('test_connection', { account }),
   serviceHistory: (account, service) =>
     invoke<ServiceHistory>('service_history', { account, service }),
   async onEvent(listener): Promise<Unsubscribe> {

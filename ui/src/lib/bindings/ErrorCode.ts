@@ -3,4 +3,4 @@
 /**
  * The error codes the UI branches on.
  */
-export type ErrorCode = "Store" | "NoSuchAccount" | "KeychainUnavailable" | "Internal";
+export type ErrorCode = "Store" | "NoSuchAccount" | "KeychainUnavailable" | "Validation" | "Internal";

@@ -4,4 +4,4 @@ import type { AccountTiles } from "./AccountTiles";
 /**
  * One thing that happened in the monitor.
  */
-export type MonitorEvent = { "kind": "tiles_changed" } & AccountTiles | { "kind": "alert_sent", account: string, title: string, };
+export type MonitorEvent = { "kind": "tiles_changed" } & AccountTiles | { "kind": "alert_sent", account: string, title: string, } | { "kind": "reloaded" };

@@ -1,0 +1,228 @@
+//! Settings: accounts added, edited and removed in the database file; their secrets entered
+//! into the OS keychain and never sent back (only whether each is stored); "Test connection".
+//! Every change reloads what the monitor watches.
+
+use meta_monitor_core::graph::{Credentials, GraphClient, Timeouts, http_client};
+use meta_monitor_core::probe::{self, ProbeContext, Thresholds};
+use meta_monitor_core::secrets::{Keychain, KeychainError, SecretKind};
+use meta_monitor_core::store::{Store, StoreError};
+use meta_monitor_core::{Account, Secret, Service, Status};
+use time::OffsetDateTime;
+
+use crate::ipc::{
+    ConnectionTest, ErrorCode, IpcError, KeychainStatus, SecretName, SecretState, SettingsView,
+    StoredAccountView,
+};
+use crate::monitor::Monitor;
+
+impl From<KeychainError> for IpcError {
+    fn from(e: KeychainError) -> Self {
+        IpcError::new(ErrorCode::KeychainUnavailable, e)
+    }
+}
+
+impl From<StoreError> for IpcError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchAccount(_) => IpcError::new(ErrorCode::NoSuchAccount, e),
+            StoreError::DuplicateAccount(_) => IpcError::new(ErrorCode::Validation, e),
+            other => IpcError::store(other),
+        }
+    }
+}
+
+fn kind(name: SecretName) -> SecretKind {
+    match name {
+        SecretName::AccessToken => SecretKind::AccessToken,
+        SecretName::AppSecret => SecretKind::AppSecret,
+        SecretName::TeamWebhook => SecretKind::TeamWebhook,
+        SecretName::VerifyToken => SecretKind::VerifyToken,
+    }
+}
+
+const SECRETS: [SecretName; 4] = [
+    SecretName::AccessToken,
+    SecretName::AppSecret,
+    SecretName::TeamWebhook,
+    SecretName::VerifyToken,
+];
+
+impl Monitor {
+    fn file_store(&self) -> Result<Store, IpcError> {
+        Ok(Store::open(self.db_path())?)
+    }
+
+    /// The configured accounts with which secrets are stored, and the keychain's state.
+    pub fn settings(&self) -> Result<SettingsView, IpcError> {
+        let accounts = self.file_store()?.accounts()?;
+        let keychain = Keychain::new();
+        let mut problem = None;
+        let views = accounts
+            .into_iter()
+            .map(|stored| {
+                let secrets = SECRETS
+                    .iter()
+                    .map(|name| {
+                        let stored = match keychain.get(&stored.account.name, kind(*name)) {
+                            Ok(value) => Some(value.is_some()),
+                            Err(e) => {
+                                problem.get_or_insert(e.to_string());
+                                None
+                            }
+                        };
+                        SecretState {
+                            name: *name,
+                            stored,
+                        }
+                    })
+                    .collect();
+                StoredAccountView {
+                    account: stored.account,
+                    secrets,
+                }
+            })
+            .collect();
+        Ok(SettingsView {
+            demo: self.is_demo(),
+            accounts: views,
+            keychain: KeychainStatus {
+                available: problem.is_none(),
+                problem,
+            },
+        })
+    }
+
+    /// Adds (`is_new`) or updates an account's non-secret settings, after validation.
+    pub fn save_account(&self, account: Account, is_new: bool) -> Result<(), IpcError> {
+        let account = account
+            .validate()
+            .map_err(|e| IpcError::new(ErrorCode::Validation, e))?;
+        let store = self.file_store()?;
+        if is_new {
+            store.add_account(&account, OffsetDateTime::now_utc())?;
+        } else {
+            store.update_account(&account)?;
+        }
+        Ok(())
+    }
+
+    /// Removes an account, its history and its keychain entries.
+    pub fn remove_account(&self, name: &str) -> Result<(), IpcError> {
+        self.file_store()?.remove_account(name)?;
+        let keychain = Keychain::new();
+        for secret in SECRETS {
+            keychain.delete(name, kind(secret))?;
+        }
+        Ok(())
+    }
+
+    /// Puts a secret into the keychain (nowhere else); an empty value is refused.
+    pub fn set_secret(&self, account: &str, name: SecretName, value: &str) -> Result<(), IpcError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(IpcError::new(ErrorCode::Validation, "the value is empty"));
+        }
+        self.file_store()?.require_account(account)?;
+        Keychain::new().set(account, kind(name), &Secret::new(value))?;
+        Ok(())
+    }
+
+    pub fn delete_secret(&self, account: &str, name: SecretName) -> Result<(), IpcError> {
+        Keychain::new().delete(account, kind(name))?;
+        Ok(())
+    }
+
+    /// Runs the token and graph_api probes of a configured account with its keychain secrets
+    /// and explains the outcome in words.
+    pub async fn test_connection(&self, name: &str) -> Result<ConnectionTest, IpcError> {
+        let (account, credentials) = tokio::task::block_in_place(|| {
+            let account = self.file_store()?.require_account(name)?.account;
+            let credentials: Credentials = Keychain::new().credentials(name)?;
+            Ok::<_, IpcError>((account, credentials))
+        })?;
+        Ok(probe_connection(&account, credentials).await)
+    }
+}
+
+/// The token and graph_api probes, and what their outcome means for the operator.
+pub async fn probe_connection(account: &Account, credentials: Credentials) -> ConnectionTest {
+    let now = OffsetDateTime::now_utc();
+    let thresholds = Thresholds::default();
+    let client = http_client(Timeouts::default())
+        .map_err(|e| e.to_string())
+        .and_then(|http| {
+            GraphClient::new(
+                http,
+                &account.graph_url,
+                &account.api_version,
+                credentials,
+                account.app_id.clone(),
+            )
+            .map_err(|e| e.to_string())
+        });
+    let client = match client {
+        Ok(c) => c,
+        Err(why) => {
+            return ConnectionTest {
+                ok: false,
+                tiles: Vec::new(),
+                explanation: format!("Could not set up the connection: {why}"),
+            };
+        }
+    };
+    let ctx = ProbeContext {
+        account,
+        client: &client,
+        now,
+        thresholds: &thresholds,
+    };
+    let mut tiles = Vec::new();
+    for service in [Service::Token, Service::GraphApi] {
+        if let Some(report) = probe::run(service, &ctx).await {
+            tiles.push(report.tile);
+        }
+    }
+    let ok = tiles.iter().all(|t| t.status == Status::Up);
+    let explanation = explain(&tiles);
+    ConnectionTest {
+        ok,
+        tiles,
+        explanation,
+    }
+}
+
+/// One sentence an operator can act on.
+fn explain(tiles: &[meta_monitor_core::Tile]) -> String {
+    let code = |t: &meta_monitor_core::Tile, key: &str| {
+        t.metrics.get(key).and_then(serde_json::Value::as_i64)
+    };
+    let failing: Vec<_> = tiles.iter().filter(|t| t.status != Status::Up).collect();
+    let Some(first) = failing.first() else {
+        return "Connected: the token is valid and the Graph API answers.".to_owned();
+    };
+    let advice = match (code(first, "error_code"), code(first, "error_subcode")) {
+        (Some(190), Some(463)) => {
+            "The access token has expired. Create a new one in Meta Business Settings → System \
+             users and replace it here."
+        }
+        (Some(190), Some(460)) => {
+            "The token was invalidated because the user changed their password. Create a new \
+             token and replace it here."
+        }
+        (Some(190), _) => {
+            "Meta rejects this access token. Check it was copied whole, or replace it."
+        }
+        (Some(10 | 200..=299), _) => {
+            "The token lacks a permission this check needs. Add the missing scopes to the system \
+             user and generate a new token."
+        }
+        (Some(4 | 17 | 32 | 613 | 80000..=80014), _) => {
+            "Meta is throttling this app or ad account right now; try again after the regain time."
+        }
+        _ if first.message.contains("could not reach") => {
+            "Meta could not be reached from this computer: check the network or proxy."
+        }
+        _ => "The check did not pass; see the message below.",
+    };
+    format!("{advice} ({}: {})", first.service, first.message)
+}

@@ -1,0 +1,271 @@
+//! The desktop app in a real WebKit window: Xvfb, tauri-driver and WebKitWebDriver, and a
+//! small W3C WebDriver client over blocking HTTP for the tests that drive it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::{desktop_bin, have, require, start_xvfb};
+
+/// Kills a child on drop; `graceful` sends SIGTERM first (tauri-driver then stops
+/// WebKitWebDriver and the app).
+struct Guard {
+    child: Child,
+    graceful: bool,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if self.graceful {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A WebDriver session on `meta-monitor-desktop`; the session, driver and display end on drop.
+pub struct Desktop {
+    http: reqwest::blocking::Client,
+    base: String,
+    sid: String,
+    // Dropped in this order: the driver (and with it the app) before the display.
+    _driver: Guard,
+    _xvfb: Guard,
+}
+
+impl Desktop {
+    /// Starts the app with `args` and `env` at 1280×800. `None` (outside CI only) when the
+    /// tools are missing.
+    pub fn launch(args: &[&str], env: &[(String, String)]) -> Option<Self> {
+        let tools = have("Xvfb") && have("tauri-driver") && have("WebKitWebDriver");
+        if !require(
+            tools,
+            "Xvfb, tauri-driver and WebKitWebDriver must be installed (see scripts/setup-debian.sh)",
+        ) {
+            return None;
+        }
+        let app = desktop_bin();
+        let (xvfb, display) = start_xvfb("1280x800x24");
+        let xvfb = Guard {
+            child: xvfb,
+            graceful: false,
+        };
+        let (port, native) = (free_port(), free_port());
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("DISPLAY", &display)
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver starts");
+        let driver = Guard {
+            child: driver,
+            graceful: true,
+        };
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http.get(format!("{base}/status")).send().is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver never listened");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
+            "application": app,
+            "args": args,
+        }}}});
+        let session: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .and_then(reqwest::blocking::Response::json)
+            .expect("new session");
+        let sid = session["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("session created: {session}"))
+            .to_owned();
+        Some(Self {
+            http,
+            base,
+            sid,
+            _driver: driver,
+            _xvfb: xvfb,
+        })
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.sid);
+        let mut request = self.http.request(method, url);
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        request
+            .send()
+            .and_then(reqwest::blocking::Response::json)
+            .expect("webdriver call")
+    }
+
+    /// The first element matching `css`, if any.
+    pub fn find(&self, css: &str) -> Option<String> {
+        let v = self.call(
+            reqwest::Method::POST,
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        // A W3C element reference is keyed by this constant; an error ("no such element")
+        // is an object too, and must not pass for an element.
+        v["value"]["element-6066-11e4-a52e-4f735466cecf"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// The rendered text of the first element matching `css`.
+    pub fn text(&self, css: &str) -> Option<String> {
+        let element = self.find(css)?;
+        let v = self.call(
+            reqwest::Method::GET,
+            &format!("/element/{element}/text"),
+            None,
+        );
+        v["value"].as_str().map(str::to_owned)
+    }
+
+    pub fn attribute(&self, css: &str, name: &str) -> Option<String> {
+        let element = self.find(css)?;
+        let v = self.call(
+            reqwest::Method::GET,
+            &format!("/element/{element}/attribute/{name}"),
+            None,
+        );
+        v["value"].as_str().map(str::to_owned)
+    }
+
+    /// Waits up to `timeout` for an element matching `css` whose text satisfies `ok`; the page
+    /// re-renders as results arrive, so the element is looked up again each time.
+    pub fn wait_text(&self, css: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut last = None;
+        loop {
+            last = self.text(css).or(last);
+            if let Some(text) = last.as_deref().filter(|t| ok(t)) {
+                return text.to_owned();
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "waited {timeout:?} for {css}; last text {last:?}; page: {}",
+                    self.source()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Waits up to `timeout` for an element matching `css` to exist.
+    pub fn wait_for(&self, css: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.find(css).is_none() {
+            if Instant::now() > deadline {
+                panic!("waited {timeout:?} for {css}; page: {}", self.source());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    pub fn click(&self, css: &str) {
+        let element = self
+            .find(css)
+            .unwrap_or_else(|| panic!("nothing to click at {css}"));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        );
+    }
+
+    /// Types `text` into the field at `css` (after clearing it).
+    pub fn type_into(&self, css: &str, text: &str) {
+        let element = self
+            .find(css)
+            .unwrap_or_else(|| panic!("no field at {css}"));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        );
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
+    /// Accepts a `confirm()` dialog.
+    pub fn accept_dialog(&self) {
+        self.call(reqwest::Method::POST, "/alert/accept", Some(json!({})));
+    }
+
+    pub fn title(&self) -> String {
+        self.call(reqwest::Method::GET, "/title", None)["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The page's DOM as HTML.
+    pub fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None)["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Saves the window as a PNG under target/<profile>/screenshots/ (the run's artifacts),
+    /// after a moment for WebKit to paint what just changed.
+    pub fn screenshot(&self, name: &str) {
+        std::thread::sleep(Duration::from_millis(700));
+        let shot = self.call(reqwest::Method::GET, "/screenshot", None);
+        let png = shot["value"]
+            .as_str()
+            .and_then(|b64| {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok()
+            })
+            .expect("a PNG screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+        let shots = crate::target_dir().join("screenshots");
+        std::fs::create_dir_all(&shots).expect("screenshots folder");
+        std::fs::write(shots.join(name), &png).expect("screenshot saved");
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        let url = format!("{}/session/{}", self.base, self.sid);
+        let _ = self.http.delete(url).send();
+    }
+}

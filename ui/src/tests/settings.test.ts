@@ -1,0 +1,72 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { setBackend } from '../lib/backend';
+import { MockBackend, tile } from '../lib/backend/mock';
+import Settings from '../lib/components/Settings.svelte';
+
+let mock: MockBackend;
+
+beforeEach(() => {
+  mock = new MockBackend({ demo: true, accounts: [] });
+  setBackend(mock);
+});
+
+afterEach(() => {
+  document.body.innerHTML = '';
+});
+
+async function addAccount(name: string) {
+  await fireEvent.click(await screen.findByRole('button', { name: 'Add account' }));
+  const form = screen.getByRole('form', { name: 'New account' });
+  await fireEvent.input(within(form).getByLabelText('Name'), { target: { value: name } });
+  await fireEvent.input(within(form).getByLabelText('Ad account'), { target: { value: 'act_42' } });
+  await fireEvent.submit(form);
+}
+
+describe('Settings', () => {
+  it('adds an account, stores its token in the keychain and shows it masked afterwards', async () => {
+    render(Settings);
+    await addAccount('shop');
+    const card = await screen.findByRole('article', { name: 'Account shop' });
+    expect(mock.calls).toContain('saveAccount:shop:true');
+    const token = within(card).getByLabelText('Access token');
+    await fireEvent.input(token, { target: { value: 'EAAB-fake-token-for-tests' } });
+    expect(token).toHaveAttribute('type', 'password');
+    const row = token.closest('.secret') as HTMLElement;
+    await fireEvent.click(within(row).getByRole('button', { name: 'Save to keychain' }));
+    expect(await within(card).findByText(/stored in the keychain/)).toBeInTheDocument();
+    expect(mock.secrets.get('shop/access-token')).toBe('EAAB-fake-token-for-tests');
+    expect(document.body.innerHTML).not.toContain('EAAB-fake-token-for-tests');
+    expect(within(card).getByRole('button', { name: 'Replace' })).toBeInTheDocument();
+  });
+
+  it('names the field at fault when the core refuses a value', async () => {
+    render(Settings);
+    await addAccount('bad name!');
+    expect(await screen.findByRole('alert')).toHaveTextContent(/account name must be/);
+  });
+
+  it('explains a failed connection test in words', async () => {
+    render(Settings);
+    await addAccount('shop');
+    mock.connection = {
+      ok: false,
+      tiles: [tile('token', 'DOWN', { message: 'token invalid: the token has expired' })],
+      explanation: 'The access token has expired. Create a new one and replace it here.',
+    };
+    const card = await screen.findByRole('article', { name: 'Account shop' });
+    await fireEvent.click(within(card).getByRole('button', { name: 'Test connection' }));
+    const result = await within(card).findByRole('status');
+    expect(result).toHaveTextContent('The access token has expired');
+    expect(result).toHaveTextContent('Access token: Down');
+  });
+
+  it('says plainly when the keychain cannot be used', async () => {
+    mock.settingsView.keychain = { available: false, problem: 'the keychain is locked' };
+    render(Settings);
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      /The OS keychain cannot be used.*the keychain is locked.*never stored anywhere else/s,
+    );
+  });
+});

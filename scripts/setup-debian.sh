@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(
   build-essential pkg-config libwebkit2gtk-4.1-dev
-  libfontconfig-dev fonts-dejavu-core
+  libfontconfig-dev fonts-dejavu-core libayatana-appindicator3-1
   xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools procps dunst prometheus
 )
 missing=()

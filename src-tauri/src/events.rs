@@ -1,13 +1,26 @@
-//! The core's events, forwarded to the window as Tauri events on their namespaced channels.
+//! The core's events, forwarded to the window as Tauri events on their namespaced channels,
+//! and to the tray, whose colour follows the worst status.
 
 use meta_monitor_core::events::{EventSink, MonitorEvent};
 use tauri::{AppHandle, Emitter};
 
-pub struct TauriEvents(pub AppHandle);
+use crate::tray::{self, TrayStatus};
+
+pub struct TauriEvents {
+    pub app: AppHandle,
+    pub tray: TrayStatus,
+}
 
 impl EventSink for TauriEvents {
     fn emit(&self, event: MonitorEvent) {
+        match &event {
+            MonitorEvent::TilesChanged(tiles) => {
+                tray::show(&self.app, self.tray.update(&tiles.account, tiles.overall));
+            }
+            MonitorEvent::Reloaded => self.tray.clear(),
+            MonitorEvent::AlertSent { .. } => {}
+        }
         // A window that is gone or not yet loaded misses the event; the next one catches up.
-        let _ = self.0.emit(event.channel(), &event);
+        let _ = self.app.emit(event.channel(), &event);
     }
 }

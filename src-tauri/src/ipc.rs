@@ -154,6 +154,25 @@ pub struct ConnectionTest {
     pub explanation: String,
 }
 
+/// How the desktop app behaves, kept in the app's config folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[serde(default)]
+pub struct DesktopPrefs {
+    /// Closing the window keeps monitoring in the tray (else it quits).
+    pub close_to_tray: bool,
+    /// Start Meta Monitor when the user logs in.
+    pub start_at_login: bool,
+}
+
+impl Default for DesktopPrefs {
+    fn default() -> Self {
+        Self {
+            close_to_tray: true,
+            start_at_login: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -198,6 +217,7 @@ mod tests {
         SettingsView::export_all(&cfg).expect("SettingsView");
         ConnectionTest::export_all(&cfg).expect("ConnectionTest");
         SecretName::export_all(&cfg).expect("SecretName");
+        DesktopPrefs::export_all(&cfg).expect("DesktopPrefs");
         meta_monitor_core::store::alerts::Notification::export_all(&cfg).expect("Notification");
         let checked_in = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {

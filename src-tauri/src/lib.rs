@@ -4,7 +4,9 @@
 mod events;
 pub mod ipc;
 mod monitor;
+mod prefs;
 mod settings;
+mod tray;
 
 use std::sync::Arc;
 
@@ -15,8 +17,8 @@ use meta_monitor_core::{Account, Service, store};
 use tauri::Manager;
 
 use crate::ipc::{
-    ChartRequest, ChartView, ConnectionTest, IpcError, Overview, SecretName, ServiceHistory,
-    SettingsView,
+    ChartRequest, ChartView, ConnectionTest, DesktopPrefs, IpcError, Overview, SecretName,
+    ServiceHistory, SettingsView,
 };
 use crate::monitor::Monitor;
 
@@ -119,16 +121,55 @@ async fn test_connection(
     monitor.test_connection(&account).await
 }
 
+/// The desktop preferences (close to tray, start at login).
+#[tauri::command]
+fn preferences(prefs: tauri::State<'_, prefs::Prefs>) -> DesktopPrefs {
+    prefs.get()
+}
+
+/// Saves the desktop preferences and applies start-at-login.
+#[tauri::command]
+fn set_preferences(
+    app: tauri::AppHandle,
+    prefs: tauri::State<'_, prefs::Prefs>,
+    value: DesktopPrefs,
+) -> Result<(), IpcError> {
+    prefs.set(&app, value)
+}
+
 /// Starts the window; `--demo` watches the built-in simulator even when accounts exist.
 pub fn run() -> anyhow::Result<()> {
     let demo = std::env::args().any(|a| a == "--demo");
     let app = tauri::Builder::default()
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .setup(move |app| {
-            let events = Arc::new(events::TauriEvents(app.handle().clone()));
+            let handle = app.handle().clone();
+            tray::create(&handle)?;
+            app.manage(prefs::Prefs::load(&handle));
+            let events = Arc::new(events::TauriEvents {
+                app: handle,
+                tray: tray::TrayStatus::default(),
+            });
             let monitor = Monitor::open(&store::default_path(), demo, events)?;
             monitor.start()?;
             app.manage(monitor);
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps monitoring in the tray, unless the setting says quit.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let keep = window
+                    .try_state::<prefs::Prefs>()
+                    .is_some_and(|p| p.get().close_to_tray);
+                if keep {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
         })
         .invoke_handler(tauri::generate_handler![
             overview,
@@ -141,7 +182,9 @@ pub fn run() -> anyhow::Result<()> {
             remove_account,
             set_secret,
             delete_secret,
-            test_connection
+            test_connection,
+            preferences,
+            set_preferences
         ])
         .build(tauri::generate_context!())
         .context("building the Meta Monitor window")?;

@@ -369,4 +369,17 @@ impl Monitor {
             .notifications(entry.id, 200)
             .map_err(IpcError::store)
     }
+
+    /// "Check now" for every watched account (the tray's menu).
+    pub async fn check_all(&self) {
+        let names: Vec<String> = lock(&self.current)
+            .entries
+            .iter()
+            .map(|e| e.account.name.clone())
+            .collect();
+        for name in names {
+            // Each result reaches the window and the tray as an event; errors are in its tiles.
+            let _ = self.check_now(&name).await;
+        }
+    }
 }

@@ -224,5 +224,5 @@ fn explain(tiles: &[meta_monitor_core::Tile]) -> String {
         }
         _ => "The check did not pass; see the message below.",
     };
-    format!("{advice} ({}: {})", first.service, first.message)
+    advice.to_owned()
 }

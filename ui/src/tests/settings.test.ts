@@ -69,4 +69,13 @@ describe('Settings', () => {
       /The OS keychain cannot be used.*the keychain is locked.*never stored anywhere else/s,
     );
   });
+
+  it('saves the desktop preferences when a box is ticked', async () => {
+    render(Settings);
+    const box = await screen.findByLabelText('Start Meta Monitor at login');
+    expect(box).not.toBeChecked();
+    await fireEvent.click(box);
+    expect(mock.calls).toContain('setPreferences:true:true');
+    expect(mock.prefs.start_at_login).toBe(true);
+  });
 });

@@ -5,6 +5,7 @@ import type { AccountTiles } from '../bindings/AccountTiles';
 import type { ChartRequest } from '../bindings/ChartRequest';
 import type { ChartView } from '../bindings/ChartView';
 import type { ConnectionTest } from '../bindings/ConnectionTest';
+import type { DesktopPrefs } from '../bindings/DesktopPrefs';
 import type { IpcError } from '../bindings/IpcError';
 import type { MonitorEvent } from '../bindings/MonitorEvent';
 import type { Notification } from '../bindings/Notification';
@@ -20,6 +21,7 @@ export type {
   ChartRequest,
   ChartView,
   ConnectionTest,
+  DesktopPrefs,
   IpcError,
   MonitorEvent,
   Notification,
@@ -53,6 +55,9 @@ export interface Backend {
   deleteSecret(account: string, name: SecretName): Promise<void>;
   /** Runs the token and graph_api probes and explains the outcome. */
   testConnection(account: string): Promise<ConnectionTest>;
+  /** Close to tray, start at login. */
+  preferences(): Promise<DesktopPrefs>;
+  setPreferences(value: DesktopPrefs): Promise<void>;
   /** Called with every event of the monitor (new tiles, alerts sent). */
   onEvent(listener: (event: MonitorEvent) => void): Promise<Unsubscribe>;
 }

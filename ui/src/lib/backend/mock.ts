@@ -9,6 +9,7 @@ import type {
   ChartRequest,
   ChartView,
   ConnectionTest,
+  DesktopPrefs,
   MonitorEvent,
   Notification,
   Overview,
@@ -75,6 +76,17 @@ export class MockBackend implements Backend {
   /** Secrets as the keychain would hold them: the mock never returns them either. */
   secrets = new Map<string, string>();
   connection: ConnectionTest = { ok: true, tiles: [], explanation: 'Connected.' };
+
+  prefs: DesktopPrefs = { close_to_tray: true, start_at_login: false };
+
+  async preferences(): Promise<DesktopPrefs> {
+    return { ...this.prefs };
+  }
+
+  async setPreferences(value: DesktopPrefs): Promise<void> {
+    this.calls.push(`setPreferences:${value.close_to_tray}:${value.start_at_login}`);
+    this.prefs = { ...value };
+  }
 
   async settings(): Promise<SettingsView> {
     this.calls.push('settings');

@@ -99,6 +99,39 @@ impl Sim {
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)
     }
+
+    /// Stops the simulator: its port refuses connections until [`Sim::restart`].
+    pub fn stop(&mut self) -> std::net::SocketAddr {
+        let addr = self.sim.addr();
+        let placeholder = self
+            .runtime
+            .block_on(Simulator::start_local(SimConfig::default()))
+            .expect("placeholder simulator");
+        let running = std::mem::replace(&mut self.sim, placeholder);
+        self.runtime.block_on(running.shutdown());
+        addr
+    }
+
+    /// Starts a fresh simulator on `addr` (the port a stopped one had).
+    pub fn restart(&mut self, addr: std::net::SocketAddr, config: SimConfig) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self
+                .runtime
+                .block_on(Simulator::start(addr, config.clone()))
+            {
+                Ok(sim) => {
+                    self.sim = sim;
+                    return;
+                }
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("cannot restart the simulator on {addr}: {e}"),
+            }
+        }
+    }
 }
 
 /// A private session bus with GNOME Keyring unlocked on it; everything is stopped on drop.

@@ -1,7 +1,8 @@
 //! Settings through the real window against the simulator and a real GNOME Keyring: adding an
 //! account stores its token in the keychain (seen by `secret-tool`) and nowhere in the
 //! database; "Test connection" explains an expired token (190/463) in words; an outage turns
-//! the graph_api tile DOWN within one check interval; no secret reaches the page.
+//! the graph_api tile DOWN within one check interval; the simulator disappearing and coming
+//! back gives UNKNOWN then UP without a crash; no secret reaches the page.
 
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ fn an_account_added_in_settings_is_watched_with_its_token_in_the_keychain_only()
     let Some(keyring) = KeyringSession::start() else {
         return;
     };
-    let sim = Sim::start(SimConfig::default());
+    let mut sim = Sim::start(SimConfig::default());
     sim.sim.set_scenario(Scenario::TokenInvalid);
     let db = keyring.dir.path().join("desktop.db");
     let mut env = keyring.env();
@@ -113,6 +114,38 @@ fn an_account_added_in_settings_is_watched_with_its_token_in_the_keychain_only()
         app.find(r#"[role="status"][data-overall="DOWN"]"#)
             .is_some(),
         "the overall banner follows"
+    );
+
+    // The simulator disappears: the app keeps running; the liveness tile says Meta is
+    // unreachable (DOWN) and the services it could not measure are UNKNOWN, not DOWN. It comes
+    // back on the same port: UP again.
+    let addr = sim.stop();
+    let check_now = r#"article[data-service="graph_api"] .actions button:first-child"#;
+    app.click(check_now);
+    let token = r#"article[data-service="token"]"#;
+    app.wait_for(
+        &format!(r#"{token} [data-status="UNKNOWN"]"#),
+        Duration::from_secs(30),
+    );
+    let unmeasured = app.text(token).unwrap_or_default();
+    assert!(
+        unmeasured.contains("could not reach"),
+        "the token tile says why it was not measured: {unmeasured}"
+    );
+    let unreachable = app.text(api).unwrap_or_default();
+    assert!(
+        unreachable.contains("unreachable"),
+        "the graph_api tile says Meta is unreachable: {unreachable}"
+    );
+    sim.restart(addr, SimConfig::default());
+    app.wait_for(
+        &format!("{check_now}:not([disabled])"),
+        Duration::from_secs(30),
+    );
+    app.click(check_now);
+    app.wait_for(
+        &format!(r#"{api} [data-status="UP"]"#),
+        Duration::from_secs(30),
     );
 
     let page = app.source();

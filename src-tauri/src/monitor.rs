@@ -49,6 +49,8 @@ pub struct Monitor {
     http: reqwest::Client,
     events: Arc<dyn EventSink>,
     current: Mutex<Watch>,
+    /// One reload at a time: two interleaved would start two schedulers on one watch.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -150,6 +152,7 @@ impl Monitor {
             http: http_client(Timeouts::default())?,
             events,
             current: Mutex::new(current),
+            reloading: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -212,6 +215,7 @@ impl Monitor {
 
     /// Watches the accounts as they are now configured (after Settings changed them).
     pub async fn reload(&self) -> Result<(), IpcError> {
+        let _one_at_a_time = self.reloading.lock().await;
         self.stop().await;
         let next = Watch::load(&self.db_path, self.forced_demo)
             .await

@@ -258,8 +258,20 @@ impl Monitor {
 
     /// Runs every probe of `account` now, stores the results, decides alerts and tells the
     /// window; returns the stored tiles.
+    ///
+    /// When the keychain refused this account's credentials (locked at login, say), they are
+    /// read again first, and the watch reloads once they come: unlocking and pressing "Check
+    /// now" recovers without a restart. Only here, on the operator's request — retrying on a
+    /// timer would raise an unlock prompt every time.
     pub async fn check_now(&self, account: &str) -> Result<AccountTiles, IpcError> {
-        let (entry, store) = self.entry(account)?;
+        let (mut entry, mut store) = self.entry(account)?;
+        if entry.credentials.is_err() && !self.is_demo() {
+            let keychain = Keychain::new();
+            if tokio::task::block_in_place(|| keychain.credentials(account)).is_ok() {
+                self.reload().await?;
+                (entry, store) = self.entry(account)?;
+            }
+        }
         let now = OffsetDateTime::now_utc();
         let (reports, problem) = match &entry.credentials {
             Ok(creds) => {

@@ -46,6 +46,8 @@ pub struct Desktop {
     http: reqwest::blocking::Client,
     base: String,
     sid: String,
+    /// When the session (and with it the app) was asked to start.
+    pub started: Instant,
     // Dropped in this order: the driver (and with it the app) before the display.
     _driver: Guard,
     _xvfb: Guard,
@@ -55,6 +57,16 @@ impl Desktop {
     /// Starts the app with `args` and `env` at 1280×800. `None` (outside CI only) when the
     /// tools are missing.
     pub fn launch(args: &[&str], env: &[(String, String)]) -> Option<Self> {
+        Self::launch_binary(&desktop_bin(), args, env)
+    }
+
+    /// Starts `app` (any Tauri binary) like [`Desktop::launch`]; the benchmarks pass a release
+    /// build and the minimal window they compare it with.
+    pub fn launch_binary(
+        app: &std::path::Path,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Option<Self> {
         let tools = have("Xvfb") && have("tauri-driver") && have("WebKitWebDriver");
         if !require(
             tools,
@@ -62,7 +74,6 @@ impl Desktop {
         ) {
             return None;
         }
-        let app = desktop_bin();
         let (xvfb, display) = start_xvfb("1280x800x24");
         let xvfb = Guard {
             child: xvfb,
@@ -100,6 +111,7 @@ impl Desktop {
             "application": app,
             "args": args,
         }}}});
+        let started = Instant::now();
         let session: Value = http
             .post(format!("{base}/session"))
             .json(&caps)
@@ -114,6 +126,7 @@ impl Desktop {
             http,
             base,
             sid,
+            started,
             _driver: driver,
             _xvfb: xvfb,
         })

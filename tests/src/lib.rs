@@ -238,6 +238,65 @@ impl KeyringSession {
         )
     }
 
+    /// Locks the keychain's `login` collection, as the desktop does on screen lock or at
+    /// login before the user unlocks it; reading a secret then needs a prompt nobody answers.
+    pub fn lock(&self) {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.secrets",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .output()
+            .expect("dbus-send runs");
+        assert!(
+            out.status.success(),
+            "locking the keychain: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Unlocks the keychain the way a login does: the same daemon gets the password through
+    /// GNOME Keyring's own interface (the Secret Service's Unlock needs a prompt, which a test
+    /// cannot answer), so clients connected to it carry on.
+    pub fn unlock(&self) {
+        use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue, Value};
+        let conn = zbus::blocking::connection::Builder::address(self.bus_address.as_str())
+            .and_then(zbus::blocking::connection::Builder::build)
+            .expect("connecting to the test bus");
+        let opened = conn
+            .call_method(
+                Some("org.freedesktop.secrets"),
+                "/org/freedesktop/secrets",
+                Some("org.freedesktop.Secret.Service"),
+                "OpenSession",
+                &("plain", Value::from("")),
+            )
+            .expect("a plain Secret Service session");
+        let (_, session): (OwnedValue, OwnedObjectPath) =
+            opened.body().deserialize().expect("OpenSession reply");
+        let login = ObjectPath::try_from("/org/freedesktop/secrets/collection/login")
+            .expect("collection path");
+        let secret = (
+            session,
+            Vec::<u8>::new(),
+            b"test-keyring-password".to_vec(),
+            "text/plain",
+        );
+        conn.call_method(
+            Some("org.freedesktop.secrets"),
+            "/org/freedesktop/secrets",
+            Some("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"),
+            "UnlockWithMasterPassword",
+            &(login, secret),
+        )
+        .expect("unlocking the login collection");
+    }
+
     /// Environment for a child process that should use this keychain.
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = xdg_env(self.dir.path());

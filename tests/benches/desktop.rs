@@ -1,0 +1,253 @@
+//! The desktop app against the smallest Tauri window (`examples/minimal_window.rs`), both
+//! release builds made in the same run: binary size, launch to first painted tiles (through
+//! the real WebKit window and WebDriver, which both sides pay), and the resident memory of the
+//! app and its WebKit processes over a long demo run.
+//!
+//! `scripts/bench-desktop.sh [MINUTES]` builds the UI first, then runs this with
+//! `BENCH_MINUTES` (default 10; 120 for the two-hour figure).
+
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark whose setup fails must stop loudly"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use meta_monitor_e2e::desktop::Desktop;
+use meta_monitor_e2e::start_xvfb;
+
+const LAUNCHES: usize = 5;
+
+fn build() -> (PathBuf, PathBuf) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "meta-monitor-desktop",
+            "--bin",
+            "meta-monitor-desktop",
+            "--example",
+            "minimal_window",
+        ])
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "building the release binaries failed");
+    let release = meta_monitor_e2e::target_dir();
+    (
+        release.join("meta-monitor-desktop"),
+        release.join("examples").join("minimal_window"),
+    )
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Launch to `css` present, polled every 10 ms.
+fn launch_time(app: &Path, args: &[&str], env: &[(String, String)], css: &str) -> Duration {
+    let desktop = Desktop::launch_binary(app, args, env).expect("desktop tools installed");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while desktop.find(css).is_none() {
+        assert!(Instant::now() < deadline, "{css} never appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    desktop.started.elapsed()
+}
+
+/// Children by parent, from `/proc/*/stat`.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The parent is the second field after the parenthesized command name.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            all.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(all.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    tree
+}
+
+/// A `kB` field of a `/proc` file, in bytes.
+fn proc_kb(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// (RSS, PSS) summed over a process and its descendants: RSS counts shared libraries once per
+/// process, PSS splits them, so PSS is the honest total for a multi-process WebKit app.
+fn tree_memory(root: u32) -> (u64, u64, usize) {
+    let pids = descendants(root);
+    let rss = pids
+        .iter()
+        .map(|p| proc_kb(&format!("/proc/{p}/status"), "VmRSS:"))
+        .sum();
+    let pss = pids
+        .iter()
+        .map(|p| proc_kb(&format!("/proc/{p}/smaps_rollup"), "Pss:"))
+        .sum();
+    (rss, pss, pids.len())
+}
+
+struct Running {
+    child: Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(app: &Path, args: &[&str], display: &str, home: &Path) -> Running {
+    let child = Command::new("dbus-run-session")
+        .arg("--")
+        .arg(app)
+        .args(args)
+        .env("DISPLAY", display)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("META_MONITOR_DB", home.join("unused.db"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-run-session starts the app");
+    Running { child }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let minutes: u64 = std::env::var("BENCH_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(10);
+    let (app, minimal) = build();
+    let size = |p: &Path| std::fs::metadata(p).expect("binary").len();
+    let (app_size, minimal_size) = (size(&app), size(&minimal));
+    println!(
+        "release binary: meta-monitor-desktop {:.1} MiB, minimal window {:.1} MiB ({:.2}x)",
+        mib(app_size),
+        mib(minimal_size),
+        app_size as f64 / minimal_size as f64
+    );
+
+    let home = tempfile::tempdir().expect("tempdir");
+    let env = [
+        (
+            "XDG_DATA_HOME".to_owned(),
+            home.path().display().to_string(),
+        ),
+        (
+            "META_MONITOR_DB".to_owned(),
+            home.path().join("unused.db").display().to_string(),
+        ),
+    ];
+    let (mut tiles, mut measured, mut baseline) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..LAUNCHES {
+        baseline.push(launch_time(&minimal, &[], &env, "#ready"));
+        tiles.push(launch_time(
+            &app,
+            &["--demo"],
+            &env,
+            "article[data-service] [data-status]",
+        ));
+        measured.push(launch_time(
+            &app,
+            &["--demo"],
+            &env,
+            r#"article[data-service="graph_api"] [data-status="UP"]"#,
+        ));
+    }
+    let (b, t, m) = (median(baseline), median(tiles), median(measured));
+    println!(
+        "launch (median of {LAUNCHES}): minimal window painted {:.0} ms; tiles painted {:.0} ms \
+         ({:.2}x); first check shown {:.0} ms ({:.2}x)",
+        b.as_secs_f64() * 1e3,
+        t.as_secs_f64() * 1e3,
+        t.as_secs_f64() / b.as_secs_f64(),
+        m.as_secs_f64() * 1e3,
+        m.as_secs_f64() / b.as_secs_f64(),
+    );
+
+    let (_xvfb, display) = start_xvfb("1280x800x24");
+    let mut xvfb = _xvfb;
+    let app_home = tempfile::tempdir().expect("tempdir");
+    let minimal_home = tempfile::tempdir().expect("tempdir");
+    let app_run = spawn(&app, &["--demo"], &display, app_home.path());
+    let minimal_run = spawn(&minimal, &[], &display, minimal_home.path());
+    let started = Instant::now();
+    println!(
+        "minute  app_rss_mib  app_pss_mib  app_procs  minimal_rss_mib  minimal_pss_mib  pss_ratio"
+    );
+    let marks: Vec<u64> = [1, 2, 5, 10, 20, 30, 60, 90, 120, 180, 240]
+        .into_iter()
+        .filter(|m| *m <= minutes)
+        .chain(std::iter::once(minutes))
+        .collect();
+    let mut first = None;
+    let mut last = (0, 0);
+    for mark in marks {
+        let at = Duration::from_secs(mark * 60);
+        if let Some(wait) = at.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        let (a_rss, a_pss, procs) = tree_memory(app_run.child.id());
+        let (m_rss, m_pss, _) = tree_memory(minimal_run.child.id());
+        println!(
+            "{mark:>6}  {:>11.1}  {:>11.1}  {procs:>9}  {:>15.1}  {:>15.1}  {:>9.2}",
+            mib(a_rss),
+            mib(a_pss),
+            mib(m_rss),
+            mib(m_pss),
+            a_pss as f64 / m_pss.max(1) as f64
+        );
+        first.get_or_insert((a_pss, m_pss));
+        last = (a_pss, m_pss);
+    }
+    if let Some((a0, m0)) = first {
+        println!(
+            "PSS growth from minute 1 to minute {minutes}: app {:+.1} MiB, minimal window {:+.1} MiB",
+            mib(last.0) - mib(a0),
+            mib(last.1) - mib(m0)
+        );
+    }
+    drop(app_run);
+    drop(minimal_run);
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+}

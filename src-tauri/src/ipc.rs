@@ -144,6 +144,9 @@ pub struct SettingsView {
     pub demo: bool,
     pub accounts: Vec<StoredAccountView>,
     pub keychain: KeychainStatus,
+    /// A new account with Meta's and Meta Monitor's defaults (intervals, thresholds), so the
+    /// form never repeats them.
+    pub new_account: Account,
 }
 
 /// "Test connection": the token and graph_api tiles and what they mean.

@@ -11,7 +11,6 @@ use meta_monitor_core::check::{self, AccountTiles};
 use meta_monitor_core::clock::SystemClock;
 use meta_monitor_core::events::{EventSink, MonitorEvent};
 use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
-use meta_monitor_core::probe::Thresholds;
 use meta_monitor_core::schedule::runner::{Runner, Watched};
 use meta_monitor_core::secrets::{Keychain, SecretKind};
 use meta_monitor_core::store::Store;
@@ -174,13 +173,13 @@ impl Monitor {
                 id: e.id,
                 account: e.account.clone(),
                 credentials: e.credentials.clone(),
-                notifiers: notify::channels(e.team_webhook.clone()).map_err(anyhow::Error::msg)?,
+                notifiers: notify::channels(&e.account.monitoring, e.team_webhook.clone())
+                    .map_err(anyhow::Error::msg)?,
             });
         }
         let runner = Runner {
             clock: Arc::new(SystemClock),
             http: self.http.clone(),
-            thresholds: Thresholds::default(),
             policy: Policy::default(),
             events: self.events.clone(),
         };
@@ -280,14 +279,14 @@ impl Monitor {
                     creds.clone(),
                     &self.http,
                     now,
-                    &Thresholds::default(),
+                    &entry.account.monitoring.thresholds(),
                 )
                 .await;
                 (reports, None)
             }
             Err(why) => (check::unmeasured(now, why), Some(why.clone())),
         };
-        let notifiers = notify::channels(entry.team_webhook.clone())
+        let notifiers = notify::channels(&entry.account.monitoring, entry.team_webhook.clone())
             .map_err(|e| IpcError::new(ErrorCode::Internal, e))?;
         let result = tokio::task::block_in_place(|| {
             let result = {

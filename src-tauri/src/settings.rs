@@ -3,7 +3,7 @@
 //! Every change reloads what the monitor watches.
 
 use meta_monitor_core::graph::{Credentials, GraphClient, Timeouts, http_client};
-use meta_monitor_core::probe::{self, ProbeContext, Thresholds};
+use meta_monitor_core::probe::{self, ProbeContext};
 use meta_monitor_core::secrets::{Keychain, KeychainError, SecretKind};
 use meta_monitor_core::store::{Store, StoreError};
 use meta_monitor_core::{Account, Secret, Service, Status};
@@ -89,6 +89,7 @@ impl Monitor {
                 available: problem.is_none(),
                 problem,
             },
+            new_account: Account::new(""),
         })
     }
 
@@ -147,7 +148,7 @@ impl Monitor {
 /// The token and graph_api probes, and what their outcome means for the operator.
 pub async fn probe_connection(account: &Account, credentials: Credentials) -> ConnectionTest {
     let now = OffsetDateTime::now_utc();
-    let thresholds = Thresholds::default();
+    let thresholds = account.monitoring.thresholds();
     let client = http_client(Timeouts::default())
         .map_err(|e| e.to_string())
         .and_then(|http| {

@@ -205,7 +205,6 @@ fn cpu_per_hour() {
     let runner = Runner {
         clock: Arc::new(ScaledClock::new(speed)),
         http: http_client(Timeouts::default()).expect("client"),
-        thresholds: Default::default(),
         policy: Default::default(),
         events: Arc::new(meta_monitor_core::events::NoEvents),
     };

@@ -1,6 +1,11 @@
 //! An account: the non-secret settings of one Meta integration (ids, API base and version).
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
+
+use crate::probe::Thresholds;
+use crate::tile::Service;
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_API_VERSION: &str = "v25.0";
@@ -21,6 +26,122 @@ pub struct Account {
     /// and a signed sample delivery). Only these are ever called.
     #[serde(default)]
     pub webhook_endpoints: Vec<String>,
+    /// How often each service is checked, the tiles' thresholds and the alert channels.
+    #[serde(default)]
+    pub monitoring: Monitoring,
+}
+
+/// An account's polling intervals, tile thresholds and notification channels. Every field has
+/// Meta Monitor's default, so an older file or a partial JSON object reads as the defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct Monitoring {
+    pub graph_api_minutes: u32,
+    pub token_minutes: u32,
+    pub ads_minutes: u32,
+    pub pixel_minutes: u32,
+    pub webhooks_minutes: u32,
+    pub catalog_minutes: u32,
+    /// `graph_api` is DEGRADED above this latency.
+    pub slow_ms: u32,
+    /// `token` is DEGRADED when it expires within this many days.
+    pub token_warning_days: u32,
+    /// `pixel` is DEGRADED after this long without an event.
+    pub pixel_silence_hours: u32,
+    /// `rate_limits` is DEGRADED from this usage; the monitor pauses itself at 90 % anyway.
+    pub usage_warning_pct: u32,
+    pub notify_desktop: bool,
+    /// Only used when a team webhook URL is in the keychain.
+    pub notify_team_webhook: bool,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        let minutes = |s: Service| {
+            crate::schedule::default_interval(s).map_or(0, |d| (d.as_secs() / 60) as u32)
+        };
+        let t = Thresholds::default();
+        Self {
+            graph_api_minutes: minutes(Service::GraphApi),
+            token_minutes: minutes(Service::Token),
+            ads_minutes: minutes(Service::Ads),
+            pixel_minutes: minutes(Service::Pixel),
+            webhooks_minutes: minutes(Service::Webhooks),
+            catalog_minutes: minutes(Service::Catalog),
+            slow_ms: t.slow.as_millis() as u32,
+            token_warning_days: t.token_expiry_warning_days as u32,
+            pixel_silence_hours: (t.pixel_silence.as_secs() / 3600) as u32,
+            usage_warning_pct: t.usage_warning_pct as u32,
+            notify_desktop: true,
+            notify_team_webhook: true,
+        }
+    }
+}
+
+impl Monitoring {
+    /// The interval between checks of `service`; `None` for what is not polled (rate limits
+    /// are read from every response).
+    pub fn interval(&self, service: Service) -> Option<Duration> {
+        let minutes = match service {
+            Service::GraphApi => self.graph_api_minutes,
+            Service::Token => self.token_minutes,
+            Service::Ads => self.ads_minutes,
+            Service::Pixel => self.pixel_minutes,
+            Service::Webhooks => self.webhooks_minutes,
+            Service::Catalog => self.catalog_minutes,
+            Service::RateLimits => return None,
+        };
+        Some(Duration::from_secs(u64::from(minutes) * 60))
+    }
+
+    /// The thresholds the probes apply to this account's tiles.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            slow: Duration::from_millis(u64::from(self.slow_ms)),
+            token_expiry_warning_days: i64::from(self.token_warning_days),
+            pixel_silence: Duration::from_secs(u64::from(self.pixel_silence_hours) * 3600),
+            usage_warning_pct: f64::from(self.usage_warning_pct),
+        }
+    }
+
+    /// Bounds that keep the monitor useful and within Meta's rate limits: the liveness check
+    /// at least hourly, the expensive probes no more than every 5 minutes, the token no more
+    /// than hourly; warnings below the 90 % at which the monitor pauses itself.
+    fn validate(&self) -> Result<(), AccountError> {
+        let ranges: [(&'static str, u32, u32, u32); 10] = [
+            (
+                "graph_api interval (minutes)",
+                self.graph_api_minutes,
+                1,
+                60,
+            ),
+            ("token interval (minutes)", self.token_minutes, 60, 1440),
+            ("ads interval (minutes)", self.ads_minutes, 5, 1440),
+            ("pixel interval (minutes)", self.pixel_minutes, 5, 1440),
+            (
+                "webhooks interval (minutes)",
+                self.webhooks_minutes,
+                5,
+                1440,
+            ),
+            ("catalog interval (minutes)", self.catalog_minutes, 5, 1440),
+            ("slow latency (ms)", self.slow_ms, 100, 60_000),
+            ("token warning (days)", self.token_warning_days, 1, 60),
+            ("pixel silence (hours)", self.pixel_silence_hours, 1, 168),
+            ("usage warning (%)", self.usage_warning_pct, 10, 89),
+        ];
+        for (field, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                return Err(AccountError::Monitoring {
+                    field,
+                    value,
+                    min,
+                    max,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -37,6 +158,13 @@ pub enum AccountError {
     AdAccount(String),
     #[error("a webhook endpoint must be an http(s) URL (got {0:?})")]
     WebhookEndpoint(String),
+    #[error("{field} must be between {min} and {max} (got {value})")]
+    Monitoring {
+        field: &'static str,
+        value: u32,
+        min: u32,
+        max: u32,
+    },
 }
 
 impl Account {
@@ -53,6 +181,7 @@ impl Account {
             business_id: None,
             test_event_code: None,
             webhook_endpoints: Vec::new(),
+            monitoring: Monitoring::default(),
         }
     }
 
@@ -102,6 +231,7 @@ impl Account {
                 return Err(AccountError::WebhookEndpoint(url.clone()));
             }
         }
+        self.monitoring.validate()?;
         if let Some(raw) = self.ad_account_id.take() {
             let digits = raw.strip_prefix("act_").unwrap_or(&raw);
             if !is_numeric_id(digits) {
@@ -141,6 +271,33 @@ pub fn is_api_version(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn monitoring_defaults_match_the_schedule_and_bounds_are_enforced() {
+        let m = Monitoring::default();
+        for service in Service::ALL {
+            assert_eq!(
+                m.interval(service),
+                crate::schedule::default_interval(service),
+                "{service:?}"
+            );
+        }
+        assert_eq!(m.thresholds(), Thresholds::default());
+        let old: Monitoring = serde_json::from_str(r#"{"pixel_minutes": 20}"#).expect("partial");
+        assert_eq!(old.pixel_minutes, 20);
+        assert_eq!(old.graph_api_minutes, 1, "missing fields are the defaults");
+
+        let mut account = Account::new("shop");
+        account.monitoring.ads_minutes = 1;
+        let err = account.validate().expect_err("too often for insights");
+        assert_eq!(
+            err.to_string(),
+            "ads interval (minutes) must be between 5 and 1440 (got 1)"
+        );
+        let mut account = Account::new("shop");
+        account.monitoring.usage_warning_pct = 95;
+        assert!(account.validate().is_err(), "warning above the 90 % pause");
+    }
 
     #[test]
     fn ad_account_is_normalized_and_ids_are_checked() {

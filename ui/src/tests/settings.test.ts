@@ -41,6 +41,35 @@ describe('Settings', () => {
     expect(within(card).getByRole('button', { name: 'Replace' })).toBeInTheDocument();
   });
 
+  it('sends the polling intervals, thresholds and channels chosen in the form', async () => {
+    render(Settings);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Add account' }));
+    const form = screen.getByRole('form', { name: 'New account' });
+    expect(within(form).getByLabelText('Pixel every (min)')).toHaveValue(10);
+    await fireEvent.input(within(form).getByLabelText('Name'), { target: { value: 'shop' } });
+    await fireEvent.input(within(form).getByLabelText('Pixel every (min)'), { target: { value: '20' } });
+    await fireEvent.input(within(form).getByLabelText('Pixel silent after (hours)'), { target: { value: '6' } });
+    await fireEvent.click(within(form).getByLabelText('Desktop notifications'));
+    await fireEvent.submit(form);
+    await screen.findByRole('article', { name: 'Account shop' });
+    const sent = mock.saved.at(-1)?.monitoring;
+    expect(sent?.pixel_minutes).toBe(20);
+    expect(sent?.pixel_silence_hours).toBe(6);
+    expect(sent?.notify_desktop).toBe(false);
+    expect(sent?.graph_api_minutes).toBe(1);
+  });
+
+  it('refuses an empty interval before sending anything', async () => {
+    render(Settings);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Add account' }));
+    const form = screen.getByRole('form', { name: 'New account' });
+    await fireEvent.input(within(form).getByLabelText('Name'), { target: { value: 'shop' } });
+    await fireEvent.input(within(form).getByLabelText('Ads insights every (min)'), { target: { value: '' } });
+    await fireEvent.submit(form);
+    expect(await screen.findByRole('alert')).toHaveTextContent('Ads insights every (min) must be a number from 5 to 1440');
+    expect(mock.saved).toHaveLength(0);
+  });
+
   it('names the field at fault when the core refuses a value', async () => {
     render(Settings);
     await addAccount('bad name!');

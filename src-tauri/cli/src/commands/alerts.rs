@@ -60,7 +60,7 @@ pub fn history(store: &Store, name: Option<&str>, json: bool) -> Result<(), Fail
 pub fn notify_test(store: &mut Store, name: &str) -> Result<(), Failure> {
     let stored = selected(store, Some(name))?.remove(0);
     let webhook = Keychain::new().get(name, SecretKind::TeamWebhook)?;
-    let notifiers = notifiers(webhook)?;
+    let notifiers = notifiers(&stored.account.monitoring, webhook)?;
     let action = Action {
         kind: ActionKind::Fire,
         key: "test".to_owned(),

@@ -2,8 +2,8 @@
 
 use meta_monitor_core::check::{self, AccountTiles};
 use meta_monitor_core::graph::{Timeouts, http_client};
-use meta_monitor_core::probe::Thresholds;
 
+use meta_monitor_core::account::Monitoring;
 use meta_monitor_core::alert::Policy;
 use meta_monitor_core::graph::Credentials;
 use meta_monitor_core::notify::Notifier;
@@ -23,9 +23,13 @@ pub fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>,
     }
 }
 
-/// The desktop channel always; the team webhook when its URL is in the keychain.
-pub fn notifiers(webhook: Option<Secret>) -> Result<Vec<Box<dyn Notifier>>, Failure> {
-    Ok(meta_monitor_core::notify::channels(webhook).map_err(|e| anyhow::anyhow!(e))?)
+/// The channels the account's settings choose; the team webhook only when its URL is in the
+/// keychain.
+pub fn notifiers(
+    monitoring: &Monitoring,
+    webhook: Option<Secret>,
+) -> Result<Vec<Box<dyn Notifier>>, Failure> {
+    Ok(meta_monitor_core::notify::channels(monitoring, webhook).map_err(|e| anyhow::anyhow!(e))?)
 }
 
 pub fn check(
@@ -67,16 +71,16 @@ pub fn check(
         .map(|c| c.as_ref().err().map(ToString::to_string))
         .collect();
     let http = http_client(timeouts)?;
-    let thresholds = Thresholds::default();
     let now = OffsetDateTime::now_utc();
     let runtime = super::runtime()?;
     let reports = runtime.block_on(async {
         let checks = accounts.iter().zip(credentials).map(|(stored, creds)| {
-            let (http, thresholds) = (&http, &thresholds);
+            let http = &http;
             async move {
                 match creds {
                     Ok(creds) => {
-                        check::run_probes(&stored.account, creds, http, now, thresholds).await
+                        let thresholds = stored.account.monitoring.thresholds();
+                        check::run_probes(&stored.account, creds, http, now, &thresholds).await
                     }
                     Err(e) => check::unmeasured(now, &e.to_string()),
                 }
@@ -94,7 +98,7 @@ pub fn check(
         let tiles = check::persist(store, stored.id, &reports)?;
         store.maintain_if_due(now)?;
         if notify {
-            let notifiers = notifiers(webhook)?;
+            let notifiers = notifiers(&stored.account.monitoring, webhook)?;
             let name = &stored.account.name;
             let sent = check::alert(
                 store,
@@ -122,7 +126,7 @@ pub fn check(
             credentials,
             &http,
             now,
-            &thresholds,
+            &account.monitoring.thresholds(),
         ));
         let mut memory = Store::in_memory()?;
         let id = memory.add_account(&account, now)?;

@@ -7,7 +7,6 @@ use meta_monitor_core::alert::Policy;
 use meta_monitor_core::clock::{Clock, ScaledClock, SystemClock};
 use meta_monitor_core::env_account;
 use meta_monitor_core::graph::{Timeouts, http_client};
-use meta_monitor_core::probe::Thresholds;
 use meta_monitor_core::schedule::runner::{Runner, Watched};
 use meta_monitor_core::secrets::{Keychain, SecretKind};
 use meta_monitor_core::store::Store;
@@ -50,9 +49,9 @@ pub fn run(
         watched.push(Watched {
             store: memory,
             id,
+            notifiers: notifiers(&account.monitoring, None)?,
             account,
             credentials: Ok(credentials),
-            notifiers: notifiers(None)?,
         });
     }
     // Keychain reads block on D-Bus: all of them before the runtime starts (none are made
@@ -65,7 +64,7 @@ pub fn run(
             store: file_store.clone(),
             id: stored.id,
             credentials: keychain.credentials(&name).map_err(|e| e.to_string()),
-            notifiers: notifiers(webhook)?,
+            notifiers: notifiers(&stored.account.monitoring, webhook)?,
             account: stored.account,
         });
     }
@@ -77,7 +76,6 @@ pub fn run(
     let runner = Runner {
         clock,
         http: http_client(timeouts)?,
-        thresholds: Thresholds::default(),
         policy: Policy::default(),
         events: Arc::new(meta_monitor_core::events::NoEvents),
     };

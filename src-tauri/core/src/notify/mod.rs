@@ -50,11 +50,17 @@ pub fn send_all(
         .collect()
 }
 
-/// An account's channels: the desktop always; the team webhook when its URL is in the
-/// keychain (5 s timeout, 2 retries).
-pub fn channels(team_webhook: Option<crate::Secret>) -> Result<Vec<Box<dyn Notifier>>, String> {
-    let mut list: Vec<Box<dyn Notifier>> = vec![Box::new(desktop::Desktop)];
-    if let Some(url) = team_webhook {
+/// An account's channels as its settings choose them: the desktop, and the team webhook when
+/// its URL is in the keychain (5 s timeout, 2 retries).
+pub fn channels(
+    monitoring: &crate::account::Monitoring,
+    team_webhook: Option<crate::Secret>,
+) -> Result<Vec<Box<dyn Notifier>>, String> {
+    let mut list: Vec<Box<dyn Notifier>> = Vec::new();
+    if monitoring.notify_desktop {
+        list.push(Box::new(desktop::Desktop));
+    }
+    if let Some(url) = team_webhook.filter(|_| monitoring.notify_team_webhook) {
         let hook = webhook::Webhook::new(url, std::time::Duration::from_secs(5), 2)?;
         list.push(Box::new(hook));
     }
@@ -64,6 +70,25 @@ pub fn channels(team_webhook: Option<crate::Secret>) -> Result<Vec<Box<dyn Notif
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channels_follow_the_account_settings() {
+        let url = || Some(crate::Secret::new("http://127.0.0.1:9/hook"));
+        let names = |m: &crate::account::Monitoring, hook| -> Vec<&'static str> {
+            channels(m, hook)
+                .map(|l| l.iter().map(|n| n.channel()).collect())
+                .unwrap_or_default()
+        };
+        let mut m = crate::account::Monitoring::default();
+        assert_eq!(names(&m, url()).len(), 2);
+        assert_eq!(names(&m, None).len(), 1, "no URL, no team channel");
+        m.notify_desktop = false;
+        let only_team = names(&m, url());
+        assert_eq!(only_team.len(), 1);
+        assert_ne!(only_team[0], desktop::Desktop.channel());
+        m.notify_team_webhook = false;
+        assert!(names(&m, url()).is_empty());
+    }
 
     #[test]
     fn messages_name_the_account_and_keep_the_reason() {

@@ -19,7 +19,7 @@ use crate::graph::{ErrorClass, GraphClient, GraphError};
 use crate::tile::{Service, Status, Tile};
 
 /// Thresholds that turn measurements into statuses.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
     /// `graph_api` is DEGRADED above this latency.
     pub slow: Duration,

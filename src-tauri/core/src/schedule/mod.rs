@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::account::Monitoring;
 use crate::graph::{CallRecord, ErrorClass};
 use crate::tile::Service;
 
@@ -163,19 +164,42 @@ pub struct Plan {
     /// Calls per account in the current hour, and the hour they belong to.
     calls: BTreeMap<String, (i64, u64)>,
     last_hour_calls: BTreeMap<String, u64>,
+    /// Each account's own intervals (its settings).
+    monitoring: BTreeMap<String, Monitoring>,
 }
 
 impl Plan {
-    /// Schedules every polled service of `account` to run now (the token first).
+    /// Schedules every polled service of `account` to run now, at the default intervals.
     pub fn add_account(&mut self, account: &str, now: OffsetDateTime) {
+        self.add_account_with(account, &Monitoring::default(), now);
+    }
+
+    /// Schedules every polled service of `account` to run now, at its own intervals.
+    pub fn add_account_with(
+        &mut self,
+        account: &str,
+        monitoring: &Monitoring,
+        now: OffsetDateTime,
+    ) {
         for service in Service::ALL {
-            if default_interval(service).is_some() {
+            if monitoring.interval(service).is_some() {
                 self.next.insert((account.to_owned(), service), now);
             }
+        }
+        self.monitoring
+            .insert(account.to_owned(), monitoring.clone());
+    }
+
+    /// The interval between runs of `service` for `account`.
+    fn interval(&self, account: &str, service: Service) -> Option<Duration> {
+        match self.monitoring.get(account) {
+            Some(m) => m.interval(service),
+            None => default_interval(service),
         }
     }
 
     pub fn remove_account(&mut self, account: &str) {
+        self.monitoring.remove(account);
         self.next.retain(|(a, _), _| a != account);
         self.pace.retain(|(a, _), _| a != account);
     }
@@ -256,7 +280,7 @@ impl Plan {
                 self.pace.insert(key, new_pace);
             }
         }
-        let Some(base) = default_interval(service) else {
+        let Some(base) = self.interval(account, service) else {
             return;
         };
         let key = (account.to_owned(), service);
@@ -288,6 +312,32 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_account_keeps_its_own_intervals() {
+        let start = OffsetDateTime::UNIX_EPOCH;
+        let mut plan = Plan::default();
+        let slow = Monitoring {
+            graph_api_minutes: 10,
+            ..Monitoring::default()
+        };
+        plan.add_account_with("slow", &slow, start);
+        plan.add_account("default", start);
+        for name in ["slow", "default"] {
+            plan.finished(name, Service::GraphApi, &[], start);
+        }
+        let at = |name: &str| plan.next[&(name.to_owned(), Service::GraphApi)] - start;
+        assert!(
+            (9.0..=11.0).contains(&(at("slow").as_seconds_f64() / 60.0)),
+            "10 min ± jitter: {}",
+            at("slow")
+        );
+        assert!(
+            (0.9..=1.1).contains(&(at("default").as_seconds_f64() / 60.0)),
+            "1 min ± jitter: {}",
+            at("default")
+        );
+    }
     use crate::graph::rate_limit::{PlatformUsage, Usage};
 
     fn call(pct: Option<f64>, throttled: bool) -> CallRecord {

@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::events::{EventSink, MonitorEvent};
 use crate::graph::{CallRecord, Credentials, GraphClient};
 use crate::notify::Notifier;
-use crate::probe::{self, ProbeContext, ProbeReport, Thresholds};
+use crate::probe::{self, ProbeContext, ProbeReport};
 use crate::store::{Store, StoreError};
 use crate::tile::Service;
 
@@ -50,7 +50,6 @@ struct Step<'a> {
 pub struct Runner {
     pub clock: Arc<dyn Clock>,
     pub http: reqwest::Client,
-    pub thresholds: Thresholds,
     pub policy: Policy,
     /// Told about new tiles and alerts as they are stored.
     pub events: Arc<dyn EventSink>,
@@ -84,7 +83,9 @@ impl Runner {
         let accounts = Arc::new(accounts);
         for watched in accounts.iter() {
             match &watched.credentials {
-                Ok(_) => plan.add_account(&watched.account.name, start),
+                Ok(_) => {
+                    plan.add_account_with(&watched.account.name, &watched.account.monitoring, start)
+                }
                 Err(why) => {
                     let reports = check::unmeasured(start, why);
                     summary.notifications += self
@@ -113,7 +114,7 @@ impl Runner {
                 let watched = accounts.iter().find(|w| w.account.name == name)?;
                 let credentials = watched.credentials.as_ref().ok()?.clone();
                 let (limit, http) = (limit.clone(), self.http.clone());
-                let thresholds = &self.thresholds;
+                let thresholds = watched.account.monitoring.thresholds();
                 Some(async move {
                     let _permit = limit.acquire().await.ok();
                     let account = &watched.account;
@@ -130,7 +131,7 @@ impl Runner {
                                 account,
                                 client: &client,
                                 now,
-                                thresholds,
+                                thresholds: &thresholds,
                             };
                             (probe::run(service, &ctx).await, client.take_calls())
                         }
@@ -167,7 +168,7 @@ impl Runner {
                     window,
                     &step_calls,
                     now,
-                    self.thresholds.usage_warning_pct,
+                    f64::from(watched.account.monitoring.usage_warning_pct),
                 );
                 // "paused ads until 00:37 UTC" — grouped by the time the pause ends.
                 let mut pauses: BTreeMap<String, Vec<&str>> = BTreeMap::new();

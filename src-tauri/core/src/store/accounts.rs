@@ -13,7 +13,7 @@ pub struct StoredAccount {
 }
 
 const COLUMNS: &str = "id, name, graph_url, api_version, app_id, ad_account_id, pixel_id, \
-                       catalog_id, business_id, test_event_code, webhook_endpoints";
+                       catalog_id, business_id, test_event_code, webhook_endpoints, monitoring";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAccount> {
     Ok(StoredAccount {
@@ -29,8 +29,14 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAccount> {
             business_id: r.get(8)?,
             test_event_code: r.get(9)?,
             webhook_endpoints: serde_json::from_str(&r.get::<_, String>(10)?).unwrap_or_default(),
+            // Unknown or missing fields read as the defaults (see `Monitoring`).
+            monitoring: serde_json::from_str(&r.get::<_, String>(11)?).unwrap_or_default(),
         },
     })
+}
+
+fn monitoring_json(a: &Account) -> String {
+    serde_json::to_string(&a.monitoring).unwrap_or_else(|_| "{}".to_owned())
 }
 
 impl Store {
@@ -40,8 +46,8 @@ impl Store {
         }
         self.conn().execute(
             "INSERT INTO accounts (name, graph_url, api_version, app_id, ad_account_id, pixel_id,
-             catalog_id, business_id, test_event_code, created_at, webhook_endpoints)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             catalog_id, business_id, test_event_code, created_at, webhook_endpoints, monitoring)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 a.name,
                 a.graph_url,
@@ -53,7 +59,8 @@ impl Store {
                 a.business_id,
                 a.test_event_code,
                 to_ms(now),
-                serde_json::to_string(&a.webhook_endpoints).unwrap_or_else(|_| "[]".to_owned())
+                serde_json::to_string(&a.webhook_endpoints).unwrap_or_else(|_| "[]".to_owned()),
+                monitoring_json(a)
             ],
         )?;
         Ok(self.conn().last_insert_rowid())
@@ -64,7 +71,7 @@ impl Store {
         let changed = self.conn().execute(
             "UPDATE accounts SET graph_url = ?2, api_version = ?3, app_id = ?4, ad_account_id = ?5,
              pixel_id = ?6, catalog_id = ?7, business_id = ?8, test_event_code = ?9,
-             webhook_endpoints = ?10 WHERE name = ?1",
+             webhook_endpoints = ?10, monitoring = ?11 WHERE name = ?1",
             params![
                 a.name,
                 a.graph_url,
@@ -75,7 +82,8 @@ impl Store {
                 a.catalog_id,
                 a.business_id,
                 a.test_event_code,
-                serde_json::to_string(&a.webhook_endpoints).unwrap_or_else(|_| "[]".to_owned())
+                serde_json::to_string(&a.webhook_endpoints).unwrap_or_else(|_| "[]".to_owned()),
+                monitoring_json(a)
             ],
         )?;
         match changed {
@@ -123,6 +131,8 @@ mod tests {
         let mut store = Store::in_memory().expect("store");
         let mut a = Account::new("shop");
         a.pixel_id = Some("42".into());
+        a.monitoring.pixel_minutes = 20;
+        a.monitoring.notify_desktop = false;
         store
             .add_account(&a, time::OffsetDateTime::UNIX_EPOCH)
             .expect("added");

@@ -163,6 +163,8 @@ const MIGRATIONS: &[M<'static>] = &[
         DROP TABLE metric_points;
         DROP TABLE rollups;",
     ),
+    // Per-account intervals, thresholds and channels as JSON; '{}' reads as the defaults.
+    M::up("ALTER TABLE accounts ADD COLUMN monitoring TEXT NOT NULL DEFAULT '{}';"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

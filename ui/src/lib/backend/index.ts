@@ -7,6 +7,7 @@ import type { ChartView } from '../bindings/ChartView';
 import type { ConnectionTest } from '../bindings/ConnectionTest';
 import type { DesktopPrefs } from '../bindings/DesktopPrefs';
 import type { IpcError } from '../bindings/IpcError';
+import type { Monitoring } from '../bindings/Monitoring';
 import type { MonitorEvent } from '../bindings/MonitorEvent';
 import type { Notification } from '../bindings/Notification';
 import type { Overview } from '../bindings/Overview';
@@ -23,6 +24,7 @@ export type {
   ConnectionTest,
   DesktopPrefs,
   IpcError,
+  Monitoring,
   MonitorEvent,
   Notification,
   Overview,

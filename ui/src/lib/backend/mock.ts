@@ -36,6 +36,36 @@ export function account(name: string, tiles: Tile[]): AccountTiles {
   return { account: name, overall: worst(tiles.map((t) => t.status)), tiles };
 }
 
+/** A new account as the core's `Account::new` makes it (the real one comes from the shell). */
+export function newAccount(name = ''): Account {
+  return {
+    name,
+    graph_url: 'https://graph.facebook.com',
+    api_version: 'v25.0',
+    app_id: null,
+    ad_account_id: null,
+    pixel_id: null,
+    catalog_id: null,
+    business_id: null,
+    test_event_code: null,
+    webhook_endpoints: [],
+    monitoring: {
+      graph_api_minutes: 1,
+      token_minutes: 360,
+      ads_minutes: 15,
+      pixel_minutes: 10,
+      webhooks_minutes: 30,
+      catalog_minutes: 30,
+      slow_ms: 2000,
+      token_warning_days: 7,
+      pixel_silence_hours: 24,
+      usage_warning_pct: 75,
+      notify_desktop: true,
+      notify_team_webhook: true,
+    },
+  };
+}
+
 export class MockBackend implements Backend {
   calls: string[] = [];
   private listeners: ((e: MonitorEvent) => void)[] = [];
@@ -68,10 +98,13 @@ export class MockBackend implements Backend {
   }
 
   notifications: Notification[] = [];
+  /** Every account as the form sent it. */
+  saved: Account[] = [];
   settingsView: SettingsView = {
     demo: false,
     accounts: [],
     keychain: { available: true, problem: null },
+    new_account: newAccount(),
   };
   /** Secrets as the keychain would hold them: the mock never returns them either. */
   secrets = new Map<string, string>();
@@ -98,6 +131,7 @@ export class MockBackend implements Backend {
 
   async saveAccount(account: Account, isNew: boolean): Promise<void> {
     this.calls.push(`saveAccount:${account.name}:${isNew}`);
+    this.saved.push(structuredClone(account));
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(account.name))
       throw { code: 'Validation', message: `account name must be 1–64 letters, digits, '-', '_' or '.' (got "${account.name}")` };
     const names: SecretName[] = ['access-token', 'app-secret', 'team-webhook', 'verify-token'];

@@ -64,6 +64,16 @@ pub enum Window {
 }
 
 impl Window {
+    /// As the window names it (`24h`, `7d`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "24h",
+            Self::Week => "7d",
+            Self::Month => "30d",
+            Self::Year => "1y",
+        }
+    }
+
     pub fn duration(self) -> time::Duration {
         time::Duration::days(match self {
             Self::Day => 1,
@@ -87,6 +97,23 @@ pub struct ChartRequest {
     pub width: u32,
     pub height: u32,
     pub dark: bool,
+}
+
+/// The file format of an exported chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Png,
+    Svg,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Svg => "svg",
+        }
+    }
 }
 
 /// A rendered chart: the SVG and the numbers behind it.
@@ -216,6 +243,7 @@ mod tests {
         MonitorEvent::export_all(&cfg).expect("MonitorEvent");
         ChartRequest::export_all(&cfg).expect("ChartRequest");
         ChartView::export_all(&cfg).expect("ChartView");
+        ExportFormat::export_all(&cfg).expect("ExportFormat");
         ServiceHistory::export_all(&cfg).expect("ServiceHistory");
         SettingsView::export_all(&cfg).expect("SettingsView");
         ConnectionTest::export_all(&cfg).expect("ConnectionTest");

@@ -17,8 +17,8 @@ use meta_monitor_core::{Account, Service, store};
 use tauri::Manager;
 
 use crate::ipc::{
-    ChartRequest, ChartView, ConnectionTest, DesktopPrefs, IpcError, Overview, SecretName,
-    ServiceHistory, SettingsView,
+    ChartRequest, ChartView, ConnectionTest, DesktopPrefs, ExportFormat, IpcError, Overview,
+    SecretName, ServiceHistory, SettingsView,
 };
 use crate::monitor::Monitor;
 
@@ -44,6 +44,37 @@ async fn chart(
     request: ChartRequest,
 ) -> Result<ChartView, IpcError> {
     tokio::task::block_in_place(|| monitor.chart(&request))
+}
+
+/// Asks where to save the chart (the system's save dialog), then writes it as PNG or SVG;
+/// `None` when the operator cancels.
+#[tauri::command]
+async fn export_chart(
+    app: tauri::AppHandle,
+    monitor: tauri::State<'_, Monitor>,
+    request: ChartRequest,
+    format: ExportFormat,
+) -> Result<Option<String>, IpcError> {
+    use tauri_plugin_dialog::DialogExt;
+    let ext = format.extension();
+    let suggested = format!(
+        "{}-{}-{}.{ext}",
+        request.account,
+        request.metric,
+        request.window.as_str()
+    );
+    let picked = tokio::task::block_in_place(|| {
+        app.dialog()
+            .file()
+            .add_filter(ext.to_uppercase(), &[ext])
+            .set_file_name(suggested)
+            .blocking_save_file()
+    });
+    let Some(path) = picked.and_then(|p| p.into_path().ok()) else {
+        return Ok(None);
+    };
+    tokio::task::block_in_place(|| monitor.export_chart(&request, format, &path))?;
+    Ok(Some(path.display().to_string()))
 }
 
 /// A service's recent failures (code, subcode, fbtrace_id) and its 24 h error rate.
@@ -142,6 +173,7 @@ pub fn run() -> anyhow::Result<()> {
     let demo = std::env::args().any(|a| a == "--demo");
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
@@ -175,6 +207,7 @@ pub fn run() -> anyhow::Result<()> {
             overview,
             check_now,
             chart,
+            export_chart,
             service_history,
             alerts,
             settings,

@@ -19,7 +19,10 @@ use meta_monitor_core::{Account, Secret, Service, chart, notify};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use crate::ipc::{ChartRequest, ChartView, ErrorCode, IpcError, Overview, ServiceHistory};
+use crate::ipc::{
+    ChartRequest, ChartView, ErrorCode, ExportFormat, IpcError, Overview, ServiceHistory,
+};
+use meta_monitor_core::store::rollups::ChartPoint;
 
 /// One watched account, as the shell needs it for manual checks and the overview.
 #[derive(Clone)]
@@ -313,6 +316,41 @@ impl Monitor {
 
     /// A chart of one stored series over a window, rendered to SVG for the view's size.
     pub fn chart(&self, request: &ChartRequest) -> Result<ChartView, IpcError> {
+        let (lines, style, points, summary) = self.chart_lines(request)?;
+        let svg = chart::svg(&lines, &style).map_err(|e| IpcError::new(ErrorCode::Internal, e))?;
+        Ok(ChartView {
+            svg,
+            points,
+            summary,
+        })
+    }
+
+    /// Writes the chart of `request` to `path` as PNG or SVG (chart export).
+    pub fn export_chart(
+        &self,
+        request: &ChartRequest,
+        format: ExportFormat,
+        path: &Path,
+    ) -> Result<(), IpcError> {
+        let (lines, style, _, _) = self.chart_lines(request)?;
+        let internal = |e: chart::ChartError| IpcError::new(ErrorCode::Internal, e);
+        match format {
+            ExportFormat::Png => chart::write_png(&lines, &style, path).map_err(internal),
+            ExportFormat::Svg => {
+                let svg = chart::svg(&lines, &style).map_err(internal)?;
+                std::fs::write(path, svg).map_err(|e| {
+                    let why = format!("could not write {}: {e}", path.display());
+                    IpcError::new(ErrorCode::Internal, why)
+                })
+            }
+        }
+    }
+
+    /// The lines of a chart, its style, how many points it has and the window's summary.
+    fn chart_lines(
+        &self,
+        request: &ChartRequest,
+    ) -> Result<(Vec<chart::Line>, chart::Style, u32, Option<ChartPoint>), IpcError> {
         let (entry, store) = self.entry(&request.account)?;
         let to = OffsetDateTime::now_utc();
         let from = to - request.window.duration();
@@ -347,12 +385,8 @@ impl Monitor {
             unit: request.unit.clone(),
             window: Some((from, to)),
         };
-        let svg = chart::svg(&lines, &style).map_err(|e| IpcError::new(ErrorCode::Internal, e))?;
-        Ok(ChartView {
-            svg,
-            points: u32::try_from(points.len()).unwrap_or(u32::MAX),
-            summary,
-        })
+        let count = u32::try_from(points.len()).unwrap_or(u32::MAX);
+        Ok((lines, style, count, summary))
     }
 
     /// A service's newest failures and its error rate over the last 24 h.
@@ -396,5 +430,63 @@ impl Monitor {
             // Each result reaches the window and the tray as an event; errors are in its tiles.
             let _ = self.check_now(&name).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, reason = "a failed step must fail the test")]
+
+    use super::*;
+    use crate::ipc::Window;
+
+    #[test]
+    fn a_chart_exports_to_png_and_svg_files_of_the_requested_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let events = Arc::new(meta_monitor_core::events::NoEvents);
+        let monitor = Monitor::open(&dir.path().join("unused.db"), true, events).expect("demo");
+        tauri::async_runtime::block_on(async {
+            for _ in 0..3 {
+                monitor.check_now("demo").await.expect("checked");
+            }
+        });
+        let request = ChartRequest {
+            account: "demo".into(),
+            metric: "meta.api.latency_ms".into(),
+            window: Window::Day,
+            percentiles: true,
+            unit: "ms".into(),
+            width: 1200,
+            height: 400,
+            dark: false,
+        };
+        let png = dir.path().join("latency.png");
+        monitor
+            .export_chart(&request, ExportFormat::Png, &png)
+            .expect("png written");
+        let bytes = std::fs::read(&png).expect("png file");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
+        let width = u32::from_be_bytes(bytes[16..20].try_into().expect("IHDR width"));
+        let height = u32::from_be_bytes(bytes[20..24].try_into().expect("IHDR height"));
+        assert_eq!((width, height), (1200, 400));
+
+        let svg = dir.path().join("latency.svg");
+        monitor
+            .export_chart(&request, ExportFormat::Svg, &svg)
+            .expect("svg written");
+        let text = std::fs::read_to_string(&svg).expect("svg file");
+        assert!(text.starts_with("<svg") && text.contains(r#"width="1200""#));
+        assert!(text.contains("<polyline"), "the measured points are drawn");
+
+        let nowhere = dir.path().join("missing-folder").join("x.svg");
+        let err = monitor
+            .export_chart(&request, ExportFormat::Svg, &nowhere)
+            .expect_err("no such folder");
+        assert!(err.message.contains("could not write"), "{}", err.message);
+        monitor.shutdown();
+        assert!(
+            !dir.path().join("unused.db").exists(),
+            "the demo never writes the file"
+        );
     }
 }

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { setBackend } from '../lib/backend';
@@ -94,6 +94,22 @@ describe('Overview', () => {
     expect(view.querySelector('.svg polyline')).not.toBeNull();
     await fireEvent.click(within(view).getByRole('button', { name: '← Overview' }));
     expect(await screen.findByRole('article', { name: 'Access token' })).toBeInTheDocument();
+  });
+
+  it('exports a chart as PNG or SVG through the save dialog, at print size on white', async () => {
+    render(Overview);
+    const api = await screen.findByRole('article', { name: 'Graph API' });
+    await fireEvent.click(within(api).getByRole('button', { name: 'Details' }));
+    const view = await screen.findByRole('region', { name: 'Graph API details' });
+    const chart = view.querySelector('figure[data-metric="meta.api.latency_ms"]') as HTMLElement;
+    await fireEvent.click(within(chart).getByRole('button', { name: '7d' }));
+    await fireEvent.click(within(chart).getByRole('button', { name: 'PNG' }));
+    expect(await within(chart).findByText('Saved to /home/operator/chart.png')).toBeInTheDocument();
+    expect(mock.calls).toContain('export:meta.api.latency_ms:7d:png:1600x600:false');
+    mock.exportPath = null;
+    await fireEvent.click(within(chart).getByRole('button', { name: 'SVG' }));
+    await waitFor(() => expect(mock.calls).toContain('export:meta.api.latency_ms:7d:svg:1600x600:false'));
+    expect(within(chart).queryByText(/Saved to/)).toBeNull();
   });
 
   it('says what to do when no account is watched', async () => {

@@ -6,6 +6,7 @@ import type { ChartRequest } from '../bindings/ChartRequest';
 import type { ChartView } from '../bindings/ChartView';
 import type { ConnectionTest } from '../bindings/ConnectionTest';
 import type { DesktopPrefs } from '../bindings/DesktopPrefs';
+import type { ExportFormat } from '../bindings/ExportFormat';
 import type { IpcError } from '../bindings/IpcError';
 import type { Monitoring } from '../bindings/Monitoring';
 import type { MonitorEvent } from '../bindings/MonitorEvent';
@@ -23,6 +24,7 @@ export type {
   ChartView,
   ConnectionTest,
   DesktopPrefs,
+  ExportFormat,
   IpcError,
   Monitoring,
   MonitorEvent,
@@ -43,6 +45,8 @@ export interface Backend {
   checkNow(account: string): Promise<AccountTiles>;
   /** One stored series as an SVG chart sized to the view. */
   chart(request: ChartRequest): Promise<ChartView>;
+  /** Asks where to save the chart, writes it; the path, or null when cancelled. */
+  exportChart(request: ChartRequest, format: ExportFormat): Promise<string | null>;
   /** A service's recent failures and its 24 h error rate. */
   serviceHistory(account: string, service: Service): Promise<ServiceHistory>;
   /** The account's notification history, newest first, with each channel's outcome. */

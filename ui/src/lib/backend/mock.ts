@@ -10,6 +10,7 @@ import type {
   ChartView,
   ConnectionTest,
   DesktopPrefs,
+  ExportFormat,
   MonitorEvent,
   Notification,
   Overview,
@@ -90,6 +91,14 @@ export class MockBackend implements Backend {
     this.calls.push(`chart:${request.metric}:${request.window}`);
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${request.width}" height="${request.height}"><polyline points="0,10 5,20 10,15"/></svg>`;
     return { svg, points: 3, summary: null };
+  }
+
+  /** What the save dialog answers: a path, or null for "Cancel". */
+  exportPath: string | null = '/home/operator/chart.png';
+
+  async exportChart(request: ChartRequest, format: ExportFormat): Promise<string | null> {
+    this.calls.push(`export:${request.metric}:${request.window}:${format}:${request.width}x${request.height}:${request.dark}`);
+    return this.exportPath;
   }
 
   async serviceHistory(account: string, service: Service): Promise<ServiceHistory> {

@@ -22,6 +22,7 @@ export const tauriBackend: Backend = {
   overview: () => invoke<Overview>('overview'),
   checkNow: (account) => invoke<AccountTiles>('check_now', { account }),
   chart: (request) => invoke<ChartView>('chart', { request }),
+  exportChart: (request, format) => invoke<string | null>('export_chart', { request, format }),
   alerts: (account) => invoke<Notification[]>('alerts', { account }),
   settings: () => invoke<SettingsView>('settings'),
   preferences: () => invoke<DesktopPrefs>('preferences'),

@@ -365,3 +365,46 @@ fn usage_errors_exit_2_with_a_reason() {
         "bad input lost nothing and added nothing"
     );
 }
+
+#[test]
+fn account_settings_change_what_a_check_calls_degraded() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let sim = Sim::start(SimConfig::default());
+    let cli = CliEnv::new(&keyring, "meta-monitor-e2e-settings", "settings.db");
+    cli.add_account(
+        "acme",
+        &sim.sim.base_url(),
+        &["--app-id", APP_ID, "--pixel", PIXEL_ID],
+        &[("access-token", TOKEN)],
+    );
+    let token_status = || {
+        let out = cli.run(&["check", "acme", "--json", "--no-notify"], None);
+        assert!(out.status.success(), "check: {}", describe(&out));
+        let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+        statuses(&json)["token"].clone()
+    };
+    // The simulator's token expires in 45 days: fine with the default 7-day warning …
+    assert_eq!(token_status(), "UP");
+    let set = cli.run(&["account", "set", "acme", "token_warning_days=60"], None);
+    assert!(set.status.success(), "account set: {}", describe(&set));
+    // … a warning with a 60-day one.
+    assert_eq!(token_status(), "DEGRADED");
+
+    let shown = cli.run(&["account", "show", "acme", "--json"], None);
+    let json: Value = serde_json::from_slice(&shown.stdout).expect("json");
+    assert_eq!(json["monitoring"]["token_warning_days"], 60);
+    assert_eq!(
+        json["monitoring"]["pixel_minutes"], 10,
+        "others keep their defaults"
+    );
+
+    let refused = cli.run(&["account", "set", "acme", "graph_api_minutes=0"], None);
+    assert_eq!(refused.status.code(), Some(2), "{}", describe(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("between 1 and 60"),
+        "{}",
+        describe(&refused)
+    );
+}

@@ -75,4 +75,23 @@ pub fn print_account(a: &Account) {
         a.webhook_endpoints.join(", ")
     };
     println!("webhook checks   {endpoints}");
+    let m = &a.monitoring;
+    println!(
+        "every (minutes)  graph_api_minutes={} token_minutes={} ads_minutes={} pixel_minutes={} \
+         webhooks_minutes={} catalog_minutes={}",
+        m.graph_api_minutes,
+        m.token_minutes,
+        m.ads_minutes,
+        m.pixel_minutes,
+        m.webhooks_minutes,
+        m.catalog_minutes
+    );
+    println!(
+        "thresholds       slow_ms={} token_warning_days={} pixel_silence_hours={} usage_warning_pct={}",
+        m.slow_ms, m.token_warning_days, m.pixel_silence_hours, m.usage_warning_pct
+    );
+    println!(
+        "notifications    notify_desktop={} notify_team_webhook={}",
+        m.notify_desktop, m.notify_team_webhook
+    );
 }

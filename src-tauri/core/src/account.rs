@@ -94,6 +94,37 @@ impl Monitoring {
         Some(Duration::from_secs(u64::from(minutes) * 60))
     }
 
+    /// Sets one field from text, as `KEY=VALUE` on the command line gives it: numbers for
+    /// the intervals and thresholds, `true`/`false` for the channels. Bounds are checked by
+    /// [`Account::validate`].
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let mut fields = match serde_json::to_value(&*self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => return Err("the settings could not be read".to_owned()),
+        };
+        let known: Vec<String> = fields.keys().cloned().collect();
+        let Some(slot) = fields.get_mut(key) else {
+            return Err(format!(
+                "unknown setting {key:?}; one of: {}",
+                known.join(", ")
+            ));
+        };
+        *slot = match slot {
+            serde_json::Value::Bool(_) => match value {
+                "true" | "yes" | "on" => serde_json::Value::Bool(true),
+                "false" | "no" | "off" => serde_json::Value::Bool(false),
+                _ => return Err(format!("{key} is true or false (got {value:?})")),
+            },
+            _ => match value.trim().parse::<u32>() {
+                Ok(n) => serde_json::Value::from(n),
+                Err(_) => return Err(format!("{key} is a whole number (got {value:?})")),
+            },
+        };
+        *self = serde_json::from_value(serde_json::Value::Object(fields))
+            .map_err(|e| format!("{key}: {e}"))?;
+        Ok(())
+    }
+
     /// The thresholds the probes apply to this account's tiles.
     pub fn thresholds(&self) -> Thresholds {
         Thresholds {
@@ -294,6 +325,18 @@ mod tests {
             err.to_string(),
             "ads interval (minutes) must be between 5 and 1440 (got 1)"
         );
+        let mut set = Monitoring::default();
+        set.set("pixel_minutes", "20").expect("a number");
+        set.set("notify_desktop", "off").expect("a switch");
+        assert_eq!((set.pixel_minutes, set.notify_desktop), (20, false));
+        let unknown = set.set("pixel", "20").expect_err("unknown key");
+        assert!(
+            unknown.contains("pixel_minutes"),
+            "lists the keys: {unknown}"
+        );
+        assert!(set.set("slow_ms", "-5").is_err());
+        assert!(set.set("notify_desktop", "maybe").is_err());
+
         let mut account = Account::new("shop");
         account.monitoring.usage_warning_pct = 95;
         assert!(account.validate().is_err(), "warning above the 90 % pause");

@@ -1,4 +1,4 @@
-//! `meta-monitor account add|list|show|remove`.
+//! `meta-monitor account add|list|show|set|remove`.
 
 use clap::Subcommand;
 use meta_monitor_core::Account;
@@ -42,6 +42,14 @@ pub enum AccountCommand {
         name: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Change polling intervals, thresholds or notification channels, e.g.
+    /// `account set shop pixel_minutes=20 notify_desktop=false` (see `account show`).
+    Set {
+        name: String,
+        /// KEY=VALUE pairs.
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        settings: Vec<String>,
     },
     /// Remove an account and its stored history (its keychain entries are removed with `secret delete`).
     Remove { name: String },
@@ -110,6 +118,25 @@ pub fn run(cmd: AccountCommand, store: &mut Store) -> Result<(), Failure> {
             } else {
                 output::print_account(&account);
             }
+            Ok(())
+        }
+        AccountCommand::Set { name, settings } => {
+            let mut account = store
+                .account(&name)?
+                .ok_or_else(|| Failure::usage(StoreError::NoSuchAccount(name)))?
+                .account;
+            for pair in &settings {
+                let (key, value) = pair.split_once('=').ok_or_else(|| {
+                    Failure::usage(anyhow::anyhow!("expected KEY=VALUE, got {pair:?}"))
+                })?;
+                account
+                    .monitoring
+                    .set(key.trim(), value.trim())
+                    .map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
+            }
+            let account = account.validate().map_err(Failure::usage)?;
+            store.update_account(&account)?;
+            println!("updated {} setting(s) of {}", settings.len(), account.name);
             Ok(())
         }
         AccountCommand::Remove { name } => {

@@ -62,6 +62,7 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         .with_metric("last_fired_time", node.last_fired_time.clone())
         .with_metric("events_24h", total)
         .with_metric("silent", silence.is_none_or(|s| s > threshold))
+        .with_metric("silence_threshold_hours", threshold.as_secs() / 3600)
         .with_metric(
             "events_by_name",
             serde_json::to_value(&events).unwrap_or_default(),

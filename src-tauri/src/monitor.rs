@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use meta_graph_sim::{Scenario, SimConfig, Simulator};
 use meta_monitor_core::alert::Policy;
@@ -102,17 +103,22 @@ impl Watch {
         Self::demo().await
     }
 
-    /// The demo: the simulator in this process, an in-memory store (the database file is never
-    /// touched) and the simulator's fake token held in memory, never in the keychain.
+    /// The demo: the simulator in this process (answering with internet-like latency), an
+    /// in-memory store seeded with 30 days of history (the database file is never touched)
+    /// and the simulator's fake token held in memory, never in the keychain.
     async fn demo() -> anyhow::Result<Self> {
         let sim = Simulator::start_local(SimConfig {
             scenario: Scenario::Demo,
+            network_delay: Some((Duration::from_millis(60), Duration::from_millis(240))),
             ..SimConfig::default()
         })
         .await?;
         let account = demo_account(&sim.base_url())?;
-        let store = Store::in_memory()?;
-        let id = store.add_account(&account, OffsetDateTime::now_utc())?;
+        let mut store = Store::in_memory()?;
+        let now = OffsetDateTime::now_utc();
+        let id = store.add_account(&account, now)?;
+        // Charts with a past from the first second (the demo's own, in memory only).
+        tokio::task::block_in_place(|| meta_monitor_core::demo::seed_history(&mut store, id, now))?;
         let credentials = Credentials {
             access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
             app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),

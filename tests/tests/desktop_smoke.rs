@@ -67,15 +67,33 @@ fn the_demo_window_shows_every_state_live() {
         Duration::from_secs(10),
         |t| t.contains("Latency"),
     );
-    let data_point = r#".chart[data-metric="meta.api.latency_ms"] svg circle"#;
+    // The demo starts with a seeded day of checks: the 24 h chart has a line through them.
+    let chart = r#".chart[data-metric="meta.api.latency_ms"]"#;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while app.find(data_point).is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the latency chart draws the stored checks"
-        );
+    let points = loop {
+        let n = app
+            .attribute(&format!("{chart} .svg"), "data-points")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0);
+        if n >= 100 || std::time::Instant::now() > deadline {
+            break n;
+        }
         std::thread::sleep(Duration::from_millis(250));
-    }
+    };
+    assert!(points >= 100, "the chart has the day's checks: {points}");
+    // The longest polyline is the series (the others are axes and ticks).
+    let page = app.source();
+    let longest = page
+        .split("<polyline")
+        .skip(1)
+        .filter_map(|tag| tag.split("points=\"").nth(1)?.split('"').next())
+        .map(|points| points.split_whitespace().count())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        longest >= 100,
+        "the SVG draws a point per bucket: the longest line has {longest}"
+    );
     app.screenshot("details-graph-api.png");
 
     // No secret ever reaches the page.

@@ -7,6 +7,7 @@ pub mod alert;
 pub mod chart;
 pub mod check;
 pub mod clock;
+pub mod demo;
 pub mod env_account;
 pub mod events;
 pub mod graph;

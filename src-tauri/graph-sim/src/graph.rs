@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -185,6 +185,13 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some((low, high)) = state.config.network_delay {
+        // Spread over the range by the clock's nanoseconds: varied enough for a chart.
+        let spread = high.saturating_sub(low).as_nanos().max(1);
+        let jitter = u128::from(OffsetDateTime::now_utc().nanosecond()) % spread;
+        let jitter = Duration::from_nanos(u64::try_from(jitter).unwrap_or(0));
+        tokio::time::sleep(low + jitter).await;
+    }
     let params = auth::params(uri.query(), &headers, &body);
     let token = auth::token(&headers, &params);
     state.record(RecordedRequest {

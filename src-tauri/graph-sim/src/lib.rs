@@ -54,6 +54,9 @@ pub struct SimConfig {
     /// A fixed expiry for the token (instead of "3 days from each call" in `token-expiring`
     /// and 45 days otherwise), for clients that run on a faster clock.
     pub token_expires_at: Option<i64>,
+    /// Every answer waits a time in this range first, like a call across the internet to
+    /// Meta (the demo: 60–240 ms); `None` answers at loopback speed.
+    pub network_delay: Option<(Duration, Duration)>,
 }
 
 impl Default for SimConfig {
@@ -68,6 +71,7 @@ impl Default for SimConfig {
             ads_insights_quota: usage::ADS_INSIGHTS_QUOTA,
             callback_url: "https://shop.example/meta/webhook".to_owned(),
             token_expires_at: None,
+            network_delay: None,
         }
     }
 }

@@ -1,0 +1,143 @@
+//! The demo's past: 30 days of plausible history for the demo account, so its charts are not
+//! empty on first launch. Only ever written to the demo's in-memory store, next to a DEMO
+//! label; a real account's history is only what was measured.
+
+use time::OffsetDateTime;
+
+use crate::store::{Store, StoreError};
+
+/// How far back the demo's history goes.
+pub const DAYS: i64 = 30;
+
+/// A repeatable value in [0, 1) for step `n` of a series (FNV-1a), so every launch shows the
+/// same shapes without a random-number dependency.
+fn noise(series: u8, n: i64) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in std::iter::once(series).chain(n.to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % 10_000) as f64 / 10_000.0
+}
+
+/// The hour of the day (0–24) as a daily wave: busier afternoons, quiet nights.
+fn daily(at: OffsetDateTime) -> f64 {
+    let hour = f64::from(at.hour()) + f64::from(at.minute()) / 60.0;
+    (std::f64::consts::TAU * (hour - 9.0) / 24.0).sin()
+}
+
+/// Writes the demo's history up to `now` (API latency every 1–5 minutes, usage every 15,
+/// ads spend and pixel events hourly) and rolls it up like the real job, in one transaction.
+/// Returns the number of points written.
+pub fn seed_history(
+    store: &mut Store,
+    account_id: i64,
+    now: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let start = now - time::Duration::days(DAYS);
+    // A check a minute for the raw 48 h (so each chart bucket has several and the
+    // percentiles part), every 5 minutes before that (rolled up into hours anyway).
+    let raw_since = now - time::Duration::hours(48);
+    let mut written = 0;
+    store.atomically(|store| {
+        let mut at = start;
+        while at < now {
+            let n = (at - start).whole_minutes();
+            let wave = daily(at);
+            let mut points = Vec::with_capacity(4);
+            // 90–260 ms with a rare slow call, like a busy afternoon across the Atlantic.
+            let spike = if noise(1, n) > 0.995 { 900.0 } else { 0.0 };
+            points.push((
+                "meta.api.latency_ms".to_owned(),
+                140.0 + 45.0 * wave + 70.0 * noise(2, n) + spike,
+            ));
+            if n % 15 == 0 {
+                points.push((
+                    "meta.rate_limit.max_pct".to_owned(),
+                    (30.0 + 20.0 * wave + 15.0 * noise(3, n)).round(),
+                ));
+            }
+            if n % 60 == 0 {
+                let weekday = f64::from(at.weekday().number_days_from_monday());
+                points.push((
+                    "meta.ads.spend_24h".to_owned(),
+                    (480.0 + 12.0 * weekday + 60.0 * noise(4, n / 1440)).round(),
+                ));
+                points.push((
+                    "meta.pixel.events_24h".to_owned(),
+                    (1500.0 + 300.0 * wave + 200.0 * noise(5, n)).round(),
+                ));
+            }
+            written += points.len();
+            store.insert_points(account_id, at, &points)?;
+            at += time::Duration::minutes(if at < raw_since { 5 } else { 1 });
+        }
+        Ok(())
+    })?;
+    store.roll_up_and_prune(now)?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, reason = "a failed step must fail the test")]
+
+    use super::*;
+    use crate::Account;
+
+    #[test]
+    fn the_demo_history_fills_30_days_of_every_chart() {
+        let mut store = Store::in_memory().expect("store");
+        let now = OffsetDateTime::now_utc();
+        let id = store
+            .add_account(&Account::new("demo"), now)
+            .expect("account");
+        let written = seed_history(&mut store, id, now).expect("seeded");
+        assert!(
+            written > 11_000,
+            "a point every 1–5 minutes for 30 days: {written}"
+        );
+        for metric in [
+            "meta.api.latency_ms",
+            "meta.rate_limit.max_pct",
+            "meta.ads.spend_24h",
+            "meta.pixel.events_24h",
+        ] {
+            let month = store
+                .chart(id, metric, now - time::Duration::days(30), now, 300, now)
+                .expect("chart");
+            assert!(month.len() >= 25, "{metric}: {} points", month.len());
+            let first = month.first().expect("first").at;
+            assert!(
+                now - first >= time::Duration::days(28),
+                "{metric} starts {first}"
+            );
+        }
+        let latency = store
+            .chart(
+                id,
+                "meta.api.latency_ms",
+                now - time::Duration::days(30),
+                now,
+                1,
+                now,
+            )
+            .expect("summary")
+            .pop()
+            .expect("one");
+        let p95 = latency.p95.expect("percentiles from sketches");
+        assert!((150.0..1000.0).contains(&p95), "plausible p95 {p95}");
+        let day = store
+            .chart(
+                id,
+                "meta.api.latency_ms",
+                now - time::Duration::days(1),
+                now,
+                250,
+                now,
+            )
+            .expect("a day");
+        let parted = day.iter().filter(|p| p.p99 > p.p50).count();
+        assert!(parted * 2 > day.len(), "p50 and p99 differ in most buckets");
+    }
+}

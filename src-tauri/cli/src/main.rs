@@ -95,6 +95,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Normalize and SHA-256 one customer-information value as the Conversions API wants it
+    /// (em, ph, fn, ln, ge, db, ct, st, zp, country, external_id, …); exit 2 when invalid.
+    Hash {
+        field: String,
+        value: String,
+        /// Print the normalized value instead of its hash.
+        #[arg(long)]
+        normalized: bool,
+        /// Send external_id as given (when the site's Pixel sends it unhashed).
+        #[arg(long)]
+        raw_external_id: bool,
+    },
 }
 
 /// An error with the exit code it deserves.

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod alert;
+pub mod capi;
 pub mod chart;
 pub mod check;
 pub mod clock;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod alerts;
 pub mod check;
 pub mod demo;
+pub mod hash;
 pub mod history;
 pub mod run;
 pub mod secret;
@@ -54,6 +55,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::NotifyTest { name } => alerts::notify_test(&mut open()?, &name),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),
+        Command::Hash {
+            field,
+            value,
+            normalized,
+            raw_external_id,
+        } => hash::hash(&field, &value, normalized, raw_external_id),
     }
 }
 

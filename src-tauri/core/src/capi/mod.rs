@@ -1,0 +1,4 @@
+//! The Conversions API: customer-information normalization and hashing, and (later) building,
+//! validating and sending server events.
+
+pub mod normalize;

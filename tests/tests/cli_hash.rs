@@ -37,7 +37,11 @@ fn hashes_normalized_values_and_refuses_invalid_ones_with_the_reason() {
         ("ct", "São Paulo", "sãopaulo"),
     ] {
         let (code, out, err) = hash(&["--normalized", field, input]);
-        assert_eq!((code, out.as_str()), (Some(0), normalized), "{field} {input}: {err}");
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), normalized),
+            "{field} {input}: {err}"
+        );
     }
 
     // Already hashed: passed through, and said so.
@@ -49,7 +53,10 @@ fn hashes_normalized_values_and_refuses_invalid_ones_with_the_reason() {
     let (code, out, err) = hash(&["country", "Germany"]);
     assert_eq!(code, Some(2), "invalid input is a usage error");
     assert!(out.is_empty(), "nothing printed to stdout: {out}");
-    assert!(err.contains("country:") && err.contains("ISO 3166-1"), "{err}");
+    assert!(
+        err.contains("country:") && err.contains("ISO 3166-1"),
+        "{err}"
+    );
     let out = run_cli(&[], &["hash", "phone", "1"], None);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("one of: em, ph"));

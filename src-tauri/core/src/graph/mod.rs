@@ -43,6 +43,13 @@ impl Default for Timeouts {
     }
 }
 
+/// A `POST` body: Graph's batch envelope (answered inside it), or a plain form.
+#[derive(Clone)]
+enum Body {
+    Batch(Vec<(String, String)>),
+    Form(Vec<(String, String)>),
+}
+
 /// The only way this crate builds an HTTP client: always with both timeouts.
 pub fn http_client(timeouts: Timeouts) -> Result<reqwest::Client, GraphError> {
     reqwest::Client::builder()
@@ -289,7 +296,29 @@ impl GraphClient {
             ("batch".to_owned(), batch.to_string()),
             ("include_headers".to_owned(), "true".to_owned()),
         ];
-        self.send(self.base.clone(), Some(form), path, token).await
+        self.send(self.base.clone(), Some(Body::Batch(form)), path, token)
+            .await
+    }
+
+    /// `POST {root}{path}` with a form body (`data` as a JSON string, as Meta's SDKs send
+    /// it) and the account's token. Retried like a `GET`: every caller makes its writes
+    /// idempotent (events carry an `event_id`, catalog items a retailer id).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: Vec<(String, String)>,
+    ) -> Result<GraphResponse, GraphError> {
+        let url = self
+            .root
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| GraphError::NotConfigured(format!("invalid path {path}: {e}")))?;
+        self.send(
+            url,
+            Some(Body::Form(form)),
+            path,
+            &self.credentials.access_token,
+        )
+        .await
     }
 
     /// Follows `paging.next` (which Meta builds with the token inside) until it is absent or
@@ -355,7 +384,7 @@ impl GraphClient {
     async fn send(
         &self,
         url: Url,
-        form: Option<Vec<(String, String)>>,
+        form: Option<Body>,
         path: &str,
         token: &Secret,
     ) -> Result<GraphResponse, GraphError> {
@@ -384,7 +413,7 @@ impl GraphClient {
     async fn send_once(
         &self,
         mut url: Url,
-        form: Option<Vec<(String, String)>>,
+        form: Option<Body>,
         path: &str,
         token: &Secret,
     ) -> Result<GraphResponse, GraphError> {
@@ -429,12 +458,12 @@ impl GraphClient {
     async fn exchange(
         &self,
         url: Url,
-        form: Option<Vec<(String, String)>>,
+        form: Option<Body>,
         token: &Secret,
     ) -> Result<GraphResponse, Failed> {
-        let batched = form.is_some();
+        let batched = matches!(form, Some(Body::Batch(_)));
         let request = match form {
-            Some(form) => self.http.post(url).form(&form),
+            Some(Body::Batch(form) | Body::Form(form)) => self.http.post(url).form(&form),
             None => self.http.get(url),
         };
         let response = request

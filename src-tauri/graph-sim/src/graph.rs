@@ -434,6 +434,7 @@ async fn serve(
         [act, "campaigns"] if *act == AD_ACCOUNT => campaigns(&mut call),
         [pixel] if *pixel == PIXEL_ID => pixel_node(&mut call),
         [pixel, "stats"] if *pixel == PIXEL_ID => pixel_stats(&mut call),
+        [pixel, "events"] if *pixel == PIXEL_ID && !is_get => capi_events(&mut call),
         [app, "subscriptions"] if *app == APP_ID => subscriptions(&mut call, app_token),
         [app] if *app == APP_ID => app_node(&mut call),
         [catalog] if *catalog == CATALOG_ID => catalog_node(&mut call),
@@ -459,6 +460,30 @@ async fn serve(
                 msg,
             )
         }
+    }
+}
+
+/// `POST /{pixel}/events`: see [`crate::events`].
+fn capi_events(call: &mut Call) -> Response {
+    let now = call.now.unix_timestamp();
+    let state = call.state.clone();
+    let result = match state.events.lock() {
+        Ok(mut log) => Some(crate::events::receive(&mut log, &call.params, now)),
+        Err(_) => None,
+    };
+    let Some(result) = result else {
+        return call.transient(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            2,
+            "(#2) Service temporarily unavailable",
+        );
+    };
+    match result {
+        Ok(mut body) => {
+            body["fbtrace_id"] = json!(call.trace);
+            call.ok(body)
+        }
+        Err(r) => reply::capi_error(r, &call.version, &call.trace, &mut call.extra),
     }
 }
 

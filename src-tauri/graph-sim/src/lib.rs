@@ -10,6 +10,7 @@
 mod admin;
 mod auth;
 mod data;
+mod events;
 mod graph;
 mod reply;
 mod scenario;

@@ -102,6 +102,38 @@ pub fn error(e: GraphError<'_>, version: &str, trace: &str, extra: &mut Extra) -
     json(e.status, &json!({ "error": body }), version, trace, extra)
 }
 
+/// A Conversions API refusal: code 100 with Meta's `error_user_title` / `error_user_msg`.
+pub fn capi_error(
+    r: crate::events::Rejection,
+    version: &str,
+    trace: &str,
+    extra: &mut Extra,
+) -> Response {
+    let mut body = json!({
+        "message": r.message,
+        "type": "OAuthException",
+        "code": 100,
+        "is_transient": false,
+        "fbtrace_id": trace,
+    });
+    if let Some(sub) = r.subcode {
+        body["error_subcode"] = json!(sub);
+    }
+    if let Some(title) = r.user_title {
+        body["error_user_title"] = json!(title);
+    }
+    if let Some(msg) = r.user_msg {
+        body["error_user_msg"] = json!(msg);
+    }
+    json(
+        StatusCode::BAD_REQUEST,
+        &json!({ "error": body }),
+        version,
+        trace,
+        extra,
+    )
+}
+
 /// An HTML error page, as a load balancer in front of Graph serves during an outage.
 pub fn html_page(status: StatusCode, version: &str, trace: &str) -> Response {
     let page = format!(

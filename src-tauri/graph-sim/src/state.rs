@@ -33,6 +33,8 @@ pub struct SimState {
     trace: AtomicU64,
     /// The highest `X-App-Usage` call_count answered since the scenario was set.
     pub max_app_pct: AtomicU32,
+    /// Conversions API events received.
+    pub events: Mutex<crate::events::Log>,
 }
 
 impl SimState {
@@ -46,6 +48,7 @@ impl SimState {
             windows: Mutex::new(Windows::default()),
             trace: AtomicU64::new(1),
             max_app_pct: AtomicU32::new(0),
+            events: Mutex::new(crate::events::Log::default()),
         };
         state.set_scenario(scenario);
         state

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod metrics;
 pub mod probe_runs;
 pub mod rollups;
+pub mod sent_events;
 pub mod tiles;
 pub mod transitions;
 
@@ -165,6 +166,22 @@ const MIGRATIONS: &[M<'static>] = &[
     ),
     // Per-account intervals, thresholds and channels as JSON; '{}' reads as the defaults.
     M::up("ALTER TABLE accounts ADD COLUMN monitoring TEXT NOT NULL DEFAULT '{}';"),
+    // Conversions API events the app sent (keys present, never values) and Meta's answers.
+    M::up(
+        "CREATE TABLE sent_events (
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            sent_at_ms INTEGER NOT NULL,
+            event_name TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            event_time INTEGER NOT NULL,
+            test_event_code TEXT,
+            keys TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            fbtrace_id TEXT,
+            message TEXT
+        );
+        CREATE INDEX sent_events_by_account_time ON sent_events (account_id, sent_at_ms);",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

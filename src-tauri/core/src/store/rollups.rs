@@ -19,6 +19,8 @@ pub const RAW_RETENTION: Duration = Duration::from_secs(48 * 3600);
 pub const HOURLY_RETENTION: Duration = Duration::from_secs(90 * 86_400);
 pub const DAILY_RETENTION: Duration = Duration::from_secs(2 * 365 * 86_400);
 pub const TRANSITION_RETENTION: Duration = Duration::from_secs(365 * 86_400);
+/// The Conversions API event log: 90 days.
+pub const SENT_EVENTS_RETENTION: Duration = Duration::from_secs(90 * 86_400);
 /// How often the roll-up-and-prune job runs.
 pub const JOB_INTERVAL: Duration = Duration::from_secs(3600);
 /// No chart query returns more points than this.
@@ -233,6 +235,10 @@ impl Store {
                 [now_ms - dur_ms(TRANSITION_RETENTION)],
             )?;
         }
+        report.pruned += tx.execute(
+            "DELETE FROM sent_events WHERE sent_at_ms < ?1",
+            [now_ms - dur_ms(SENT_EVENTS_RETENTION)],
+        )?;
         tx.commit()?;
         Ok(report)
     }

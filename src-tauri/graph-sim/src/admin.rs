@@ -1,5 +1,5 @@
 //! The admin API tests use over HTTP: read and clear the request log, read and switch the
-//! scenario. Not part of Graph; lives under `/__admin`.
+//! scenario, read the Conversions API events received. Not part of Graph; lives under `/__admin`.
 
 use std::sync::Arc;
 
@@ -17,6 +17,32 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/requests", get(requests).delete(clear))
         .route("/scenario", get(scenario))
         .route("/scenario/{name}", put(set_scenario))
+        .route("/events", get(events))
+}
+
+/// The Conversions API events received (keys present, never values), oldest first.
+async fn events(State(state): State<Arc<SimState>>) -> Json<Value> {
+    let list: Vec<Value> = state
+        .events
+        .lock()
+        .map(|log| {
+            log.received
+                .iter()
+                .map(|r| {
+                    json!({
+                        "received_at": r.received_at,
+                        "event_time": r.event_time,
+                        "event_name": r.event_name,
+                        "event_id": r.event_id,
+                        "test_event_code": r.test_event_code,
+                        "keys": r.keys,
+                        "duplicate": r.duplicate,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Json(Value::Array(list))
 }
 
 async fn requests(State(state): State<Arc<SimState>>) -> Json<Value> {

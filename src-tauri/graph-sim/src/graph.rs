@@ -805,26 +805,61 @@ fn pixel_stats(call: &mut Call) -> Response {
         .unwrap_or(12)
         .clamp(1, 100);
     let from = call.param("after").and_then(uncursor).unwrap_or(0);
-    let buckets: Vec<Value> = if silent {
-        Vec::new()
-    } else {
-        hours
-            .iter()
-            .skip(from)
-            .take(limit)
-            .map(|h| {
-                let t = OffsetDateTime::from_unix_timestamp(h * 3600).unwrap_or(call.now);
-                json!({
-                    "start_time": graph_date(t),
-                    "aggregation": call.param("aggregation").unwrap_or("event"),
-                    "data": data::pixel_hour(call.seed(), u64::try_from(*h).unwrap_or(0)),
-                })
-            })
-            .collect()
-    };
-    let to = from + buckets.len();
+    // Server events received through /events (live ones, duplicates merged) per hour.
+    let mut server: HashMap<i64, std::collections::BTreeMap<String, u64>> = HashMap::new();
+    if let Ok(log) = call.state.events.lock() {
+        for r in log.live_since(start - 7 * 86_400).filter(|r| !r.duplicate) {
+            *server
+                .entry(r.event_time.div_euclid(3600))
+                .or_default()
+                .entry(r.event_name.clone())
+                .or_default() += 1;
+        }
+    }
+    let aggregation = call.param("aggregation").unwrap_or("event").to_owned();
+    let buckets: Vec<Value> = hours
+        .iter()
+        .skip(from)
+        .take(limit)
+        .filter_map(|h| {
+            let t = OffsetDateTime::from_unix_timestamp(h * 3600).unwrap_or(call.now);
+            let browser = if silent {
+                Vec::new()
+            } else {
+                data::pixel_hour(call.seed(), u64::try_from(*h).unwrap_or(0))
+            };
+            let from_server = server.get(h);
+            let rows: Vec<Value> = if aggregation == "event_source" {
+                let count =
+                    |rows: &[Value]| rows.iter().filter_map(|r| r["count"].as_u64()).sum::<u64>();
+                let server_total: u64 = from_server.map_or(0, |m| m.values().sum());
+                [("browser", count(&browser)), ("server", server_total)]
+                    .into_iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(v, n)| json!({"value": v, "count": n}))
+                    .collect()
+            } else {
+                let mut merged: std::collections::BTreeMap<String, u64> = browser
+                    .iter()
+                    .filter_map(|r| Some((r["value"].as_str()?.to_owned(), r["count"].as_u64()?)))
+                    .collect();
+                for (name, n) in from_server.into_iter().flatten() {
+                    *merged.entry(name.clone()).or_default() += n;
+                }
+                merged
+                    .into_iter()
+                    .map(|(v, n)| json!({"value": v, "count": n}))
+                    .collect()
+            };
+            // Meta leaves quiet hours out.
+            (!rows.is_empty()).then(
+                || json!({"start_time": graph_date(t), "aggregation": aggregation, "data": rows}),
+            )
+        })
+        .collect();
+    let to = (from + limit).min(hours.len());
     let mut body = json!({"data": buckets, "paging": {"cursors": {"before": cursor(from), "after": cursor(to)}}});
-    if !silent && to < hours.len() {
+    if to < hours.len() {
         body["paging"]["next"] = json!(call.next_link(&format!("{PIXEL_ID}/stats"), to));
     }
     call.ok(body)

@@ -95,6 +95,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Send one Conversions API event to the account's pixel — with a test event code unless
+    /// --live — and print Meta's answer and the exact (hashed) payload.
+    TestEvent(Box<TestEventArgs>),
+    /// Conversions API events from a file.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// Normalize and SHA-256 one customer-information value as the Conversions API wants it
     /// (em, ph, fn, ln, ge, db, ct, st, zp, country, external_id, …); exit 2 when invalid.
     Hash {
@@ -106,6 +112,79 @@ enum Command {
         /// Send external_id as given (when the site's Pixel sends it unhashed).
         #[arg(long)]
         raw_external_id: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct TestEventArgs {
+    pub name: String,
+    /// A standard event (PageView, ViewContent, Search, AddToCart, AddToWishlist,
+    /// InitiateCheckout, AddPaymentInfo, Purchase, Lead, CompleteRegistration, Contact,
+    /// Subscribe, …) or your own.
+    #[arg(long = "event")]
+    pub event: String,
+    #[arg(long)]
+    pub value: Option<f64>,
+    #[arg(long)]
+    pub currency: Option<String>,
+    #[arg(long = "content-id")]
+    pub content_ids: Vec<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub first_name: Option<String>,
+    #[arg(long)]
+    pub last_name: Option<String>,
+    #[arg(long)]
+    pub city: Option<String>,
+    #[arg(long)]
+    pub state: Option<String>,
+    #[arg(long)]
+    pub zip: Option<String>,
+    #[arg(long)]
+    pub country: Option<String>,
+    #[arg(long)]
+    pub external_id: Option<String>,
+    #[arg(long)]
+    pub fbp: Option<String>,
+    #[arg(long)]
+    pub fbc: Option<String>,
+    #[arg(long)]
+    pub ip: Option<String>,
+    #[arg(long)]
+    pub user_agent: Option<String>,
+    /// Default: a fresh UUID.
+    #[arg(long)]
+    pub event_id: Option<String>,
+    #[arg(long)]
+    pub source_url: Option<String>,
+    /// website, app, email, phone_call, chat, physical_store, system_generated,
+    /// business_messaging or other.
+    #[arg(long, default_value = "website")]
+    pub action_source: String,
+    /// Default: the account's test event code.
+    #[arg(long, conflicts_with = "live")]
+    pub test_code: Option<String>,
+    /// Send to production (no test event code).
+    #[arg(long)]
+    pub live: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum EventsCommand {
+    /// Check every line of a JSON-lines file (one event per line, Meta's field names, raw
+    /// customer values in `user_data`), then send them ≤ 1000 per request.
+    Send {
+        name: String,
+        file: std::path::PathBuf,
+        #[arg(long, conflicts_with = "live")]
+        test_code: Option<String>,
+        #[arg(long)]
+        live: bool,
     },
 }
 

@@ -94,4 +94,5 @@ pub fn print_account(a: &Account) {
         "notifications    notify_desktop={} notify_team_webhook={}",
         m.notify_desktop, m.notify_team_webhook
     );
+    println!("conversions api  hash_external_id={}", m.hash_external_id);
 }

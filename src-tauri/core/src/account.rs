@@ -53,6 +53,9 @@ pub struct Monitoring {
     pub notify_desktop: bool,
     /// Only used when a team webhook URL is in the keychain.
     pub notify_team_webhook: bool,
+    /// Conversions API: SHA-256 `external_id` like the other customer keys. Turn it off when
+    /// the site's Pixel sends it unhashed, since both must match.
+    pub hash_external_id: bool,
 }
 
 impl Default for Monitoring {
@@ -74,6 +77,7 @@ impl Default for Monitoring {
             usage_warning_pct: t.usage_warning_pct as u32,
             notify_desktop: true,
             notify_team_webhook: true,
+            hash_external_id: true,
         }
     }
 }

@@ -348,7 +348,10 @@ async fn serve(
         query_token: token.as_ref().is_some_and(|t| t.scheme.is_none()),
         now,
     };
-    if !is_get {
+    // The writes the simulator knows: Conversions API events.
+    let writable = *method == Method::POST
+        && matches!(segments.as_slice(), [pixel, edge] if pixel == PIXEL_ID && edge == "events");
+    if !is_get && !writable {
         let node = segments.join("/");
         return call.fail(
             StatusCode::BAD_REQUEST,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod alerts;
 pub mod check;
 pub mod demo;
+pub mod events;
 pub mod hash;
 pub mod history;
 pub mod run;
@@ -55,6 +56,17 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::NotifyTest { name } => alerts::notify_test(&mut open()?, &name),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),
+        Command::TestEvent(args) => {
+            let name = args.name.clone();
+            let request = test_event_request(*args)?;
+            events::test_event(&mut open()?, &name, request, timeouts)
+        }
+        Command::Events(crate::EventsCommand::Send {
+            name,
+            file,
+            test_code,
+            live,
+        }) => events::send_file(&mut open()?, &name, &file, test_code, live, timeouts),
         Command::Hash {
             field,
             value,
@@ -62,6 +74,52 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             raw_external_id,
         } => hash::hash(&field, &value, normalized, raw_external_id),
     }
+}
+
+/// The flags of `test-event` as an event to build.
+fn test_event_request(args: crate::TestEventArgs) -> Result<events::TestEvent, Failure> {
+    use meta_monitor_core::capi::event::{ActionSource, EventInput};
+    let action_source = ActionSource::parse(&args.action_source).ok_or_else(|| {
+        let known: Vec<&str> = ActionSource::ALL.iter().map(|a| a.as_str()).collect();
+        Failure::usage(anyhow::anyhow!(
+            "--action-source is one of: {}",
+            known.join(", ")
+        ))
+    })?;
+    let user_data = [
+        ("em", args.email),
+        ("ph", args.phone),
+        ("fn", args.first_name),
+        ("ln", args.last_name),
+        ("ct", args.city),
+        ("st", args.state),
+        ("zp", args.zip),
+        ("country", args.country),
+        ("external_id", args.external_id),
+        ("fbp", args.fbp),
+        ("fbc", args.fbc),
+        ("client_ip_address", args.ip),
+        ("client_user_agent", args.user_agent),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+    .collect();
+    Ok(events::TestEvent {
+        input: EventInput {
+            event_name: args.event,
+            event_time: None,
+            event_id: args.event_id,
+            action_source,
+            event_source_url: args.source_url,
+            value: args.value,
+            currency: args.currency,
+            content_ids: args.content_ids,
+            user_data,
+        },
+        test_code: args.test_code,
+        live: args.live,
+        json: args.json,
+    })
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {

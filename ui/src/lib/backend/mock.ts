@@ -63,6 +63,7 @@ export function newAccount(name = ''): Account {
       usage_warning_pct: 75,
       notify_desktop: true,
       notify_team_webhook: true,
+      hash_external_id: true,
     },
   };
 }

@@ -24,4 +24,9 @@ usage_warning_pct: number, notify_desktop: boolean,
 /**
  * Only used when a team webhook URL is in the keychain.
  */
-notify_team_webhook: boolean, };
+notify_team_webhook: boolean, 
+/**
+ * Conversions API: SHA-256 `external_id` like the other customer keys. Turn it off when
+ * the site's Pixel sends it unhashed, since both must match.
+ */
+hash_external_id: boolean, };

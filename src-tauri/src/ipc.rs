@@ -99,6 +99,47 @@ pub struct ChartRequest {
     pub dark: bool,
 }
 
+/// One customer value as it would be sent: normalized and hashed, or why it cannot be.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PreviewField {
+    pub key: String,
+    pub normalized: Option<String>,
+    pub sent: Option<String>,
+    pub problem: Option<String>,
+}
+
+/// The live preview of a test event.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EventPreview {
+    /// The id the event will be sent with.
+    pub event_id: String,
+    pub fields: Vec<PreviewField>,
+    /// Why Meta would refuse it; empty when it can be sent.
+    pub problems: Vec<meta_monitor_core::capi::event::EventProblem>,
+    /// The request body's `data`, pretty-printed, when it can be sent.
+    pub payload: Option<String>,
+}
+
+/// What sending a test event did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TestEventResult {
+    pub event_id: String,
+    pub test_event_code: Option<String>,
+    /// Meta's answer when it accepted the request.
+    pub received: Option<meta_monitor_core::capi::send::Received>,
+    /// Meta's refusal (or the failure) in words.
+    pub error: Option<String>,
+    /// The exact request sent (hashed values only).
+    pub payload: String,
+}
+
+/// The Pixel view's event log.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SentEventsView {
+    pub counts_24h: Vec<meta_monitor_core::store::sent_events::SentCount>,
+    pub recent: Vec<meta_monitor_core::store::sent_events::SentEvent>,
+}
+
 /// The file format of an exported chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
@@ -244,6 +285,10 @@ mod tests {
         ChartRequest::export_all(&cfg).expect("ChartRequest");
         ChartView::export_all(&cfg).expect("ChartView");
         ExportFormat::export_all(&cfg).expect("ExportFormat");
+        EventPreview::export_all(&cfg).expect("EventPreview");
+        TestEventResult::export_all(&cfg).expect("TestEventResult");
+        SentEventsView::export_all(&cfg).expect("SentEventsView");
+        meta_monitor_core::capi::event::EventInput::export_all(&cfg).expect("EventInput");
         ServiceHistory::export_all(&cfg).expect("ServiceHistory");
         SettingsView::export_all(&cfg).expect("SettingsView");
         ConnectionTest::export_all(&cfg).expect("ConnectionTest");

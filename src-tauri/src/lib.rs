@@ -1,6 +1,7 @@
 //! The Tauri shell: the in-process monitor, commands that delegate to it in a line or two,
 //! and the core's events forwarded to the window.
 
+mod capi;
 mod events;
 pub mod ipc;
 mod monitor;
@@ -11,14 +12,15 @@ mod tray;
 use std::sync::Arc;
 
 use anyhow::Context;
+use meta_monitor_core::capi::event::EventInput;
 use meta_monitor_core::check::AccountTiles;
 use meta_monitor_core::store::alerts::Notification;
 use meta_monitor_core::{Account, Service, store};
 use tauri::Manager;
 
 use crate::ipc::{
-    ChartRequest, ChartView, ConnectionTest, DesktopPrefs, ExportFormat, IpcError, Overview,
-    SecretName, ServiceHistory, SettingsView,
+    ChartRequest, ChartView, ConnectionTest, DesktopPrefs, EventPreview, ExportFormat, IpcError,
+    Overview, SecretName, SentEventsView, ServiceHistory, SettingsView, TestEventResult,
 };
 use crate::monitor::Monitor;
 
@@ -152,6 +154,40 @@ async fn test_connection(
     monitor.test_connection(&account).await
 }
 
+/// What a test event would send: each customer value normalized and hashed, the problems,
+/// the payload.
+#[tauri::command]
+async fn preview_event(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+    input: EventInput,
+) -> Result<EventPreview, IpcError> {
+    monitor.preview_event(&account, input)
+}
+
+/// Sends one Conversions API event (the test code unless `live`) and logs it.
+#[tauri::command]
+async fn send_test_event(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+    input: EventInput,
+    test_code: Option<String>,
+    live: bool,
+) -> Result<TestEventResult, IpcError> {
+    monitor
+        .send_test_event(&account, input, test_code, live)
+        .await
+}
+
+/// The events the app sent: 24 h counts by name and outcome, and the newest.
+#[tauri::command]
+async fn sent_events(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+) -> Result<SentEventsView, IpcError> {
+    tokio::task::block_in_place(|| monitor.sent_events(&account))
+}
+
 /// The desktop preferences (close to tray, start at login).
 #[tauri::command]
 fn preferences(prefs: tauri::State<'_, prefs::Prefs>) -> DesktopPrefs {
@@ -216,6 +252,9 @@ pub fn run() -> anyhow::Result<()> {
             set_secret,
             delete_secret,
             test_connection,
+            preview_event,
+            send_test_event,
+            sent_events,
             preferences,
             set_preferences
         ])

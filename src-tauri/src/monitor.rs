@@ -27,11 +27,11 @@ use meta_monitor_core::store::rollups::ChartPoint;
 
 /// One watched account, as the shell needs it for manual checks and the overview.
 #[derive(Clone)]
-struct Entry {
-    id: i64,
-    account: Account,
+pub(crate) struct Entry {
+    pub(crate) id: i64,
+    pub(crate) account: Account,
     /// `Err` says why the keychain gave no credentials.
-    credentials: Result<Credentials, String>,
+    pub(crate) credentials: Result<Credentials, String>,
     team_webhook: Option<Secret>,
 }
 
@@ -56,7 +56,7 @@ pub struct Monitor {
     reloading: tokio::sync::Mutex<()>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -69,6 +69,7 @@ fn demo_account(base_url: &str) -> anyhow::Result<Account> {
     a.pixel_id = Some(meta_graph_sim::PIXEL_ID.to_owned());
     a.catalog_id = Some(meta_graph_sim::CATALOG_ID.to_owned());
     a.business_id = Some(meta_graph_sim::BUSINESS_ID.to_owned());
+    a.test_event_code = Some("TEST-DEMO".to_owned());
     Ok(a.validate()?)
 }
 
@@ -164,6 +165,10 @@ impl Monitor {
         })
     }
 
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn db_path(&self) -> &Path {
         &self.db_path
     }
@@ -236,7 +241,7 @@ impl Monitor {
     }
 
     /// The entry of `account` and the store it lives in.
-    fn entry(&self, account: &str) -> Result<(Entry, Arc<Mutex<Store>>), IpcError> {
+    pub(crate) fn entry(&self, account: &str) -> Result<(Entry, Arc<Mutex<Store>>), IpcError> {
         let current = lock(&self.current);
         current
             .entries

@@ -6,6 +6,8 @@ import type { ChartRequest } from '../bindings/ChartRequest';
 import type { ChartView } from '../bindings/ChartView';
 import type { ConnectionTest } from '../bindings/ConnectionTest';
 import type { DesktopPrefs } from '../bindings/DesktopPrefs';
+import type { EventInput } from '../bindings/EventInput';
+import type { EventPreview } from '../bindings/EventPreview';
 import type { ExportFormat } from '../bindings/ExportFormat';
 import type { IpcError } from '../bindings/IpcError';
 import type { Monitoring } from '../bindings/Monitoring';
@@ -14,8 +16,10 @@ import type { Notification } from '../bindings/Notification';
 import type { Overview } from '../bindings/Overview';
 import type { SecretName } from '../bindings/SecretName';
 import type { Service } from '../bindings/Service';
+import type { SentEventsView } from '../bindings/SentEventsView';
 import type { ServiceHistory } from '../bindings/ServiceHistory';
 import type { SettingsView } from '../bindings/SettingsView';
+import type { TestEventResult } from '../bindings/TestEventResult';
 
 export type {
   Account,
@@ -24,6 +28,8 @@ export type {
   ChartView,
   ConnectionTest,
   DesktopPrefs,
+  EventInput,
+  EventPreview,
   ExportFormat,
   IpcError,
   Monitoring,
@@ -31,9 +37,11 @@ export type {
   Notification,
   Overview,
   SecretName,
+  SentEventsView,
   Service,
   ServiceHistory,
   SettingsView,
+  TestEventResult,
 };
 
 export type Unsubscribe = () => void;
@@ -61,6 +69,12 @@ export interface Backend {
   deleteSecret(account: string, name: SecretName): Promise<void>;
   /** Runs the token and graph_api probes and explains the outcome. */
   testConnection(account: string): Promise<ConnectionTest>;
+  /** What a test event would send: values normalized and hashed, problems, payload. */
+  previewEvent(account: string, input: EventInput): Promise<EventPreview>;
+  /** Sends one Conversions API event with the test code (or live) and logs it. */
+  sendTestEvent(account: string, input: EventInput, testCode: string | null, live: boolean): Promise<TestEventResult>;
+  /** Events the app sent: 24 h counts by name and outcome, and the newest. */
+  sentEvents(account: string): Promise<SentEventsView>;
   /** Close to tray, start at login. */
   preferences(): Promise<DesktopPrefs>;
   setPreferences(value: DesktopPrefs): Promise<void>;

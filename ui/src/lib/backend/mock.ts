@@ -10,14 +10,18 @@ import type {
   ChartView,
   ConnectionTest,
   DesktopPrefs,
+  EventInput,
+  EventPreview,
   ExportFormat,
   MonitorEvent,
   Notification,
   Overview,
   SecretName,
+  SentEventsView,
   Service,
   ServiceHistory,
   SettingsView,
+  TestEventResult,
 } from './index';
 
 export function tile(service: Tile['service'], status: Status, extra: Partial<Tile> = {}): Tile {
@@ -92,6 +96,50 @@ export class MockBackend implements Backend {
     this.calls.push(`chart:${request.metric}:${request.window}`);
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${request.width}" height="${request.height}"><polyline points="0,10 5,20 10,15"/></svg>`;
     return { svg, points: 3, summary: null };
+  }
+
+  /** Events "sent" through the mock, newest last (the mock keeps only what the real log keeps). */
+  sent: { name: string; eventId: string; testCode: string | null }[] = [];
+  /** The answer the next send gets: Meta's counts, or a refusal in words. */
+  sendAnswer: { error: string | null } = { error: null };
+
+  async previewEvent(account: string, input: EventInput): Promise<EventPreview> {
+    this.calls.push(`preview:${account}`);
+    // A stand-in for the core's rules: lowercased and trimmed, "hashed" to a fixed-width token.
+    const fields = Object.entries(input.user_data)
+      .filter(([, v]) => v.trim())
+      .map(([key, raw]) => {
+        const normalized = raw.trim().toLowerCase();
+        const bad = key === 'em' && !/.+@.+\..+/.test(normalized);
+        return bad
+          ? { key, normalized: null, sent: null, problem: 'not an e-mail address' }
+          : { key, normalized, sent: `hash(${normalized})`, problem: null };
+      });
+    const problems = fields.filter((f) => f.problem).map((f) => ({ field: `user_data.${f.key}`, reason: f.problem ?? '' }));
+    if (!input.event_name.trim()) problems.push({ field: 'event_name', reason: 'required' });
+    const payload = problems.length ? null : JSON.stringify({ data: [{ event_name: input.event_name, user_data: Object.fromEntries(fields.map((f) => [f.key, [f.sent]])) }] }, null, 2);
+    return { event_id: input.event_id ?? `evt-${this.sent.length + 1}`, fields, problems, payload };
+  }
+
+  async sendTestEvent(account: string, input: EventInput, testCode: string | null, live: boolean): Promise<TestEventResult> {
+    const eventId = input.event_id ?? `evt-${this.sent.length + 1}`;
+    this.calls.push(`send:${account}:${input.event_name}:${eventId}:${live ? 'live' : testCode ?? 'account-code'}`);
+    const code = live ? null : testCode ?? 'TEST-ACCOUNT';
+    this.sent.push({ name: input.event_name, eventId, testCode: code });
+    const payload = JSON.stringify({ data: [{ event_name: input.event_name, event_id: eventId }], test_event_code: code });
+    return this.sendAnswer.error
+      ? { event_id: eventId, test_event_code: code, received: null, error: this.sendAnswer.error, payload }
+      : { event_id: eventId, test_event_code: code, received: { events_received: 1, messages: [], fbtrace_id: 'AbCdTrace' }, error: null, payload };
+  }
+
+  async sentEvents(account: string): Promise<SentEventsView> {
+    this.calls.push(`sentEvents:${account}`);
+    const counts = new Map<string, number>();
+    for (const e of this.sent) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
+    return {
+      counts_24h: [...counts].map(([event_name, count]) => ({ event_name, outcome: 'received', test: true, count })),
+      recent: [],
+    };
   }
 
   /** What the save dialog answers: a path, or null for "Cancel". */

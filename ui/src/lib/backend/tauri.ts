@@ -8,11 +8,14 @@ import type {
   ChartView,
   ConnectionTest,
   DesktopPrefs,
+  EventPreview,
   MonitorEvent,
   Notification,
   Overview,
+  SentEventsView,
   ServiceHistory,
   SettingsView,
+  TestEventResult,
   Unsubscribe,
 } from './index';
 
@@ -32,6 +35,10 @@ export const tauriBackend: Backend = {
   setSecret: (account, name, value) => invoke<void>('set_secret', { account, name, value }),
   deleteSecret: (account, name) => invoke<void>('delete_secret', { account, name }),
   testConnection: (account) => invoke<ConnectionTest>('test_connection', { account }),
+  previewEvent: (account, input) => invoke<EventPreview>('preview_event', { account, input }),
+  sendTestEvent: (account, input, testCode, live) =>
+    invoke<TestEventResult>('send_test_event', { account, input, testCode, live }),
+  sentEvents: (account) => invoke<SentEventsView>('sent_events', { account }),
   serviceHistory: (account, service) =>
     invoke<ServiceHistory>('service_history', { account, service }),
   async onEvent(listener): Promise<Unsubscribe> {

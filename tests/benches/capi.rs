@@ -4,6 +4,9 @@
 //! such records to FILE (JSON lines) and times one single-threaded pass over them, for the
 //! comparison with the Python SDK that `scripts/capi-sdk.sh bench` runs on the same file.
 //!
+//! Then 10,000 events built and sent to the in-process simulator over loopback HTTP (≤ 1000
+//! per request), against as many `GET /me` requests as that took, in the same run.
+//!
 //! `cargo bench -p meta-monitor-e2e --bench capi`
 
 #![allow(
@@ -130,6 +133,73 @@ fn million(path: &str) {
     );
 }
 
+/// 10,000 events to the simulator: requests made and wall time, against the same number of
+/// `GET /me` calls.
+fn send_ten_thousand() {
+    use meta_graph_sim::{DEMO_TOKEN, PIXEL_ID, SimConfig, Simulator};
+    use meta_monitor_core::Secret;
+    use meta_monitor_core::capi::event::{EventInput, build};
+    use meta_monitor_core::capi::send::{MAX_PER_REQUEST, send};
+    use meta_monitor_core::graph::{Credentials, GraphClient, Timeouts, health, http_client};
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let sim = Simulator::start_local(SimConfig::default()).await.expect("simulator");
+        let client = GraphClient::new(
+            http_client(Timeouts::default()).expect("http"),
+            &sim.base_url(),
+            "v25.0",
+            Credentials {
+                access_token: Secret::new(DEMO_TOKEN),
+                app_secret: None,
+                verify_token: None,
+            },
+            None,
+        )
+        .expect("client");
+        let now = time::OffsetDateTime::now_utc();
+        let started = Instant::now();
+        let events: Vec<serde_json::Value> = (0..10_000)
+            .map(|i| {
+                let mut input = EventInput {
+                    event_name: "Lead".into(),
+                    event_id: Some(format!("lead-{i}")),
+                    event_source_url: Some("https://shop.example/form".into()),
+                    ..EventInput::default()
+                };
+                input.user_data.insert("em".into(), format!("lead{i}@example.com"));
+                input.user_data.insert("client_user_agent".into(), "Mozilla/5.0".into());
+                build(&input, now, true).expect("valid").json
+            })
+            .collect();
+        let built = started.elapsed();
+        let mut received = 0;
+        for chunk in events.chunks(MAX_PER_REQUEST) {
+            received += send(&client, PIXEL_ID, chunk, Some("TEST1")).await.expect("sent").events_received;
+        }
+        let total = started.elapsed();
+        let requests = sim
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/events"))
+            .count();
+        let me_started = Instant::now();
+        for _ in 0..requests {
+            health::me(&client).await.expect("me");
+        }
+        let baseline = me_started.elapsed();
+        println!(
+            "10,000 events: {received} received in {requests} requests, {:.0} ms (building {:.0} ms); \
+             {requests} GET /me: {:.0} ms ({:.1}x)",
+            total.as_secs_f64() * 1e3,
+            built.as_secs_f64() * 1e3,
+            baseline.as_secs_f64() * 1e3,
+            total.as_secs_f64() / baseline.as_secs_f64()
+        );
+        sim.shutdown().await;
+    });
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -139,5 +209,6 @@ fn main() {
         return;
     }
     benches();
+    send_ten_thousand();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -58,6 +58,58 @@ impl Log {
     }
 }
 
+/// Weights of the match keys in the composite score: contact keys count most.
+const KEY_WEIGHTS: [(&str, f64); 10] = [
+    ("em", 3.0),
+    ("ph", 2.0),
+    ("external_id", 1.5),
+    ("fbc", 1.0),
+    ("fbp", 1.0),
+    ("client_ip_address", 0.5),
+    ("client_user_agent", 0.5),
+    ("fn", 0.2),
+    ("ln", 0.2),
+    ("zp", 0.1),
+];
+
+/// The Dataset Quality API's `web` array, computed from the live events of the last 7 days:
+/// per event name, each match key's coverage and a 0–10 composite score from it.
+pub fn dataset_quality(log: &Log, now: i64) -> Value {
+    let mut by_name: std::collections::BTreeMap<&str, Vec<&Received>> = Default::default();
+    for r in log.live_since(now - MAX_AGE_S).filter(|r| !r.duplicate) {
+        by_name.entry(r.event_name.as_str()).or_default().push(r);
+    }
+    let web: Vec<Value> = by_name
+        .into_iter()
+        .map(|(name, events)| {
+            let n = events.len() as f64;
+            let coverage = |key: &str| {
+                100.0 * events.iter().filter(|e| e.keys.iter().any(|k| k == key)).count() as f64 / n
+            };
+            let score: f64 = KEY_WEIGHTS
+                .iter()
+                .map(|(key, weight)| weight * coverage(key) / 100.0)
+                .sum::<f64>()
+                .min(10.0);
+            let feedback: Vec<Value> = KEY_WEIGHTS
+                .iter()
+                .map(|(key, _)| (key, coverage(key)))
+                .filter(|(_, pct)| *pct > 0.0)
+                .map(|(key, pct)| json!({"identifier": key, "coverage": {"percentage": pct.round()}}))
+                .collect();
+            json!({
+                "event_name": name,
+                "event_match_quality": {
+                    "composite_score": (score * 10.0).round() / 10.0,
+                    "match_key_feedback": feedback,
+                },
+                "data_freshness": {"upload_frequency": "real_time"},
+            })
+        })
+        .collect();
+    json!({ "web": web })
+}
+
 /// A refusal as Meta words it: code 100, maybe a 2804xxx subcode, a user title and message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejection {
@@ -325,6 +377,42 @@ mod tests {
         assert_eq!(err.subcode, Some(2_804_003));
         let many: Vec<Value> = (0..1001).map(|i| event("Lead", &i.to_string())).collect();
         assert!(receive(&mut log, &params(&many, None), NOW).is_err());
+    }
+
+    #[test]
+    fn match_quality_follows_the_keys_received() {
+        let mut log = Log::default();
+        let mut bare = event("Lead", "l-1");
+        bare["user_data"] = json!({"fbp": "fb.1.1596403881668.1", "client_user_agent": "x"});
+        receive(
+            &mut log,
+            &params(&[event("Purchase", "o-1"), bare], None),
+            NOW,
+        )
+        .expect("ok");
+        receive(
+            &mut log,
+            &params(&[event("Lead", "l-9")], Some("TEST1")),
+            NOW,
+        )
+        .expect("ok");
+        let q = dataset_quality(&log, NOW);
+        let web = q["web"].as_array().expect("web");
+        assert_eq!(web.len(), 2, "test events are not scored: {q}");
+        let score = |i: usize| {
+            web[i]["event_match_quality"]["composite_score"]
+                .as_f64()
+                .unwrap_or(0.0)
+        };
+        assert_eq!(web[0]["event_name"], "Lead");
+        assert!(
+            score(1) > score(0),
+            "an e-mail matches better than fbp: {q}"
+        );
+        assert_eq!(
+            web[1]["event_match_quality"]["match_key_feedback"][0]["identifier"],
+            "em"
+        );
     }
 
     #[test]

@@ -432,6 +432,7 @@ async fn serve(
     match segs.as_slice() {
         ["me"] => me(&mut call, app_token),
         ["debug_token"] => debug_token(&mut call, app_token),
+        ["dataset_quality"] => dataset_quality(&mut call),
         [act] if *act == AD_ACCOUNT => ad_account(&mut call).await,
         [act, "insights"] if *act == AD_ACCOUNT => insights(&mut call),
         [act, "campaigns"] if *act == AD_ACCOUNT => campaigns(&mut call),
@@ -464,6 +465,23 @@ async fn serve(
             )
         }
     }
+}
+
+/// `GET /dataset_quality?dataset_id=PIXEL`: a top-level node, its answer not wrapped in
+/// `data`; `/{id}/dataset_quality` does not exist.
+fn dataset_quality(call: &mut Call) -> Response {
+    if call.param("dataset_id") != Some(PIXEL_ID) {
+        let msg =
+            "(#100) The parameter dataset_id is required and must be a dataset you can access"
+                .to_owned();
+        return call.fail(StatusCode::BAD_REQUEST, 100, None, "OAuthException", msg);
+    }
+    let now = call.now.unix_timestamp();
+    let body = match call.state.events.lock() {
+        Ok(log) => crate::events::dataset_quality(&log, now),
+        Err(_) => json!({ "web": [] }),
+    };
+    call.ok(body)
 }
 
 /// `POST /{pixel}/events`: see [`crate::events`].

@@ -55,13 +55,13 @@ describe('Send test event', () => {
     expect(status).toHaveTextContent('Meta received 1 event(s) into test events (TEST777)');
     expect(status).toHaveTextContent('AbCdTrace');
     expect(sentCallbacks).toBe(1);
-    const first = mock.sent[0];
-    expect(first.testCode).toBe('TEST777');
+    const first = mock.sent.at(0);
+    expect(first?.testCode).toBe('TEST777');
     await waitFor(() => expect(document.body.innerHTML).not.toContain('jane@shop.example'));
 
     await fireEvent.click(within(form).getByRole('button', { name: 'Send again with the same event_id' }));
     await waitFor(() => expect(mock.sent).toHaveLength(2));
-    expect(mock.sent[1].eventId).toBe(first.eventId);
+    expect(mock.sent.at(1)?.eventId).toBe(first?.eventId);
   });
 
   it('explains a refusal in words', async () => {

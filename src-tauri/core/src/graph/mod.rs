@@ -214,6 +214,19 @@ impl GraphClient {
         })
     }
 
+    /// The highest usage percentage Meta reported on the calls made so far (any header), so a
+    /// probe can skip its optional calls when the budget is nearly spent.
+    pub fn peak_usage_pct(&self) -> Option<f64> {
+        self.calls.lock().ok().and_then(|calls| {
+            calls
+                .iter()
+                .filter_map(|c| c.usage.max_pct())
+                .fold(None, |acc: Option<f64>, p| {
+                    Some(acc.map_or(p, |a| a.max(p)))
+                })
+        })
+    }
+
     /// Every call made so far, emptied.
     pub fn take_calls(&self) -> Vec<CallRecord> {
         self.calls

@@ -65,13 +65,25 @@ pub async fn events_by_name(
     start: OffsetDateTime,
     end: OffsetDateTime,
 ) -> Result<BTreeMap<String, u64>, GraphError> {
+    stats(client, pixel_id, "event", start, end).await
+}
+
+/// `/stats` totals over `[start, end)` for one aggregation (`event`, `event_source` —
+/// browser versus server — …), summed over Meta's hourly buckets (all pages).
+pub async fn stats(
+    client: &GraphClient,
+    pixel_id: &str,
+    aggregation: &str,
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+) -> Result<BTreeMap<String, u64>, GraphError> {
     let path = format!("{pixel_id}/stats");
     let (start, end) = (
         start.unix_timestamp().to_string(),
         end.unix_timestamp().to_string(),
     );
     let query = [
-        ("aggregation", "event"),
+        ("aggregation", aggregation),
         ("start_time", &start[..]),
         ("end_time", &end[..]),
     ];
@@ -83,6 +95,85 @@ pub async fn events_by_name(
         *totals.entry(entry.value).or_insert(0u64) += entry.count;
     }
     Ok(totals)
+}
+
+/// Event Match Quality of one event, from the Dataset Quality API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventQuality {
+    pub event_name: String,
+    /// 0–10.
+    pub score: Option<f64>,
+    /// Match key → share of events carrying it, in percent.
+    pub coverage: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QualityNode {
+    #[serde(default)]
+    web: Vec<QualityEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QualityEntry {
+    event_name: String,
+    #[serde(default)]
+    event_match_quality: Option<MatchQuality>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MatchQuality {
+    #[serde(default)]
+    composite_score: Option<f64>,
+    #[serde(default)]
+    match_key_feedback: Vec<KeyFeedback>,
+}
+
+#[derive(Debug, Deserialize)]
+struct KeyFeedback {
+    identifier: String,
+    #[serde(default)]
+    coverage: Option<Percentage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Percentage {
+    #[serde(default)]
+    percentage: Option<f64>,
+}
+
+/// `GET /dataset_quality?dataset_id=…` — a top-level node keyed by the query parameter, its
+/// answer not wrapped in `data` (see the reference, §7).
+pub async fn dataset_quality(
+    client: &GraphClient,
+    pixel_id: &str,
+) -> Result<Vec<EventQuality>, GraphError> {
+    let fields = "web{event_name,event_match_quality{composite_score,match_key_feedback{identifier,coverage{percentage}}}}";
+    let node: QualityNode = client
+        .get(
+            "dataset_quality",
+            &[("dataset_id", pixel_id), ("fields", fields)],
+        )
+        .await?
+        .json()?;
+    Ok(node
+        .web
+        .into_iter()
+        .map(|e| {
+            let quality = e.event_match_quality;
+            EventQuality {
+                event_name: e.event_name,
+                score: quality.as_ref().and_then(|q| q.composite_score),
+                coverage: quality
+                    .map(|q| {
+                        q.match_key_feedback
+                            .into_iter()
+                            .filter_map(|k| Some((k.identifier, k.coverage?.percentage?)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -28,6 +28,39 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         Ok(e) => e,
         Err(err) => return failed(Service::Pixel, err, ctx.now),
     };
+    // Browser versus server events and Event Match Quality add to the picture, but a token
+    // without the permission for them must not turn the pixel tile red, and they are skipped
+    // when Meta's usage headers already say the budget is nearly spent (the monitor throttles
+    // itself before Meta has to).
+    let spare = ctx
+        .client
+        .peak_usage_pct()
+        .is_none_or(|p| p < crate::schedule::STRETCH_AT_PCT);
+    let (sources, quality) = if spare {
+        let sources = pixel::stats(
+            ctx.client,
+            pixel_id,
+            "event_source",
+            ctx.now - TimeDuration::hours(24),
+            ctx.now,
+        )
+        .await
+        .map_err(|e| e.to_string());
+        let quality = pixel::dataset_quality(ctx.client, pixel_id).await;
+        (
+            sources,
+            quality.map_err(|e| match e.class() {
+                crate::graph::ErrorClass::Permission => {
+                    "Event Match Quality needs ads_read and business_management on the token"
+                        .to_owned()
+                }
+                _ => format!("Event Match Quality unavailable: {e}"),
+            }),
+        )
+    } else {
+        let skipped = "skipped: Meta's usage headers are above 75 %".to_owned();
+        (Err(skipped.clone()), Err(skipped))
+    };
     let total: u64 = events.values().sum();
     let last_fired = node.last_fired();
     let silence = last_fired.map(|t| (ctx.now - t).max(TimeDuration::ZERO).unsigned_abs());
@@ -67,6 +100,24 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
             "events_by_name",
             serde_json::to_value(&events).unwrap_or_default(),
         );
+    match sources {
+        Ok(sources) => {
+            tile = tile.with_metric(
+                "sources_24h",
+                serde_json::to_value(&sources).unwrap_or_default(),
+            );
+        }
+        Err(why) => tile = tile.with_metric("sources_note", why),
+    }
+    match quality {
+        Ok(quality) => {
+            tile = tile.with_metric(
+                "match_quality",
+                serde_json::to_value(&quality).unwrap_or_default(),
+            );
+        }
+        Err(why) => tile = tile.with_metric("match_quality_note", why),
+    }
     tile.latency_ms = Some(millis(started.elapsed()));
     let mut points = vec![("meta.pixel.events_24h".to_owned(), total as f64)];
     if let Some(s) = silence {

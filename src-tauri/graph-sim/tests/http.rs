@@ -269,3 +269,67 @@ async fn batch_parts_answer_like_requests_and_usage_rises_until_code_4() {
     assert_eq!(log[1]["auth_scheme"], "Bearer");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn conversions_api_events_arrive_as_json_or_form_and_are_all_or_nothing() {
+    let sim = Simulator::start_local(SimConfig::default())
+        .await
+        .expect("sim");
+    let url = format!("{}/v25.0/{PIXEL_ID}/events", sim.base_url());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let em = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
+    let event = |id: &str| {
+        serde_json::json!({"event_name": "Lead", "event_time": now, "event_id": id,
+            "action_source": "app", "user_data": {"em": [em]}})
+    };
+    let client = reqwest::Client::new();
+    // The Node SDK's way: a JSON body with `data` as an array.
+    let json_reply: Value = client
+        .post(&url)
+        .bearer_auth("t1")
+        .json(&serde_json::json!({"data": [event("a")], "test_event_code": "TEST1"}))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("accepted")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(json_reply["events_received"], 1, "{json_reply}");
+    // The Python SDK's way: a form with `data` as a JSON string.
+    let data = serde_json::json!([event("b"), event("c")]).to_string();
+    let form_reply: Value = client
+        .post(&url)
+        .bearer_auth("t1")
+        .form(&[("data", data.as_str())])
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(form_reply["events_received"], 2, "{form_reply}");
+    assert!(form_reply["fbtrace_id"].is_string());
+    // One event in milliseconds instead of seconds: the whole request is refused.
+    let mut bad = event("d");
+    bad["event_time"] = serde_json::json!(now * 1000);
+    let data = serde_json::json!([event("e"), bad]).to_string();
+    let refused = client
+        .post(&url)
+        .bearer_auth("t1")
+        .form(&[("data", data.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], 100, "{body}");
+    assert_eq!(
+        body["error"]["error_user_title"], "Event Timestamp In Future",
+        "{body}"
+    );
+    // A GET on the edge is not a write.
+    let (status, _, _) = get(&format!("{url}?access_token=t1"), None).await;
+    assert_eq!(status, 400);
+    sim.shutdown().await;
+}

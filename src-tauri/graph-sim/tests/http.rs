@@ -282,7 +282,7 @@ async fn conversions_api_events_arrive_as_json_or_form_and_are_all_or_nothing() 
         serde_json::json!({"event_name": "Lead", "event_time": now, "event_id": id,
             "action_source": "app", "user_data": {"em": [em]}})
     };
-    let client = reqwest::Client::new();
+    let client = client();
     // The Node SDK's way: a JSON body with `data` as an array.
     let json_reply: Value = client
         .post(&url)

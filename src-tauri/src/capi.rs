@@ -7,7 +7,6 @@ use meta_monitor_core::capi::event::{self, EventInput};
 use meta_monitor_core::capi::normalize::{self, Key};
 use meta_monitor_core::capi::send;
 use meta_monitor_core::graph::GraphClient;
-use meta_monitor_core::store::sent_events::SentEvent;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -129,27 +128,13 @@ impl Monitor {
         )
         .await
         .map_err(|e| send::explain(&e));
-        let row = SentEvent {
-            sent_at: OffsetDateTime::now_utc(),
-            event_name: built.event_name.clone(),
-            event_id: built.event_id.clone(),
-            event_time: built.event_time,
-            test_event_code: test_code.clone(),
-            keys: built.keys.clone(),
-            outcome: if result.is_ok() {
-                "received"
-            } else {
-                "refused"
-            }
-            .to_owned(),
-            fbtrace_id: result.as_ref().ok().and_then(|r| r.fbtrace_id.clone()),
-            message: match &result {
-                Ok(r) if !r.messages.is_empty() => Some(r.messages.join("; ")),
-                Ok(_) => None,
-                Err(e) => Some(e.clone()),
-            },
-        };
-        tokio::task::block_in_place(|| lock(&store).record_sent_events(entry.id, &[row]))
+        let rows = send::log_rows(
+            std::slice::from_ref(&built),
+            test_code.as_deref(),
+            &result,
+            OffsetDateTime::now_utc(),
+        );
+        tokio::task::block_in_place(|| lock(&store).record_sent_events(entry.id, &rows))
             .map_err(IpcError::store)?;
         let payload = serde_json::to_string_pretty(&json!({
             "data": [built.json],

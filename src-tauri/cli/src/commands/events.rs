@@ -11,7 +11,6 @@ use meta_monitor_core::graph::{GraphClient, Timeouts, http_client};
 use meta_monitor_core::secrets::Keychain;
 use meta_monitor_core::store::Store;
 use meta_monitor_core::store::accounts::StoredAccount;
-use meta_monitor_core::store::sent_events::SentEvent;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -75,37 +74,6 @@ fn client(target: &Target, timeouts: Timeouts) -> Result<GraphClient, Failure> {
     .map_err(|e| anyhow::anyhow!(e))?)
 }
 
-/// The log rows of one request's events.
-fn log_rows(
-    built: &[BuiltEvent],
-    test_code: Option<&str>,
-    outcome: &Result<Received, String>,
-    at: OffsetDateTime,
-) -> Vec<SentEvent> {
-    built
-        .iter()
-        .map(|b| SentEvent {
-            sent_at: at,
-            event_name: b.event_name.clone(),
-            event_id: b.event_id.clone(),
-            event_time: b.event_time,
-            test_event_code: test_code.map(str::to_owned),
-            keys: b.keys.clone(),
-            outcome: match outcome {
-                Ok(_) => "received",
-                Err(_) => "refused",
-            }
-            .to_owned(),
-            fbtrace_id: outcome.as_ref().ok().and_then(|r| r.fbtrace_id.clone()),
-            message: match outcome {
-                Ok(r) if !r.messages.is_empty() => Some(r.messages.join("; ")),
-                Ok(_) => None,
-                Err(e) => Some(e.clone()),
-            },
-        })
-        .collect()
-}
-
 /// Sends one request and logs it; `Err` is Meta's refusal (or the failure) in words.
 fn send_request(
     store: &mut Store,
@@ -123,7 +91,7 @@ fn send_request(
             target.test_code.as_deref(),
         ))
         .map_err(|e| send::explain(&e));
-    let rows = log_rows(
+    let rows = send::log_rows(
         built,
         target.test_code.as_deref(),
         &result,

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::event::BuiltEvent;
 use crate::graph::{GraphClient, GraphError};
+use crate::store::sent_events::SentEvent;
 
 /// Meta's limit per request.
 pub const MAX_PER_REQUEST: usize = 1000;
@@ -47,6 +49,39 @@ pub async fn send(
         .post_form(&format!("{pixel_id}/events"), form(events, test_event_code))
         .await?;
     response.json()
+}
+
+/// The event-log rows of one request: each event's name, id and keys (never values) with
+/// Meta's answer, or its refusal in words.
+pub fn log_rows(
+    built: &[BuiltEvent],
+    test_event_code: Option<&str>,
+    outcome: &Result<Received, String>,
+    at: time::OffsetDateTime,
+) -> Vec<SentEvent> {
+    built
+        .iter()
+        .map(|b| SentEvent {
+            sent_at: at,
+            event_name: b.event_name.clone(),
+            event_id: b.event_id.clone(),
+            event_time: b.event_time,
+            test_event_code: test_event_code.map(str::to_owned),
+            keys: b.keys.clone(),
+            outcome: if outcome.is_ok() {
+                "received"
+            } else {
+                "refused"
+            }
+            .to_owned(),
+            fbtrace_id: outcome.as_ref().ok().and_then(|r| r.fbtrace_id.clone()),
+            message: match outcome {
+                Ok(r) if !r.messages.is_empty() => Some(r.messages.join("; ")),
+                Ok(_) => None,
+                Err(e) => Some(e.clone()),
+            },
+        })
+        .collect()
 }
 
 /// An error from the events endpoint in words an operator can act on.

@@ -230,14 +230,17 @@ fn normalize_plain(key: Key, value: &str) -> Result<String, FieldError> {
     }
 }
 
-/// `.+@.+\..+` like the SDK, with nothing else changed.
+/// `.+@.+\..+` like the SDK (at some `@`: something before it, and after it a `.` with
+/// something on both sides; no line breaks), with nothing else changed.
 fn email(value: &str) -> Result<String, FieldError> {
-    let ok = value.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && domain
-                .char_indices()
-                .any(|(i, c)| c == '.' && i > 0 && i + 1 < domain.len())
-    }) && !value.contains('\n');
+    let domain_ok = |d: &str| {
+        d.char_indices()
+            .any(|(i, c)| c == '.' && i > 0 && i + 1 < d.len())
+    };
+    let ok = !value.contains('\n')
+        && value
+            .char_indices()
+            .any(|(i, c)| c == '@' && i > 0 && domain_ok(&value[i + 1..]));
     if ok {
         Ok(value.to_owned())
     } else {
@@ -455,7 +458,7 @@ fn month_by_name(word: &str) -> Option<u8> {
     }
     MONTHS
         .iter()
-        .position(|m| m.starts_with(word) || (word.starts_with(&m[..3]) && m.starts_with(word)))
+        .position(|m| m.starts_with(word))
         .and_then(|i| u8::try_from(i + 1).ok())
 }
 

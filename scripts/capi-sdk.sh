@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The official Python SDK (facebook-business, from PyPI, in a throw-away virtualenv) beside our
 # customer-data normalization:
-#   scripts/capi-sdk.sh fixtures   re-derives the SDK column of tests/fixtures/capi/normalize-cases.json
+#   scripts/capi-sdk.sh fixtures   re-derives the SDK's answers in tests/fixtures/capi/ (the case
+#                                  table and 2,000 random inputs)
 #   scripts/capi-sdk.sh bench      1,000,000 records of 9 fields, ours vs the SDK, same file, same run
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ python3 -m venv "$venv"
 case "${1:-}" in
   fixtures)
     "$venv/bin/python" tests/fixtures/capi/sdk_normalize.py tests/fixtures/capi/normalize-cases.json
+    "$venv/bin/python" tests/fixtures/capi/sdk_random.py tests/fixtures/capi/sdk-random.json
     ;;
   bench)
     records="$(dirname "$venv")/records.jsonl"

@@ -43,6 +43,8 @@ struct Watch {
     demo: Option<Simulator>,
     stop: watch::Sender<bool>,
     running: Option<tauri::async_runtime::JoinHandle<()>>,
+    /// The demo's history was written (once per demo watch).
+    seeded: bool,
 }
 
 pub struct Monitor {
@@ -105,8 +107,8 @@ impl Watch {
     }
 
     /// The demo: the simulator in this process (answering with internet-like latency), an
-    /// in-memory store seeded with 30 days of history (the database file is never touched)
-    /// and the simulator's fake token held in memory, never in the keychain.
+    /// in-memory store (the database file is never touched; [`Monitor::start`] seeds its
+    /// history) and the simulator's fake token held in memory, never in the keychain.
     async fn demo() -> anyhow::Result<Self> {
         let sim = Simulator::start_local(SimConfig {
             scenario: Scenario::Demo,
@@ -115,11 +117,8 @@ impl Watch {
         })
         .await?;
         let account = demo_account(&sim.base_url())?;
-        let mut store = Store::in_memory()?;
-        let now = OffsetDateTime::now_utc();
-        let id = store.add_account(&account, now)?;
-        // Charts with a past from the first second (the demo's own, in memory only).
-        tokio::task::block_in_place(|| meta_monitor_core::demo::seed_history(&mut store, id, now))?;
+        let store = Store::in_memory()?;
+        let id = store.add_account(&account, OffsetDateTime::now_utc())?;
         let credentials = Credentials {
             access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
             app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
@@ -141,6 +140,7 @@ impl Watch {
             demo,
             stop: watch::channel(false).0,
             running: None,
+            seeded: false,
         }
     }
 }
@@ -197,6 +197,23 @@ impl Monitor {
             policy: Policy::default(),
             events: self.events.clone(),
         };
+        if current.demo.is_some() && !current.seeded {
+            // Charts with a past from the first seconds: 30 days of the demo's own history,
+            // written after the window's first tiles, a day per transaction.
+            current.seeded = true;
+            let (store, events) = (current.store.clone(), self.events.clone());
+            let ids: Vec<i64> = current.entries.iter().map(|e| e.id).collect();
+            tauri::async_runtime::spawn_blocking(move || {
+                let now = OffsetDateTime::now_utc();
+                for id in ids {
+                    if let Err(e) = meta_monitor_core::demo::seed_history(&store, id, now) {
+                        eprintln!("meta-monitor-desktop: the demo's history: {e}");
+                        return;
+                    }
+                }
+                events.emit(MonitorEvent::Reloaded);
+            });
+        }
         let mut stopped = current.stop.subscribe();
         current.running = Some(tauri::async_runtime::spawn(async move {
             let shutdown = async move {

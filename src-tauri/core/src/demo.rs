@@ -2,6 +2,8 @@
 //! empty on first launch. Only ever written to the demo's in-memory store, next to a DEMO
 //! label; a real account's history is only what was measured.
 
+use std::sync::Mutex;
+
 use time::OffsetDateTime;
 
 use crate::store::{Store, StoreError};
@@ -26,55 +28,77 @@ fn daily(at: OffsetDateTime) -> f64 {
     (std::f64::consts::TAU * (hour - 9.0) / 24.0).sin()
 }
 
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Writes the demo's history up to `now` (API latency every 1–5 minutes, usage every 15,
-/// ads spend and pixel events hourly) and rolls it up like the real job, in one transaction.
-/// Returns the number of points written.
+/// ads spend and pixel events hourly) and rolls it up like the real job. One transaction per
+/// simulated day, the store unlocked in between, so a window asking for its tiles meanwhile
+/// waits for a day's worth at most. Returns the number of points written.
 pub fn seed_history(
-    store: &mut Store,
+    store: &Mutex<Store>,
     account_id: i64,
     now: OffsetDateTime,
 ) -> Result<usize, StoreError> {
     let start = now - time::Duration::days(DAYS);
+    let mut written = 0;
+    for day in 0..DAYS {
+        let from = start + time::Duration::days(day);
+        let to = (from + time::Duration::days(1)).min(now);
+        written += lock(store).atomically(|s| seed_span(s, account_id, start, from, to, now))?;
+    }
+    lock(store).roll_up_and_prune(now)?;
+    Ok(written)
+}
+
+/// The points of `[from, to)`, numbered from `start` so every launch draws the same shapes.
+fn seed_span(
+    store: &mut Store,
+    account_id: i64,
+    start: OffsetDateTime,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<usize, StoreError> {
     // A check a minute for the raw 48 h (so each chart bucket has several and the
     // percentiles part), every 5 minutes before that (rolled up into hours anyway).
     let raw_since = now - time::Duration::hours(48);
     let mut written = 0;
-    store.atomically(|store| {
-        let mut at = start;
-        while at < now {
-            let n = (at - start).whole_minutes();
-            let wave = daily(at);
-            let mut points = Vec::with_capacity(4);
-            // 90–260 ms with a rare slow call, like a busy afternoon across the Atlantic.
-            let spike = if noise(1, n) > 0.995 { 900.0 } else { 0.0 };
+    let mut at = from;
+    while at < to {
+        let n = (at - start).whole_minutes();
+        let wave = daily(at);
+        let mut points = Vec::with_capacity(4);
+        // 90–260 ms with a rare slow call, like a busy afternoon across the Atlantic.
+        let spike = if noise(1, n) > 0.995 { 900.0 } else { 0.0 };
+        points.push((
+            "meta.api.latency_ms".to_owned(),
+            140.0 + 45.0 * wave + 70.0 * noise(2, n) + spike,
+        ));
+        if n % 15 == 0 {
             points.push((
-                "meta.api.latency_ms".to_owned(),
-                140.0 + 45.0 * wave + 70.0 * noise(2, n) + spike,
+                "meta.rate_limit.max_pct".to_owned(),
+                (30.0 + 20.0 * wave + 15.0 * noise(3, n)).round(),
             ));
-            if n % 15 == 0 {
-                points.push((
-                    "meta.rate_limit.max_pct".to_owned(),
-                    (30.0 + 20.0 * wave + 15.0 * noise(3, n)).round(),
-                ));
-            }
-            if n % 60 == 0 {
-                let weekday = f64::from(at.weekday().number_days_from_monday());
-                points.push((
-                    "meta.ads.spend_24h".to_owned(),
-                    (480.0 + 12.0 * weekday + 60.0 * noise(4, n / 1440)).round(),
-                ));
-                points.push((
-                    "meta.pixel.events_24h".to_owned(),
-                    (1500.0 + 300.0 * wave + 200.0 * noise(5, n)).round(),
-                ));
-            }
-            written += points.len();
-            store.insert_points(account_id, at, &points)?;
-            at += time::Duration::minutes(if at < raw_since { 5 } else { 1 });
         }
-        Ok(())
-    })?;
-    store.roll_up_and_prune(now)?;
+        if n % 60 == 0 {
+            let weekday = f64::from(at.weekday().number_days_from_monday());
+            points.push((
+                "meta.ads.spend_24h".to_owned(),
+                (480.0 + 12.0 * weekday + 60.0 * noise(4, n / 1440)).round(),
+            ));
+            points.push((
+                "meta.pixel.events_24h".to_owned(),
+                (1500.0 + 300.0 * wave + 200.0 * noise(5, n)).round(),
+            ));
+        }
+        written += points.len();
+        store.insert_points(account_id, at, &points)?;
+        at += time::Duration::minutes(if at < raw_since { 5 } else { 1 });
+    }
     Ok(written)
 }
 
@@ -87,12 +111,14 @@ mod tests {
 
     #[test]
     fn the_demo_history_fills_30_days_of_every_chart() {
-        let mut store = Store::in_memory().expect("store");
+        let store = Store::in_memory().expect("store");
         let now = OffsetDateTime::now_utc();
         let id = store
             .add_account(&Account::new("demo"), now)
             .expect("account");
-        let written = seed_history(&mut store, id, now).expect("seeded");
+        let store = Mutex::new(store);
+        let written = seed_history(&store, id, now).expect("seeded");
+        let store = store.into_inner().expect("unpoisoned");
         assert!(
             written > 11_000,
             "a point every 1–5 minutes for 30 days: {written}"

@@ -177,31 +177,28 @@ fn main() {
             home.path().join("unused.db").display().to_string(),
         ),
     ];
-    let (mut tiles, mut measured, mut baseline) = (Vec::new(), Vec::new(), Vec::new());
+    // The overview paints at once (stored tiles, or "waiting for the first check"); the demo's
+    // first tiles then wait for its first checks, through the simulator's 60–240 ms network.
+    let (mut painted, mut tiles, mut baseline) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..LAUNCHES {
         baseline.push(launch_time(&minimal, &[], &env, "#ready"));
+        painted.push(launch_time(&app, &["--demo"], &env, ".overview .banner"));
         tiles.push(launch_time(
             &app,
             &["--demo"],
             &env,
             "article[data-service] [data-status]",
         ));
-        measured.push(launch_time(
-            &app,
-            &["--demo"],
-            &env,
-            r#"article[data-service="graph_api"] [data-status="UP"]"#,
-        ));
     }
-    let (b, t, m) = (median(baseline), median(tiles), median(measured));
+    let (b, p, t) = (median(baseline), median(painted), median(tiles));
     println!(
-        "launch (median of {LAUNCHES}): minimal window painted {:.0} ms; tiles painted {:.0} ms \
-         ({:.2}x); first check shown {:.0} ms ({:.2}x)",
+        "launch (median of {LAUNCHES}): minimal window painted {:.0} ms; overview painted {:.0} ms \
+         ({:.2}x); first tiles (after the demo's first checks) {:.0} ms ({:.2}x)",
         b.as_secs_f64() * 1e3,
+        p.as_secs_f64() * 1e3,
+        p.as_secs_f64() / b.as_secs_f64(),
         t.as_secs_f64() * 1e3,
         t.as_secs_f64() / b.as_secs_f64(),
-        m.as_secs_f64() * 1e3,
-        m.as_secs_f64() / b.as_secs_f64(),
     );
 
     let (_xvfb, display) = start_xvfb("1280x800x24");

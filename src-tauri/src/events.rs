@@ -1,9 +1,10 @@
-//! The core's events, forwarded to the window as Tauri events on their namespaced channels,
-//! and to the tray, whose colour follows the worst status.
+//! The core's events, forwarded to the window as small Tauri events on their namespaced
+//! channels (which account changed), and to the tray, whose colour follows the worst status.
 
 use meta_monitor_core::events::{EventSink, MonitorEvent};
 use tauri::{AppHandle, Emitter};
 
+use crate::ipc::WindowEvent;
 use crate::tray::{self, TrayStatus};
 
 pub struct TauriEvents {
@@ -21,6 +22,7 @@ impl EventSink for TauriEvents {
             MonitorEvent::AlertSent { .. } => {}
         }
         // A window that is gone or not yet loaded misses the event; the next one catches up.
-        let _ = self.app.emit(event.channel(), &event);
+        // Only which account changed crosses (see `WindowEvent`); the window pulls the rest.
+        let _ = self.app.emit(event.channel(), WindowEvent::from(&event));
     }
 }

@@ -140,6 +140,34 @@ pub struct SentEventsView {
     pub recent: Vec<meta_monitor_core::store::sent_events::SentEvent>,
 }
 
+/// What the window hears from the monitor: which account changed, never the data itself —
+/// the window pulls that with a command. Tauri delivers an event to WebKitGTK by evaluating a
+/// script that carries its payload, and WebKit keeps memory in proportion to the script bytes
+/// it was handed, so full tiles pushed every minute would grow the web process for as long as
+/// the app runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WindowEvent {
+    TilesChanged { account: String },
+    AlertSent { account: String },
+    Reloaded,
+}
+
+impl From<&meta_monitor_core::events::MonitorEvent> for WindowEvent {
+    fn from(event: &meta_monitor_core::events::MonitorEvent) -> Self {
+        use meta_monitor_core::events::MonitorEvent;
+        match event {
+            MonitorEvent::TilesChanged(tiles) => Self::TilesChanged {
+                account: tiles.account.clone(),
+            },
+            MonitorEvent::AlertSent { account, .. } => Self::AlertSent {
+                account: account.clone(),
+            },
+            MonitorEvent::Reloaded => Self::Reloaded,
+        }
+    }
+}
+
 /// The file format of an exported chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
@@ -248,7 +276,6 @@ impl Default for DesktopPrefs {
 mod tests {
     use std::path::{Path, PathBuf};
 
-    use meta_monitor_core::events::MonitorEvent;
     use ts_rs::{Config, TS};
 
     use super::*;
@@ -281,10 +308,10 @@ mod tests {
             .with_large_int("number");
         Overview::export_all(&cfg).expect("Overview");
         IpcError::export_all(&cfg).expect("IpcError");
-        MonitorEvent::export_all(&cfg).expect("MonitorEvent");
         ChartRequest::export_all(&cfg).expect("ChartRequest");
         ChartView::export_all(&cfg).expect("ChartView");
         ExportFormat::export_all(&cfg).expect("ExportFormat");
+        WindowEvent::export_all(&cfg).expect("WindowEvent");
         EventPreview::export_all(&cfg).expect("EventPreview");
         TestEventResult::export_all(&cfg).expect("TestEventResult");
         SentEventsView::export_all(&cfg).expect("SentEventsView");

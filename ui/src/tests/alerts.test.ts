@@ -41,7 +41,7 @@ describe('Alerts', () => {
     expect(within(row as HTMLElement).getByText('no: no notification server')).toBeInTheDocument();
     expect(mock.calls).toContain('alerts:shop');
     const before = mock.calls.filter((c) => c === 'alerts:shop').length;
-    mock.push({ kind: 'alert_sent', account: 'shop', title: 'x' });
+    mock.push({ kind: 'alert_sent', account: 'shop' });
     await new Promise((r) => setTimeout(r, 0));
     expect(mock.calls.filter((c) => c === 'alerts:shop').length).toBe(before + 1);
   });

@@ -11,7 +11,7 @@ import type { EventPreview } from '../bindings/EventPreview';
 import type { ExportFormat } from '../bindings/ExportFormat';
 import type { IpcError } from '../bindings/IpcError';
 import type { Monitoring } from '../bindings/Monitoring';
-import type { MonitorEvent } from '../bindings/MonitorEvent';
+import type { WindowEvent } from '../bindings/WindowEvent';
 import type { Notification } from '../bindings/Notification';
 import type { Overview } from '../bindings/Overview';
 import type { SecretName } from '../bindings/SecretName';
@@ -33,7 +33,7 @@ export type {
   ExportFormat,
   IpcError,
   Monitoring,
-  MonitorEvent,
+  WindowEvent,
   Notification,
   Overview,
   SecretName,
@@ -79,7 +79,7 @@ export interface Backend {
   preferences(): Promise<DesktopPrefs>;
   setPreferences(value: DesktopPrefs): Promise<void>;
   /** Called with every event of the monitor (new tiles, alerts sent). */
-  onEvent(listener: (event: MonitorEvent) => void): Promise<Unsubscribe>;
+  onEvent(listener: (event: WindowEvent) => void): Promise<Unsubscribe>;
 }
 
 /** An IPC failure as the shell reports it: branch on `code`, show `message`. */

@@ -13,7 +13,7 @@ import type {
   EventInput,
   EventPreview,
   ExportFormat,
-  MonitorEvent,
+  WindowEvent,
   Notification,
   Overview,
   SecretName,
@@ -74,7 +74,7 @@ export function newAccount(name = ''): Account {
 
 export class MockBackend implements Backend {
   calls: string[] = [];
-  private listeners: ((e: MonitorEvent) => void)[] = [];
+  private listeners: ((e: WindowEvent) => void)[] = [];
 
   constructor(public state: Overview) {}
 
@@ -225,7 +225,7 @@ export class MockBackend implements Backend {
     return structuredClone(this.notifications);
   }
 
-  async onEvent(listener: (e: MonitorEvent) => void) {
+  async onEvent(listener: (e: WindowEvent) => void) {
     this.listeners.push(listener);
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
@@ -233,7 +233,7 @@ export class MockBackend implements Backend {
   }
 
   /** Delivers an event as the shell would. */
-  push(event: MonitorEvent): void {
+  push(event: WindowEvent): void {
     this.listeners.forEach((l) => l(event));
   }
 }

@@ -9,7 +9,7 @@ import type {
   ConnectionTest,
   DesktopPrefs,
   EventPreview,
-  MonitorEvent,
+  WindowEvent,
   Notification,
   Overview,
   SentEventsView,
@@ -43,7 +43,7 @@ export const tauriBackend: Backend = {
     invoke<ServiceHistory>('service_history', { account, service }),
   async onEvent(listener): Promise<Unsubscribe> {
     const stops = await Promise.all(
-      CHANNELS.map((channel) => listen<MonitorEvent>(channel, (e) => listener(e.payload))),
+      CHANNELS.map((channel) => listen<WindowEvent>(channel, (e) => listener(e.payload))),
     );
     return () => stops.forEach((stop) => stop());
   },

@@ -1,5 +1,5 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { setBackend } from '../lib/backend';
 import { MockBackend, account, tile } from '../lib/backend/mock';
@@ -55,6 +55,26 @@ describe('Overview', () => {
     expect(await within(api).findByText('Down')).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent('Graph API failing: HTTP 502');
     expect(mock.calls).toEqual(['overview', 'overview']);
+  });
+
+  it('does not pull into a hidden window, and catches up once it shows again', async () => {
+    render(Overview);
+    await screen.findByRole('article', { name: 'Graph API' });
+    const hidden = vi.spyOn(document, 'hidden', 'get').mockReturnValue(true);
+    mock.state = {
+      demo: true,
+      accounts: [account('shop', [tile('graph_api', 'DOWN', { message: 'Graph API failing: HTTP 502' })])],
+    };
+    mock.push({ kind: 'tiles_changed', account: 'shop' });
+    mock.push({ kind: 'tiles_changed', account: 'shop' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(mock.calls).toEqual(['overview']);
+    hidden.mockReturnValue(false);
+    document.dispatchEvent(new Event('visibilitychange'));
+    const api = screen.getByRole('article', { name: 'Graph API' });
+    expect(await within(api).findByText('Down')).toBeInTheDocument();
+    expect(mock.calls).toEqual(['overview', 'overview']);
+    hidden.mockRestore();
   });
 
   it('"Check now" asks the backend for that account', async () => {

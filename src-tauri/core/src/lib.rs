@@ -5,6 +5,7 @@
 pub mod account;
 pub mod alert;
 pub mod capi;
+pub mod catalog;
 pub mod chart;
 pub mod check;
 pub mod clock;

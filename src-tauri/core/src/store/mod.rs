@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod metrics;
 pub mod probe_runs;
+pub mod products;
 pub mod rollups;
 pub mod sent_events;
 pub mod tiles;
@@ -181,6 +182,34 @@ const MIGRATIONS: &[M<'static>] = &[
             message TEXT
         );
         CREATE INDEX sent_events_by_account_time ON sent_events (account_id, sent_at_ms);",
+    ),
+    M::up(
+        "CREATE TABLE products (
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            retailer_id TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            updated_at_ms INTEGER NOT NULL,
+            meta_product_id TEXT,
+            catalog_id TEXT,
+            last_sync_ms INTEGER,
+            sync_status TEXT,
+            error_details TEXT,
+            review_status TEXT,
+            synced_fingerprint TEXT,
+            PRIMARY KEY (account_id, retailer_id)
+        );
+        CREATE TABLE sync_queue (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            retailer_id TEXT NOT NULL,
+            method TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            prior_status TEXT,
+            handle TEXT,
+            sent_at_ms INTEGER,
+            UNIQUE (account_id, retailer_id)
+        );",
     ),
 ];
 

@@ -101,6 +101,9 @@ enum Command {
     /// Conversions API events from a file.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Products: import a feed, list, sync to the catalog, delete from it.
+    #[command(subcommand)]
+    Product(commands::product::ProductCommand),
     /// Normalize and SHA-256 one customer-information value as the Conversions API wants it
     /// (em, ph, fn, ln, ge, db, ct, st, zp, country, external_id, …); exit 2 when invalid.
     Hash {

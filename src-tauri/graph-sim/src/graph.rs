@@ -350,7 +350,8 @@ async fn serve(
     };
     // The writes the simulator knows: Conversions API events.
     let writable = *method == Method::POST
-        && matches!(segments.as_slice(), [pixel, edge] if pixel == PIXEL_ID && edge == "events");
+        && matches!(segments.as_slice(), [node, edge]
+            if (node == PIXEL_ID && edge == "events") || (node == CATALOG_ID && edge == "items_batch"));
     if !is_get && !writable {
         let node = segments.join("/");
         return call.fail(
@@ -442,6 +443,11 @@ async fn serve(
         [app, "subscriptions"] if *app == APP_ID => subscriptions(&mut call, app_token),
         [app] if *app == APP_ID => app_node(&mut call),
         [catalog] if *catalog == CATALOG_ID => catalog_node(&mut call),
+        [catalog, "items_batch"] if *catalog == CATALOG_ID && !is_get => items_batch(&mut call),
+        [catalog, "check_batch_request_status"] if *catalog == CATALOG_ID => {
+            batch_status(&mut call)
+        }
+        [catalog, "products"] if *catalog == CATALOG_ID => products(&mut call),
         [node, edge] if [AD_ACCOUNT, PIXEL_ID, APP_ID, CATALOG_ID].contains(node) => {
             let msg = format!(
                 "(#100) Tried accessing nonexisting field ({edge}) on node type ({})",
@@ -918,11 +924,130 @@ fn app_node(call: &mut Call) -> Response {
     }
 }
 
+/// Runs `f` on the catalog; a poisoned lock is Meta's transient error 2.
+fn with_catalog<T>(
+    call: &mut Call,
+    f: impl FnOnce(&mut crate::catalog::Catalog, Instant) -> Result<T, crate::catalog::Refusal>,
+) -> Result<T, Response> {
+    let state = call.state.clone();
+    let result = match state.catalog.lock() {
+        Ok(mut c) => f(&mut c, Instant::now()),
+        Err(_) => {
+            return Err(call.transient(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                2,
+                "(#2) Service temporarily unavailable",
+            ));
+        }
+    };
+    result.map_err(|(code, message)| {
+        call.fail(
+            StatusCode::BAD_REQUEST,
+            code,
+            None,
+            "OAuthException",
+            message,
+        )
+    })
+}
+
+/// `POST /{catalog}/items_batch`, counted against the per-minute Catalog Batch quota
+/// (blocked calls count too) with the BUC header keyed by the catalog id.
+fn items_batch(call: &mut Call) -> Response {
+    let quota = call.state.config.catalog_batch_quota;
+    let usage = match call.state.windows.lock() {
+        Ok(mut w) => Some(w.count_in(
+            &format!("catalog_batch:{CATALOG_ID}"),
+            quota,
+            crate::catalog::BATCH_WINDOW,
+            Instant::now(),
+        )),
+        Err(_) => None,
+    };
+    if let Some(usage) = usage {
+        let entry = json!({
+            "type": "catalog_batch",
+            "call_count": usage.pct,
+            "total_cputime": usage.pct / 4,
+            "total_time": usage.pct / 3,
+            "estimated_time_to_regain_access": usage.regain_minutes,
+        });
+        call.extra.add(
+            "x-business-use-case-usage",
+            json!({ CATALOG_ID: [entry] }).to_string(),
+        );
+        if usage.blocked {
+            let msg = "(#80014) There have been too many calls for the batch uploads to this catalog account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting#catalog-batch".to_owned();
+            return call.fail(StatusCode::BAD_REQUEST, 80014, None, "OAuthException", msg);
+        }
+    }
+    let params = call.params.clone();
+    match with_catalog(call, |c, now| c.items_batch(&params, now)) {
+        Ok(v) => call.ok(v),
+        Err(r) => r,
+    }
+}
+
+fn batch_status(call: &mut Call) -> Response {
+    let params = call.params.clone();
+    match with_catalog(call, |c, now| c.batch_status(&params, now)) {
+        Ok(v) => call.ok(v),
+        Err(r) => r,
+    }
+}
+
+/// `GET /{catalog}/products`: paged (limit ≤ 100, default 25), fields selected, and
+/// `summary=true` adds the total count of what the filter matched.
+fn products(call: &mut Call) -> Response {
+    let params = call.params.clone();
+    let items = match with_catalog(call, |c, now| c.products(&params, now)) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let items: Vec<Value> = match params
+        .get("filter")
+        .and_then(|f| serde_json::from_str::<Value>(f).ok())
+    {
+        Some(filter) if filter["review_status"]["eq"].is_string() => items
+            .into_iter()
+            .filter(|i| i["review_status"] == filter["review_status"]["eq"])
+            .collect(),
+        _ => items,
+    };
+    let limit = call
+        .param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(25)
+        .min(100);
+    let start = call.param("after").and_then(uncursor).unwrap_or(0);
+    let end = (start + limit).min(items.len());
+    let mut page = Vec::new();
+    for item in items.get(start..end).unwrap_or(&[]) {
+        match call.select(item.clone(), "id,retailer_id,name", "ProductItem") {
+            Ok(v) => page.push(v),
+            Err(r) => return r,
+        }
+    }
+    let mut body = json!({"data": page});
+    if end > start {
+        body["paging"] = json!({"cursors": {"before": cursor(start), "after": cursor(end)}});
+    }
+    if end < items.len() {
+        let path = format!("{CATALOG_ID}/products");
+        body["paging"]["next"] = json!(call.next_link(&path, end));
+    }
+    if matches!(call.param("summary"), Some("true" | "total_count")) {
+        body["summary"] = json!({"total_count": items.len()});
+    }
+    call.ok(body)
+}
+
 fn catalog_node(call: &mut Call) -> Response {
+    let count = with_catalog(call, |c, now| Ok(c.product_count(now))).unwrap_or(0);
     let node = json!({
         "id": CATALOG_ID,
         "name": "Demo Shop Catalog",
-        "product_count": 128,
+        "product_count": count,
         "vertical": "commerce",
         "business": {"id": crate::BUSINESS_ID, "name": "Demo Shop GmbH"},
         "feed_count": 1,

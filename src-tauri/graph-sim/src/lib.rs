@@ -9,6 +9,7 @@
 
 mod admin;
 mod auth;
+mod catalog;
 mod data;
 mod events;
 mod graph;
@@ -58,6 +59,15 @@ pub struct SimConfig {
     /// Every answer waits a time in this range first, like a call across the internet to
     /// Meta (the demo: 60–240 ms); `None` answers at loopback speed.
     pub network_delay: Option<(Duration, Duration)>,
+    /// Demo products the catalog starts with (a few pending review, a few rejected).
+    pub catalog_products: usize,
+    /// Catalog Batch calls per minute per catalog: `8 + 8 × log2(DA impressions + PDP
+    /// visits)`, so 8 for a shop without traffic.
+    pub catalog_batch_quota: u32,
+    /// How long Meta takes to apply a batch (plus 50 µs per request).
+    pub catalog_processing: Duration,
+    /// How long a new or changed product stays `pending` review.
+    pub catalog_review_delay: Duration,
 }
 
 impl Default for SimConfig {
@@ -73,6 +83,10 @@ impl Default for SimConfig {
             callback_url: "https://shop.example/meta/webhook".to_owned(),
             token_expires_at: None,
             network_delay: None,
+            catalog_products: 128,
+            catalog_batch_quota: 8,
+            catalog_processing: Duration::from_millis(400),
+            catalog_review_delay: Duration::from_secs(2),
         }
     }
 }
@@ -147,6 +161,24 @@ impl Simulator {
 
     pub fn clear_requests(&self) {
         self.state.clear_requests();
+    }
+
+    /// Retailer id → Meta product id of every item in the catalog (batches due applied).
+    pub fn catalog_items(&self) -> Vec<(String, String)> {
+        self.state
+            .catalog
+            .lock()
+            .map(|mut c| c.ids(std::time::Instant::now()))
+            .unwrap_or_default()
+    }
+
+    /// Requests received by accepted `items_batch` calls, resends included.
+    pub fn catalog_requests_received(&self) -> u64 {
+        self.state
+            .catalog
+            .lock()
+            .map(|c| c.requests_received)
+            .unwrap_or(0)
     }
 
     pub async fn shutdown(mut self) {

@@ -35,13 +35,13 @@ pub struct SimState {
     pub max_app_pct: AtomicU32,
     /// Conversions API events received.
     pub events: Mutex<crate::events::Log>,
+    pub catalog: Mutex<crate::catalog::Catalog>,
 }
 
 impl SimState {
     pub fn new(config: SimConfig, base_url: String) -> Self {
         let scenario = config.scenario;
         let state = Self {
-            config,
             base_url,
             scenario: Mutex::new(scenario),
             requests: Mutex::new(Vec::new()),
@@ -49,6 +49,13 @@ impl SimState {
             trace: AtomicU64::new(1),
             max_app_pct: AtomicU32::new(0),
             events: Mutex::new(crate::events::Log::default()),
+            catalog: Mutex::new(crate::catalog::Catalog::new(
+                config.seed,
+                config.catalog_products,
+                config.catalog_processing,
+                config.catalog_review_delay,
+            )),
+            config,
         };
         state.set_scenario(scenario);
         state

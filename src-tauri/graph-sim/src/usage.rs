@@ -62,11 +62,22 @@ impl Windows {
         }
     }
 
-    /// Counts one call against `bucket` and reports its state.
+    /// Counts one call against `bucket` (an hourly window) and reports its state.
     pub fn count(&mut self, bucket: &str, quota: u32, now: Instant) -> BucketState {
+        self.count_in(bucket, quota, WINDOW, now)
+    }
+
+    /// Counts one call against `bucket` over a rolling `window`.
+    pub fn count_in(
+        &mut self,
+        bucket: &str,
+        quota: u32,
+        window: Duration,
+        now: Instant,
+    ) -> BucketState {
         let quota = quota.max(1);
         let q = self.calls.entry(bucket.to_owned()).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+        while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
             q.pop_front();
         }
         let blocked = q.len() >= quota as usize;
@@ -78,7 +89,7 @@ impl Windows {
             let index = used - quota as usize;
             q.get(index)
                 .map(|t| {
-                    (WINDOW.saturating_sub(now.duration_since(*t)))
+                    (window.saturating_sub(now.duration_since(*t)))
                         .as_secs()
                         .div_ceil(60)
                         .max(1)
@@ -89,7 +100,7 @@ impl Windows {
         };
         let reset_seconds = q
             .back()
-            .map(|t| WINDOW.saturating_sub(now.duration_since(*t)).as_secs())
+            .map(|t| window.saturating_sub(now.duration_since(*t)).as_secs())
             .unwrap_or(0);
         BucketState {
             pct,

@@ -58,9 +58,9 @@ fn target(
     })
 }
 
-/// The Graph client of the target's account, with its keychain credentials.
-fn client(target: &Target, timeouts: Timeouts) -> Result<GraphClient, Failure> {
-    let account = &target.stored.account;
+/// The Graph client of an account, with its keychain credentials.
+pub fn client(stored: &StoredAccount, timeouts: Timeouts) -> Result<GraphClient, Failure> {
+    let account = &stored.account;
     let credentials = Keychain::new()
         .credentials(&account.name)
         .map_err(|e| anyhow::anyhow!(e))?;
@@ -129,7 +129,7 @@ pub fn test_event(
     let hash_external_id = target.stored.account.monitoring.hash_external_id;
     let built = event::build(&args.input, OffsetDateTime::now_utc(), hash_external_id)
         .map_err(|p| Failure::usage(anyhow::anyhow!("not sent: {}", problems_text(&p))))?;
-    let client = client(&target, timeouts)?;
+    let client = client(&target.stored, timeouts)?;
     let runtime = super::runtime()?;
     let payload = json!({ "data": [built.json.clone()], "test_event_code": target.test_code });
     let received = send_request(
@@ -220,7 +220,7 @@ pub fn send_file(
             file.display()
         )));
     }
-    let client = client(&target, timeouts)?;
+    let client = client(&target.stored, timeouts)?;
     let runtime = super::runtime()?;
     let requests = built.len().div_ceil(MAX_PER_REQUEST);
     let mut received = 0;

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod events;
 pub mod hash;
 pub mod history;
+pub mod product;
 pub mod run;
 pub mod secret;
 
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             test_code,
             live,
         }) => events::send_file(&mut open()?, &name, &file, test_code, live, timeouts),
+        Command::Product(cmd) => product::run(cmd, open()?, timeouts),
         Command::Hash {
             field,
             value,

@@ -67,7 +67,10 @@ pub enum FeedError {
     #[error("cannot read the feed: {0}")]
     Io(#[from] std::io::Error),
     #[error("the feed is not {format}: {message}")]
-    Shape { format: &'static str, message: String },
+    Shape {
+        format: &'static str,
+        message: String,
+    },
 }
 
 /// Reads a whole feed. A row with problems is kept out and reported; a file that is not a
@@ -87,7 +90,11 @@ pub fn read(mut input: impl Read, format: FeedFormat) -> Result<Feed, FeedError>
         let product = match row {
             Ok(p) => p,
             Err(problem) => {
-                feed.rejected.push(RejectedRow { line, id: None, problems: vec![problem] });
+                feed.rejected.push(RejectedRow {
+                    line,
+                    id: None,
+                    problems: vec![problem],
+                });
                 continue;
             }
         };
@@ -112,7 +119,10 @@ pub fn read(mut input: impl Read, format: FeedFormat) -> Result<Feed, FeedError>
 type Row = (u64, Result<Product, FieldProblem>);
 
 fn delimited(text: &str, delimiter: u8, name: &'static str) -> Result<Vec<Row>, FeedError> {
-    let shape = |message: String| FeedError::Shape { format: name, message };
+    let shape = |message: String| FeedError::Shape {
+        format: name,
+        message,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -142,7 +152,10 @@ fn delimited(text: &str, delimiter: u8, name: &'static str) -> Result<Vec<Row>, 
             byte += 1;
         }
         let (from, line) = counted;
-        let newlines = text.as_bytes()[from.min(byte)..byte].iter().filter(|&&b| b == b'\n').count();
+        let newlines = text.as_bytes()[from.min(byte)..byte]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
         counted = (byte, line + newlines as u64);
         counted.1
     };
@@ -169,7 +182,10 @@ fn delimited(text: &str, delimiter: u8, name: &'static str) -> Result<Vec<Row>, 
             }
             Err(e) => {
                 let line = e.position().map_or(line, |p| line_at(p.byte()));
-                let problem = FieldProblem { field: "row".to_owned(), message: e.to_string() };
+                let problem = FieldProblem {
+                    field: "row".to_owned(),
+                    message: e.to_string(),
+                };
                 rows.push((line, Err(problem)));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
@@ -181,7 +197,10 @@ fn delimited(text: &str, delimiter: u8, name: &'static str) -> Result<Vec<Row>, 
 }
 
 fn json(text: &str) -> Result<Vec<Row>, FeedError> {
-    let shape = |message: String| FeedError::Shape { format: "JSON", message };
+    let shape = |message: String| FeedError::Shape {
+        format: "JSON",
+        message,
+    };
     use serde_json::value::RawValue;
     #[derive(serde::Deserialize)]
     struct Wrapped<'a> {
@@ -194,7 +213,9 @@ fn json(text: &str) -> Result<Vec<Row>, FeedError> {
         serde_json::from_str::<Vec<&RawValue>>(text)
     };
     let items = parsed.map_err(|e| {
-        shape(format!("expected an array of products or {{\"data\": [...]}} ({e})"))
+        shape(format!(
+            "expected an array of products or {{\"data\": [...]}} ({e})"
+        ))
     })?;
     // Each raw item is a slice of `text`: its offset gives the line it starts on.
     let line_of = |raw: &RawValue| {
@@ -208,20 +229,22 @@ fn json(text: &str) -> Result<Vec<Row>, FeedError> {
         .into_iter()
         .map(|raw| {
             let line = line_of(raw);
-            let row = match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get()) {
-                Ok(map) => Ok(Product::from_pairs(map.into_iter().filter_map(|(k, v)| {
-                    match v {
-                        serde_json::Value::String(s) => Some((k, s)),
-                        serde_json::Value::Number(n) => Some((k, n.to_string())),
-                        serde_json::Value::Bool(b) => Some((k, b.to_string())),
-                        _ => None,
-                    }
-                }))),
-                Err(e) => Err(FieldProblem {
-                    field: "row".to_owned(),
-                    message: format!("is not an object of feed fields ({e})"),
-                }),
-            };
+            let row =
+                match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
+                {
+                    Ok(map) => Ok(Product::from_pairs(map.into_iter().filter_map(
+                        |(k, v)| match v {
+                            serde_json::Value::String(s) => Some((k, s)),
+                            serde_json::Value::Number(n) => Some((k, n.to_string())),
+                            serde_json::Value::Bool(b) => Some((k, b.to_string())),
+                            _ => None,
+                        },
+                    ))),
+                    Err(e) => Err(FieldProblem {
+                        field: "row".to_owned(),
+                        message: format!("is not an object of feed fields ({e})"),
+                    }),
+                };
             (line, row)
         })
         .collect())
@@ -247,13 +270,24 @@ mod tests {
         );
         let feed = read(csv.as_bytes(), FeedFormat::Csv).expect("a feed");
         let kept: Vec<(u64, &str)> = feed.products.iter().map(|(l, p)| (*l, p.id())).collect();
-        assert_eq!(kept, [(2, "SKU-1"), (6, "SKU-3")], "the quoted newline is part of line 2's row");
+        assert_eq!(
+            kept,
+            [(2, "SKU-1"), (6, "SKU-3")],
+            "the quoted newline is part of line 2's row"
+        );
         let bad: Vec<(u64, String)> = feed
             .rejected
             .iter()
             .map(|r| (r.line, r.problems[0].field.clone()))
             .collect();
-        assert_eq!(bad, [(4, "availability".into()), (7, "id".into()), (8, "row".into())]);
+        assert_eq!(
+            bad,
+            [
+                (4, "availability".into()),
+                (7, "id".into()),
+                (8, "row".into())
+            ]
+        );
         assert!(feed.rejected[1].problems[0].message.contains("line 2"));
     }
 
@@ -276,7 +310,11 @@ mod tests {
         assert_eq!(feed.products.len(), 1);
         assert_eq!(feed.products[0].1.get("inventory"), Some("3"));
         let lines: Vec<u64> = feed.rejected.iter().map(|r| r.line).collect();
-        assert_eq!(lines, [5, 6], "JSON rows are reported by the line they start on");
+        assert_eq!(
+            lines,
+            [5, 6],
+            "JSON rows are reported by the line they start on"
+        );
     }
 
     #[test]

@@ -64,7 +64,9 @@ impl std::fmt::Display for FieldProblem {
 impl Product {
     /// Builds a product from (field, value) pairs: names lower-cased and trimmed, values
     /// trimmed, empty values left out (an empty cell means "not given").
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         let fields = pairs
             .into_iter()
             .filter_map(|(k, v)| {
@@ -92,7 +94,10 @@ impl Product {
                 out.push(FieldProblem::new(field, "is required"));
             }
         }
-        if ["brand", "gtin", "mpn"].iter().all(|f| self.get(f).is_none()) {
+        if ["brand", "gtin", "mpn"]
+            .iter()
+            .all(|f| self.get(f).is_none())
+        {
             out.push(FieldProblem::new(
                 "brand",
                 "is required (or give a gtin or an mpn)",
@@ -107,7 +112,10 @@ impl Product {
             if chars(field) > max {
                 out.push(FieldProblem::new(
                     field,
-                    format!("is {} characters long; Meta accepts at most {max}", chars(field)),
+                    format!(
+                        "is {} characters long; Meta accepts at most {max}",
+                        chars(field)
+                    ),
                 ));
             }
         }
@@ -137,7 +145,11 @@ impl Product {
                 (Ok(sale), Some((_, Ok(regular)))) if sale.currency != regular.currency => {
                     out.push(FieldProblem::new(
                         "sale_price",
-                        format!("is in {} but price is in {}", sale.currency(), regular.currency()),
+                        format!(
+                            "is in {} but price is in {}",
+                            sale.currency(),
+                            regular.currency()
+                        ),
                     ));
                 }
                 (Ok(sale), Some((_, Ok(regular)))) if sale.minor > regular.minor => {
@@ -243,14 +255,23 @@ impl Price {
 
 impl std::fmt::Display for Price {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{:02} {}", self.minor / 100, self.minor % 100, self.currency())
+        write!(
+            f,
+            "{}.{:02} {}",
+            self.minor / 100,
+            self.minor % 100,
+            self.currency()
+        )
     }
 }
 
 fn web_url(text: &str) -> Result<(), String> {
     match url::Url::parse(text) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
-        Ok(u) => Err(format!("{text:?} must be an http(s) address, not {}:", u.scheme())),
+        Ok(u) => Err(format!(
+            "{text:?} must be an http(s) address, not {}:",
+            u.scheme()
+        )),
         Err(e) => Err(format!("{text:?} is not a web address ({e})")),
     }
 }
@@ -298,15 +319,35 @@ mod tests {
         let fields: Vec<String> = p.problems().into_iter().map(|f| f.field).collect();
         assert_eq!(
             fields,
-            ["title", "brand", "availability", "condition", "price", "link", "image_link", "inventory"]
+            [
+                "title",
+                "brand",
+                "availability",
+                "condition",
+                "price",
+                "link",
+                "image_link",
+                "inventory"
+            ]
         );
     }
 
     #[test]
     fn prices_are_read_strictly() {
         assert_eq!(Price::parse("12.34 USD").map(|p| p.minor), Ok(1234));
-        assert_eq!(Price::parse("USD 5").map(|p| p.to_string()), Ok("5.00 USD".into()));
-        for bad in ["12.345 USD", "12. USD", "12.34", "12.34 usd", "1,234.00 USD", "USD", "-1 USD"] {
+        assert_eq!(
+            Price::parse("USD 5").map(|p| p.to_string()),
+            Ok("5.00 USD".into())
+        );
+        for bad in [
+            "12.345 USD",
+            "12. USD",
+            "12.34",
+            "12.34 usd",
+            "1,234.00 USD",
+            "USD",
+            "-1 USD",
+        ] {
             assert!(Price::parse(bad).is_err(), "{bad} must be refused");
         }
         let mut p = mug();
@@ -321,7 +362,11 @@ mod tests {
         let a = mug();
         let mut b = mug();
         b.0.insert("price".into(), "12.30 USD".into());
-        assert_eq!(a.fingerprint(), b.fingerprint(), "same payload, same fingerprint");
+        assert_eq!(
+            a.fingerprint(),
+            b.fingerprint(),
+            "same payload, same fingerprint"
+        );
         b.0.insert("title".into(), "Big mug".into());
         assert_ne!(a.fingerprint(), b.fingerprint());
     }

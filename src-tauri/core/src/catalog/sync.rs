@@ -154,7 +154,11 @@ pub fn queue_updates(
 }
 
 /// Queues `DELETE`s for these retailer ids.
-pub fn queue_deletes(store: &mut Store, account_id: i64, ids: &[String]) -> Result<u32, StoreError> {
+pub fn queue_deletes(
+    store: &mut Store,
+    account_id: i64,
+    ids: &[String],
+) -> Result<u32, StoreError> {
     let items: Vec<QueuedItem> = ids
         .iter()
         .map(|id| QueuedItem {
@@ -242,7 +246,9 @@ pub async fn run(
 }
 
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 struct Run<'a> {
@@ -271,7 +277,8 @@ impl Run<'_> {
             if self.cancel.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let items = lock(self.store).unsent(self.account_id, self.options.batch_size.clamp(1, 5000))?;
+            let items =
+                lock(self.store).unsent(self.account_id, self.options.batch_size.clamp(1, 5000))?;
             if items.is_empty() {
                 break;
             }
@@ -299,10 +306,7 @@ impl Run<'_> {
 
     /// Sends one batch; returns its handle, or records the verdict at once when Meta refused
     /// the whole batch or ingested nothing.
-    async fn send(
-        &mut self,
-        items: &[QueuedItem],
-    ) -> Result<Sent, SyncError> {
+    async fn send(&mut self, items: &[QueuedItem]) -> Result<Sent, SyncError> {
         let requests: Vec<Value> = items
             .iter()
             .map(|i| json!({"method": i.method.as_str(), "data": i.payload}))
@@ -338,11 +342,19 @@ impl Run<'_> {
                         return Ok(Sent::Settled);
                     };
                     let ids: Vec<&str> = items.iter().map(|i| i.retailer_id.as_str()).collect();
-                    lock(self.store).mark_sent(self.account_id, &ids, &handle, OffsetDateTime::now_utc())?;
+                    lock(self.store).mark_sent(
+                        self.account_id,
+                        &ids,
+                        &handle,
+                        OffsetDateTime::now_utc(),
+                    )?;
                     return Ok(Sent::Batch(handle, accepted.validation_status));
                 }
                 Err(GraphError::Meta(e)) if e.class() == ErrorClass::Throttled => {
-                    let wait = e.regain_after.filter(|d| !d.is_zero()).unwrap_or(self.options.quota_window);
+                    let wait = e
+                        .regain_after
+                        .filter(|d| !d.is_zero())
+                        .unwrap_or(self.options.quota_window);
                     if !self.pause(wait).await {
                         return Ok(Sent::Cancelled);
                     }
@@ -374,7 +386,12 @@ impl Run<'_> {
             .flat_map(|m| m.get(self.catalog_id))
             .flatten()
             .filter(|e| e.kind.starts_with("catalog"))
-            .filter_map(|e| [e.call_count, e.total_time, e.total_cputime].into_iter().flatten().reduce(f64::max))
+            .filter_map(|e| {
+                [e.call_count, e.total_time, e.total_cputime]
+                    .into_iter()
+                    .flatten()
+                    .reduce(f64::max)
+            })
             .any(|pct| pct >= 100.0);
         let app_high = usage
             .app
@@ -421,7 +438,10 @@ impl Run<'_> {
             self.summary.status_polls += 1;
             let response = self
                 .client
-                .get(&path, &[("handle", handle), ("load_ids_of_invalid_requests", "true")])
+                .get(
+                    &path,
+                    &[("handle", handle), ("load_ids_of_invalid_requests", "true")],
+                )
                 .await;
             let response = match response {
                 Ok(r) => r,
@@ -443,12 +463,22 @@ impl Run<'_> {
             if status.status == "finished" {
                 break status;
             }
-            if started.elapsed() >= self.options.batch_deadline || self.cancel.load(Ordering::Relaxed) {
+            if started.elapsed() >= self.options.batch_deadline
+                || self.cancel.load(Ordering::Relaxed)
+            {
                 return Ok(false);
             }
             wait = (wait * 2).min(self.options.poll_max);
         };
-        let outcomes = verdicts(items, validation, &status);
+        // The rows carry the handle now (they were read before being marked sent).
+        let items: Vec<QueuedItem> = items
+            .iter()
+            .map(|i| QueuedItem {
+                handle: Some(handle.to_owned()),
+                ..i.clone()
+            })
+            .collect();
+        let outcomes = verdicts(&items, validation, &status);
         for (item, outcome) in &outcomes {
             if item.method == SyncMethod::Update && outcome.status == SyncStatus::Success {
                 self.read_back.push(item.retailer_id.clone());
@@ -471,7 +501,12 @@ impl Run<'_> {
             }
         }
         self.state.done += outcomes.len() as u32;
-        lock(self.store).record_outcomes(self.account_id, self.catalog_id, outcomes, OffsetDateTime::now_utc())?;
+        lock(self.store).record_outcomes(
+            self.account_id,
+            self.catalog_id,
+            outcomes,
+            OffsetDateTime::now_utc(),
+        )?;
         Ok(())
     }
 
@@ -534,7 +569,9 @@ fn error(retailer_id: &str, details: Value) -> ItemOutcome {
 }
 
 fn index_validation(list: Vec<ValidationStatus>) -> HashMap<String, ValidationStatus> {
-    list.into_iter().map(|v| (v.retailer_id.clone(), v)).collect()
+    list.into_iter()
+        .map(|v| (v.retailer_id.clone(), v))
+        .collect()
 }
 
 /// Each item's verdict from a finished batch: an error for its retailer id (by `id`, by
@@ -546,7 +583,11 @@ fn verdicts(
     validation: &[ValidationStatus],
     status: &BatchStatus,
 ) -> Vec<(QueuedItem, ItemOutcome)> {
-    let invalid: HashSet<&str> = status.ids_of_invalid_requests.iter().map(String::as_str).collect();
+    let invalid: HashSet<&str> = status
+        .ids_of_invalid_requests
+        .iter()
+        .map(String::as_str)
+        .collect();
     let for_item = |list: &[Value], index: usize, id: &str| -> Vec<Value> {
         list.iter()
             .filter(|e| {

@@ -151,7 +151,11 @@ impl RawRow {
     fn into_product(self) -> Result<StoredProduct, StoreError> {
         let fields: Product = serde_json::from_str(&self.fields)
             .map_err(|e| StoreError::Corrupt(format!("product fields: {e}")))?;
-        let sync_status = self.sync_status.as_deref().map(SyncStatus::parse).transpose()?;
+        let sync_status = self
+            .sync_status
+            .as_deref()
+            .map(SyncStatus::parse)
+            .transpose()?;
         let changed = sync_status != Some(SyncStatus::Deleted)
             && self.synced_fingerprint.as_deref() != Some(fields.fingerprint().as_str());
         Ok(StoredProduct {
@@ -230,8 +234,12 @@ impl Store {
         );
         let mut stmt = self.conn().prepare(&sql)?;
         let rows: Vec<RawRow> = match value {
-            Some(v) => stmt.query_map(params![account_id, v], read_row)?.collect::<Result<_, _>>()?,
-            None => stmt.query_map(params![account_id], read_row)?.collect::<Result<_, _>>()?,
+            Some(v) => stmt
+                .query_map(params![account_id, v], read_row)?
+                .collect::<Result<_, _>>()?,
+            None => stmt
+                .query_map(params![account_id], read_row)?
+                .collect::<Result<_, _>>()?,
         };
         rows.into_iter().map(RawRow::into_product).collect()
     }
@@ -241,7 +249,8 @@ impl Store {
         account_id: i64,
         retailer_id: &str,
     ) -> Result<Option<StoredProduct>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM products WHERE account_id = ?1 AND retailer_id = ?2");
+        let sql =
+            format!("SELECT {COLUMNS} FROM products WHERE account_id = ?1 AND retailer_id = ?2");
         let row = self
             .conn()
             .query_row(&sql, params![account_id, retailer_id], read_row)
@@ -250,7 +259,11 @@ impl Store {
     }
 
     /// Removes a product from the local table (not from Meta: that is a sync with `DELETE`).
-    pub fn forget_product(&mut self, account_id: i64, retailer_id: &str) -> Result<bool, StoreError> {
+    pub fn forget_product(
+        &mut self,
+        account_id: i64,
+        retailer_id: &str,
+    ) -> Result<bool, StoreError> {
         let n = self.conn().execute(
             "DELETE FROM products WHERE account_id = ?1 AND retailer_id = ?2",
             params![account_id, retailer_id],
@@ -376,7 +389,12 @@ impl Store {
         )?)
     }
 
-    fn queue_rows(&self, account_id: i64, tail: &str, limit: usize) -> Result<Vec<QueuedItem>, StoreError> {
+    fn queue_rows(
+        &self,
+        account_id: i64,
+        tail: &str,
+        limit: usize,
+    ) -> Result<Vec<QueuedItem>, StoreError> {
         let sql = format!(
             "SELECT retailer_id, method, payload, fingerprint, handle FROM sync_queue
              WHERE account_id = ?1 AND {tail}"
@@ -396,7 +414,11 @@ impl Store {
             let (retailer_id, method, payload, fingerprint, handle) = row?;
             Ok(QueuedItem {
                 retailer_id,
-                method: if method == "DELETE" { SyncMethod::Delete } else { SyncMethod::Update },
+                method: if method == "DELETE" {
+                    SyncMethod::Delete
+                } else {
+                    SyncMethod::Update
+                },
                 payload: serde_json::from_str(&payload)
                     .map_err(|e| StoreError::Corrupt(format!("queued payload: {e}")))?,
                 fingerprint,

@@ -1,0 +1,382 @@
+//! `meta-monitor product …`: import a shop's feed, list products with their Meta state, sync
+//! them to the catalog (one, several, the changed ones or all) and delete them from it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use meta_monitor_core::catalog::import::{self, FeedFormat};
+use meta_monitor_core::catalog::sync::{self, SyncOptions, SyncProgress, SyncSummary};
+use meta_monitor_core::graph::Timeouts;
+use meta_monitor_core::store::Store;
+use meta_monitor_core::store::accounts::StoredAccount;
+use meta_monitor_core::store::products::{StoredProduct, SyncStatus};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::check::selected;
+use super::events::client;
+use crate::Failure;
+use crate::output::print_json;
+
+#[derive(clap::Subcommand)]
+pub enum ProductCommand {
+    /// Import a product feed (CSV or TSV with a header row of feed field names, or JSON);
+    /// bad rows are reported by line and the good ones kept. Re-importing updates.
+    Import {
+        name: String,
+        file: std::path::PathBuf,
+        /// Default: from the file's extension (.csv, .tsv, .json).
+        #[arg(long)]
+        format: Option<FeedFormat>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The products with their Meta state.
+    List {
+        name: String,
+        /// success, error, pending, deleted or never.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send products to the catalog and wait for Meta's verdict on each.
+    Sync {
+        name: String,
+        /// Retailer ids.
+        #[arg(conflicts_with_all = ["changed", "all"], required_unless_present_any = ["changed", "all"])]
+        ids: Vec<String>,
+        /// Those changed since Meta last accepted them (or never synced).
+        #[arg(long, conflicts_with = "all")]
+        changed: bool,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete products from the catalog (they stay in the local table as `deleted`).
+    Delete {
+        name: String,
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: ProductCommand, store: Store, timeouts: Timeouts) -> Result<(), Failure> {
+    match cmd {
+        ProductCommand::Import {
+            name,
+            file,
+            format,
+            json,
+        } => import(store, &name, &file, format, json),
+        ProductCommand::List { name, status, json } => list(&store, &name, status.as_deref(), json),
+        ProductCommand::Sync {
+            name,
+            ids,
+            changed,
+            all,
+            json,
+        } => {
+            let stored = selected(&store, Some(&name))?.remove(0);
+            let catalog = catalog_id(&stored)?;
+            let now = OffsetDateTime::now_utc();
+            let products = store.products(stored.id, None)?;
+            let chosen: Vec<_> = if all {
+                products
+                    .into_iter()
+                    .filter(|p| p.sync_status != Some(SyncStatus::Deleted))
+                    .collect()
+            } else if changed {
+                products.into_iter().filter(|p| p.changed).collect()
+            } else {
+                pick(products, &ids)?
+            };
+            let fields: Vec<_> = chosen.into_iter().map(|p| p.fields).collect();
+            let mut store = store;
+            let (_, invalid) = sync::queue_updates(&mut store, stored.id, &catalog, &fields, now)?;
+            let options = SyncOptions {
+                read_back: !ids.is_empty() && ids.len() <= sync::READ_BACK_LIMIT,
+                ..SyncOptions::default()
+            };
+            let mut summary = drive(store, &stored, &catalog, &options, timeouts)?;
+            summary.invalid += invalid;
+            report(&summary, json)
+        }
+        ProductCommand::Delete { name, ids, json } => {
+            let stored = selected(&store, Some(&name))?.remove(0);
+            let catalog = catalog_id(&stored)?;
+            let known = store.products(stored.id, None)?;
+            pick(known, &ids)?;
+            let mut store = store;
+            sync::queue_deletes(&mut store, stored.id, &ids)?;
+            let summary = drive(store, &stored, &catalog, &SyncOptions::default(), timeouts)?;
+            report(&summary, json)
+        }
+    }
+}
+
+fn catalog_id(stored: &StoredAccount) -> Result<String, Failure> {
+    stored.account.catalog_id.clone().ok_or_else(|| {
+        Failure::usage(anyhow::anyhow!(
+            "{} has no catalog; add it with: meta-monitor account set {} catalog_id=ID",
+            stored.account.name,
+            stored.account.name
+        ))
+    })
+}
+
+/// The products with these retailer ids, in the order given; an unknown id is a usage error.
+fn pick(products: Vec<StoredProduct>, ids: &[String]) -> Result<Vec<StoredProduct>, Failure> {
+    let mut by_id: std::collections::HashMap<String, StoredProduct> = products
+        .into_iter()
+        .map(|p| (p.fields.id().to_owned(), p))
+        .collect();
+    ids.iter()
+        .map(|id| {
+            by_id.remove(id).ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!(
+                    "no product {id:?}; import it first (meta-monitor product import …)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Runs the queue to its end, printing progress on stderr; Ctrl-C stops sending (what was
+/// sent is confirmed by the next sync).
+fn drive(
+    store: Store,
+    stored: &StoredAccount,
+    catalog: &str,
+    options: &SyncOptions,
+    timeouts: Timeouts,
+) -> Result<SyncSummary, Failure> {
+    let client = client(stored, timeouts)?;
+    let runtime = super::runtime()?;
+    let store = Mutex::new(store);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    let last = Mutex::new(String::new());
+    let progress = |p: &SyncProgress| {
+        let line = match p.paused_for_s {
+            Some(s) => format!(
+                "{}/{} done, {} failed — paused {s} s for the rate limit",
+                p.done, p.total, p.failed
+            ),
+            None => format!(
+                "{}/{} done, {} failed — {}",
+                p.done, p.total, p.failed, p.phase
+            ),
+        };
+        if let Ok(mut last) = last.lock()
+            && *last != line
+        {
+            eprintln!("{line}");
+            *last = line;
+        }
+    };
+    let summary = runtime
+        .block_on(sync::run(
+            &client, &store, stored.id, catalog, options, &cancel, &progress,
+        ))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(summary)
+}
+
+/// Prints the summary; exit 1 when an item was refused or is still pending.
+fn report(summary: &SyncSummary, json: bool) -> Result<(), Failure> {
+    if json {
+        print_json(summary)?;
+    } else {
+        println!(
+            "{} succeeded, {} deleted, {} refused by Meta, {} invalid (not sent), {} still pending — {} calls ({} batches, {} status checks, {} read back){}",
+            summary.succeeded,
+            summary.deleted,
+            summary.failed,
+            summary.invalid,
+            summary.pending,
+            summary.calls(),
+            summary.batch_calls,
+            summary.status_polls,
+            summary.read_back_calls,
+            if summary.paused_ms > 0 {
+                format!(
+                    ", paused {:.0} s for the rate limit",
+                    summary.paused_ms as f64 / 1000.0
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    if summary.failed + summary.invalid + summary.pending > 0 {
+        let why = if summary.cancelled {
+            "the sync was cancelled; run it again to finish"
+        } else if summary.pending > 0 {
+            "Meta has not finished every batch yet; run the sync again to confirm them"
+        } else {
+            "some products were not accepted; see: meta-monitor product list NAME --status error"
+        };
+        return Err(Failure {
+            code: 1,
+            error: anyhow::anyhow!(why),
+        });
+    }
+    Ok(())
+}
+
+fn import(
+    mut store: Store,
+    name: &str,
+    file: &Path,
+    format: Option<FeedFormat>,
+    json: bool,
+) -> Result<(), Failure> {
+    let stored = selected(&store, Some(name))?.remove(0);
+    let format = format.unwrap_or_else(|| FeedFormat::from_path(file));
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let feed = import::read(std::io::BufReader::new(reader), format).map_err(Failure::usage)?;
+    let products: Vec<_> = feed.products.into_iter().map(|(_, p)| p).collect();
+    let counts = store.import_products(stored.id, &products, OffsetDateTime::now_utc())?;
+    if json {
+        print_json(&json!({"imported": counts, "rejected": feed.rejected}))?;
+    } else {
+        println!(
+            "{} added, {} updated, {} unchanged, {} rejected",
+            counts.added,
+            counts.updated,
+            counts.unchanged,
+            feed.rejected.len()
+        );
+        for row in &feed.rejected {
+            let problems: Vec<String> = row.problems.iter().map(ToString::to_string).collect();
+            eprintln!(
+                "line {}{}: {}",
+                row.line,
+                row.id
+                    .as_ref()
+                    .map(|i| format!(" ({i})"))
+                    .unwrap_or_default(),
+                problems.join("; ")
+            );
+        }
+    }
+    if !feed.rejected.is_empty() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "{} rows were not imported (their lines are listed above); the others were",
+            feed.rejected.len()
+        )));
+    }
+    Ok(())
+}
+
+/// One product as `product list --json` prints it: the feed fields, then the Meta state.
+fn listed(p: &StoredProduct) -> Value {
+    let mut row: serde_json::Map<String, Value> = p
+        .fields
+        .0
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let last_sync = p.last_sync.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    });
+    for (k, v) in [
+        ("meta_product_id", json!(p.meta_product_id)),
+        ("catalog_id", json!(p.catalog_id)),
+        ("last_sync", json!(last_sync)),
+        ("sync_status", json!(p.sync_status)),
+        ("error_details", json!(p.error_details)),
+        ("review_status", json!(p.review_status)),
+        ("changed", json!(p.changed)),
+    ] {
+        row.insert(k.to_owned(), v);
+    }
+    Value::Object(row)
+}
+
+fn list(store: &Store, name: &str, status: Option<&str>, json: bool) -> Result<(), Failure> {
+    let stored = selected(store, Some(name))?.remove(0);
+    let filter = match status {
+        None => None,
+        Some("never") => Some(None),
+        Some("success") => Some(Some(SyncStatus::Success)),
+        Some("error") => Some(Some(SyncStatus::Error)),
+        Some("pending") => Some(Some(SyncStatus::Pending)),
+        Some("deleted") => Some(Some(SyncStatus::Deleted)),
+        Some(other) => {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--status {other:?} is not one of: success, error, pending, deleted, never"
+            )));
+        }
+    };
+    let products = store.products(stored.id, filter)?;
+    if json {
+        return print_json(&products.iter().map(listed).collect::<Vec<_>>());
+    }
+    if products.is_empty() {
+        println!("no products");
+        return Ok(());
+    }
+    println!(
+        "{:<20} {:<9} {:<18} {:<20} TITLE / ERROR",
+        "ID", "STATUS", "META ID", "LAST SYNC"
+    );
+    for p in &products {
+        let status = p.sync_status.map_or("never", SyncStatus::as_str);
+        let last = p
+            .last_sync
+            .map(|t| {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}",
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day(),
+                    t.hour(),
+                    t.minute()
+                )
+            })
+            .unwrap_or_default();
+        let tail = match (&p.sync_status, &p.error_details) {
+            (Some(SyncStatus::Error), Some(d)) => first_message(d),
+            _ => p.fields.get("title").unwrap_or("").to_owned(),
+        };
+        println!(
+            "{:<20} {:<9} {:<18} {:<20} {}",
+            p.fields.id(),
+            status,
+            p.meta_product_id.as_deref().unwrap_or("-"),
+            last,
+            tail
+        );
+    }
+    Ok(())
+}
+
+/// The first error message in Meta's details (or ours), for one-line listings.
+pub fn first_message(details: &Value) -> String {
+    let candidates = [
+        details.pointer("/errors/0/message"),
+        details.pointer("/validation_status/errors/0/message"),
+        details.pointer("/error/message"),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find_map(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| details.to_string())
+}

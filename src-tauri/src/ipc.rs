@@ -272,6 +272,35 @@ impl Default for DesktopPrefs {
     }
 }
 
+/// The Catalog view: the products with their Meta state and counts per sync status.
+#[derive(Debug, Serialize, TS)]
+pub struct CatalogView {
+    pub catalog_id: Option<String>,
+    pub counts: meta_monitor_core::store::products::StatusCounts,
+    pub products: Vec<meta_monitor_core::store::products::StoredProduct>,
+    /// A sync of this account is running (started from this window or another).
+    pub syncing: bool,
+}
+
+/// What an import kept and refused.
+#[derive(Debug, Serialize, TS)]
+pub struct ImportResult {
+    pub counts: meta_monitor_core::store::products::ImportCounts,
+    pub rejected: Vec<meta_monitor_core::catalog::import::RejectedRow>,
+}
+
+/// Which products a sync sends.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SyncSelection {
+    /// These retailer ids (create or update).
+    Ids { ids: Vec<String> },
+    /// Every product that differs from what Meta last accepted.
+    Changed,
+    /// Delete these retailer ids from the catalog.
+    Delete { ids: Vec<String> },
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -321,6 +350,12 @@ mod tests {
         ConnectionTest::export_all(&cfg).expect("ConnectionTest");
         SecretName::export_all(&cfg).expect("SecretName");
         DesktopPrefs::export_all(&cfg).expect("DesktopPrefs");
+        CatalogView::export_all(&cfg).expect("CatalogView");
+        ImportResult::export_all(&cfg).expect("ImportResult");
+        SyncSelection::export_all(&cfg).expect("SyncSelection");
+        meta_monitor_core::catalog::sync::SyncProgress::export_all(&cfg).expect("SyncProgress");
+        meta_monitor_core::catalog::sync::SyncSummary::export_all(&cfg).expect("SyncSummary");
+        meta_monitor_core::catalog::product::FieldProblem::export_all(&cfg).expect("FieldProblem");
         meta_monitor_core::store::alerts::Notification::export_all(&cfg).expect("Notification");
         let checked_in = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {

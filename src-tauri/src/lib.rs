@@ -2,6 +2,7 @@
 //! and the core's events forwarded to the window.
 
 mod capi;
+mod catalog;
 mod events;
 pub mod ipc;
 mod monitor;
@@ -18,9 +19,13 @@ use meta_monitor_core::store::alerts::Notification;
 use meta_monitor_core::{Account, Service, store};
 use tauri::Manager;
 
+use meta_monitor_core::catalog::product::{FieldProblem, Product};
+use meta_monitor_core::catalog::sync::{SyncProgress, SyncSummary};
+
 use crate::ipc::{
-    ChartRequest, ChartView, ConnectionTest, DesktopPrefs, EventPreview, ExportFormat, IpcError,
-    Overview, SecretName, SentEventsView, ServiceHistory, SettingsView, TestEventResult,
+    CatalogView, ChartRequest, ChartView, ConnectionTest, DesktopPrefs, EventPreview, ExportFormat,
+    ImportResult, IpcError, Overview, SecretName, SentEventsView, ServiceHistory, SettingsView,
+    SyncSelection, TestEventResult,
 };
 use crate::monitor::Monitor;
 
@@ -190,6 +195,53 @@ async fn sent_events(
 
 /// The desktop preferences (close to tray, start at login).
 #[tauri::command]
+async fn catalog(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+) -> Result<CatalogView, IpcError> {
+    tokio::task::block_in_place(|| monitor.catalog_view(&account))
+}
+
+#[tauri::command]
+async fn import_feed(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+    file_name: String,
+    text: String,
+) -> Result<ImportResult, IpcError> {
+    tokio::task::block_in_place(|| monitor.import_feed(&account, &file_name, &text))
+}
+
+#[tauri::command]
+async fn save_product(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+    product: std::collections::BTreeMap<String, String>,
+    previous_id: Option<String>,
+) -> Result<Vec<FieldProblem>, IpcError> {
+    tokio::task::block_in_place(|| monitor.save_product(&account, Product(product), previous_id))
+}
+
+#[tauri::command]
+async fn sync_products(
+    monitor: tauri::State<'_, Monitor>,
+    account: String,
+    selection: SyncSelection,
+    progress: tauri::ipc::Channel<SyncProgress>,
+) -> Result<SyncSummary, IpcError> {
+    monitor
+        .sync_products(&account, selection, |p: &SyncProgress| {
+            let _ = progress.send(p.clone());
+        })
+        .await
+}
+
+#[tauri::command]
+fn cancel_sync(monitor: tauri::State<'_, Monitor>, account: String) -> bool {
+    monitor.cancel_sync(&account)
+}
+
+#[tauri::command]
 fn preferences(prefs: tauri::State<'_, prefs::Prefs>) -> DesktopPrefs {
     prefs.get()
 }
@@ -255,6 +307,11 @@ pub fn run() -> anyhow::Result<()> {
             preview_event,
             send_test_event,
             sent_events,
+            catalog,
+            import_feed,
+            save_product,
+            sync_products,
+            cancel_sync,
             preferences,
             set_preferences
         ])

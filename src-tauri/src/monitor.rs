@@ -56,6 +56,8 @@ pub struct Monitor {
     current: Mutex<Watch>,
     /// One reload at a time: two interleaved would start two schedulers on one watch.
     reloading: tokio::sync::Mutex<()>,
+    /// Catalog syncs running, by account: their cancel flags.
+    pub(crate) syncs: Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -162,11 +164,17 @@ impl Monitor {
             events,
             current: Mutex::new(current),
             reloading: tokio::sync::Mutex::new(()),
+            syncs: Mutex::default(),
         })
     }
 
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// Tells the window (and the tray) about an account's stored tiles.
+    pub(crate) fn announce(&self, tiles: AccountTiles) {
+        self.events.emit(MonitorEvent::TilesChanged(tiles));
     }
 
     pub fn db_path(&self) -> &Path {

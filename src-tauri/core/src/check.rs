@@ -83,9 +83,17 @@ pub fn persist(
     account_id: i64,
     reports: &[ProbeReport],
 ) -> Result<Vec<Tile>, StoreError> {
+    let sync_state = store.product_counts(account_id)?;
     store.atomically(|store| {
         let mut tiles = Vec::with_capacity(reports.len());
         for report in reports {
+            if report.tile.service == Service::Catalog {
+                let tile = probe::catalog::with_sync_state(report.tile.clone(), &sync_state);
+                store.insert_probe_run(account_id, report)?;
+                store.insert_points(account_id, tile.last_check, &report.points)?;
+                tiles.push(store.upsert_tile(account_id, &tile)?);
+                continue;
+            }
             if report.tile.service != Service::RateLimits {
                 store.insert_probe_run(account_id, report)?;
             }

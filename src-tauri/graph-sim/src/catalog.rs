@@ -392,7 +392,9 @@ impl Catalog {
                     )
                 })?;
                 let rule = &filter["retailer_id"];
-                if let Some(one) = rule["eq"].as_str() {
+                if rule.is_null() && filter.get("review_status").is_some() {
+                    None // applied on the Graph fields, after the review is known
+                } else if let Some(one) = rule["eq"].as_str() {
                     Some(vec![one.to_owned()])
                 } else if let Some(many) = rule["is_any"].as_array() {
                     Some(

@@ -92,6 +92,12 @@ export function keyMetrics(tile: Tile, now: number = Date.now()): string[] {
     case 'catalog': {
       const count = num(m.product_count);
       if (count !== undefined) out.push(`${count.toLocaleString('en')} products`);
+      const failed = num(m.sync_failed);
+      const pending = num(m.sync_pending);
+      if (failed) out.push(`${failed} refused by Meta`);
+      if (pending) out.push(`${pending} pending`);
+      const rejected = num(m.review_rejected);
+      if (rejected) out.push(`${rejected} rejected in review`);
       break;
     }
   }

@@ -1,9 +1,15 @@
-//! `catalog`: the catalog node (name, product count, vertical).
+//! `catalog`: the catalog node (name, product count, vertical), Meta's review of its items
+//! (approved / pending / rejected counts, skipped when the call budget is tight), and — added
+//! when the tile is stored — the local sync state: products Meta refused or has not confirmed.
 
 use crate::graph::catalog;
+use crate::store::products::StatusCounts;
 use crate::tile::{Service, Status, Tile};
 
 use super::{ProbeContext, ProbeReport, failed, millis, not_configured};
+
+/// Review counts cost three calls: skipped above this usage.
+const REVIEW_BUDGET_PCT: f64 = 75.0;
 
 pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     let Some(catalog_id) = ctx.account.catalog_id.as_deref() else {
@@ -14,6 +20,7 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         Ok(c) => c,
         Err(err) => return failed(Service::Catalog, err, ctx.now),
     };
+    let latency = started.elapsed();
     let count = node.product_count.unwrap_or(0);
     let name = node.name.clone().unwrap_or_else(|| node.id.clone());
     let (status, message) = if count == 0 {
@@ -25,9 +32,37 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         .with_metric("name", name)
         .with_metric("product_count", count)
         .with_metric("vertical", node.vertical.clone());
-    tile.latency_ms = Some(millis(started.elapsed()));
-    ProbeReport::ok(
-        tile,
-        vec![("meta.catalog.product_count".to_owned(), count as f64)],
-    )
+    tile.latency_ms = Some(millis(latency));
+    let mut points = vec![("meta.catalog.product_count".to_owned(), count as f64)];
+    if ctx.client.peak_usage_pct().unwrap_or(0.0) < REVIEW_BUDGET_PCT
+        && let Ok(review) = catalog::review_counts(ctx.client, catalog_id).await
+    {
+        tile = tile
+            .with_metric("review_approved", review.approved)
+            .with_metric("review_pending", review.pending)
+            .with_metric("review_rejected", review.rejected);
+        points.push(("meta.catalog.rejected".to_owned(), review.rejected as f64));
+    }
+    ProbeReport::ok(tile, points)
+}
+
+/// Adds the local sync state to a catalog tile: failed and pending counts, DEGRADED while
+/// Meta refuses products (a catalog that "syncs" while items are rejected is not healthy).
+pub fn with_sync_state(mut tile: Tile, counts: &StatusCounts) -> Tile {
+    if counts.total == 0 {
+        return tile;
+    }
+    if counts.error > 0 && tile.status == Status::Up {
+        tile.status = Status::Degraded;
+        tile.message = format!(
+            "{}; {} product{} refused by Meta",
+            tile.message,
+            counts.error,
+            if counts.error == 1 { "" } else { "s" }
+        );
+    }
+    tile.with_metric("sync_failed", counts.error)
+        .with_metric("sync_pending", counts.pending)
+        .with_metric("sync_changed", counts.changed)
+        .with_metric("sync_total", counts.total - counts.deleted)
 }

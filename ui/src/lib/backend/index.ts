@@ -2,6 +2,7 @@
 // mock for UI tests. Components import `backend` from here and nothing from @tauri-apps.
 import type { Account } from '../bindings/Account';
 import type { AccountTiles } from '../bindings/AccountTiles';
+import type { CatalogView } from '../bindings/CatalogView';
 import type { ChartRequest } from '../bindings/ChartRequest';
 import type { ChartView } from '../bindings/ChartView';
 import type { ConnectionTest } from '../bindings/ConnectionTest';
@@ -9,6 +10,8 @@ import type { DesktopPrefs } from '../bindings/DesktopPrefs';
 import type { EventInput } from '../bindings/EventInput';
 import type { EventPreview } from '../bindings/EventPreview';
 import type { ExportFormat } from '../bindings/ExportFormat';
+import type { FieldProblem } from '../bindings/FieldProblem';
+import type { ImportResult } from '../bindings/ImportResult';
 import type { IpcError } from '../bindings/IpcError';
 import type { Monitoring } from '../bindings/Monitoring';
 import type { WindowEvent } from '../bindings/WindowEvent';
@@ -19,11 +22,22 @@ import type { Service } from '../bindings/Service';
 import type { SentEventsView } from '../bindings/SentEventsView';
 import type { ServiceHistory } from '../bindings/ServiceHistory';
 import type { SettingsView } from '../bindings/SettingsView';
+import type { StoredProduct } from '../bindings/StoredProduct';
+import type { SyncProgress } from '../bindings/SyncProgress';
+import type { SyncSelection } from '../bindings/SyncSelection';
+import type { SyncSummary } from '../bindings/SyncSummary';
 import type { TestEventResult } from '../bindings/TestEventResult';
 
 export type {
   Account,
   AccountTiles,
+  CatalogView,
+  FieldProblem,
+  ImportResult,
+  StoredProduct,
+  SyncProgress,
+  SyncSelection,
+  SyncSummary,
   ChartRequest,
   ChartView,
   ConnectionTest,
@@ -75,6 +89,20 @@ export interface Backend {
   sendTestEvent(account: string, input: EventInput, testCode: string | null, live: boolean): Promise<TestEventResult>;
   /** Events the app sent: 24 h counts by name and outcome, and the newest. */
   sentEvents(account: string): Promise<SentEventsView>;
+  /** The catalog's products with their Meta state. */
+  catalog(account: string): Promise<CatalogView>;
+  /** Imports a feed file's text (CSV, TSV or JSON by its name); bad rows come back by line. */
+  importFeed(account: string, fileName: string, text: string): Promise<ImportResult>;
+  /** Saves a product when valid; otherwise its problems by field (nothing saved). */
+  saveProduct(account: string, product: Record<string, string>, previousId: string | null): Promise<FieldProblem[]>;
+  /** Sends products (or deletes) and waits for Meta's verdict, reporting progress. */
+  syncProducts(
+    account: string,
+    selection: SyncSelection,
+    onProgress: (progress: SyncProgress) => void,
+  ): Promise<SyncSummary>;
+  /** Stops a running sync from sending more; false when none runs. */
+  cancelSync(account: string): Promise<boolean>;
   /** Close to tray, start at login. */
   preferences(): Promise<DesktopPrefs>;
   setPreferences(value: DesktopPrefs): Promise<void>;

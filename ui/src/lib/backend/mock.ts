@@ -6,6 +6,13 @@ import type {
   Account,
   AccountTiles,
   Backend,
+  CatalogView,
+  FieldProblem,
+  ImportResult,
+  StoredProduct,
+  SyncProgress,
+  SyncSelection,
+  SyncSummary,
   ChartRequest,
   ChartView,
   ConnectionTest,
@@ -35,6 +42,11 @@ export function tile(service: Tile['service'], status: Status, extra: Partial<Ti
     metrics: {},
     ...extra,
   };
+}
+
+/** A never-synced product with these feed fields. */
+export function product(fields: Record<string, string>): StoredProduct {
+  return { fields, meta_product_id: null, catalog_id: null, last_sync: null, sync_status: null, error_details: null, review_status: null, changed: true };
 }
 
 export function account(name: string, tiles: Tile[]): AccountTiles {
@@ -223,6 +235,98 @@ export class MockBackend implements Backend {
   async alerts(account: string): Promise<Notification[]> {
     this.calls.push(`alerts:${account}`);
     return structuredClone(this.notifications);
+  }
+
+  /** The catalog's products as the shell would list them. */
+  products: StoredProduct[] = [];
+  /** Progress the next sync reports before it ends. */
+  syncSteps: SyncProgress[] = [];
+  /** Holds the next sync open until the test resolves it. */
+  syncGate: Promise<void> | null = null;
+  syncing = false;
+
+  async catalog(account: string): Promise<CatalogView> {
+    this.calls.push(`catalog:${account}`);
+    const count = (s: StoredProduct['sync_status']) => this.products.filter((p) => p.sync_status === s).length;
+    return {
+      catalog_id: '5551234567890',
+      counts: {
+        total: this.products.length,
+        never: count(null),
+        success: count('success'),
+        error: count('error'),
+        pending: count('pending'),
+        deleted: count('deleted'),
+        changed: this.products.filter((p) => p.changed).length,
+      },
+      products: structuredClone(this.products),
+      syncing: this.syncing,
+    };
+  }
+
+  /** A stand-in for the core's import: comma-separated, header row, no quoting. */
+  async importFeed(account: string, fileName: string, text: string): Promise<ImportResult> {
+    this.calls.push(`importFeed:${account}:${fileName}`);
+    const [header = '', ...rows] = text.trim().split('\n');
+    const names = header.split(',');
+    const rejected: ImportResult['rejected'] = [];
+    let added = 0;
+    rows.forEach((row, i) => {
+      const fields = Object.fromEntries(row.split(',').map((v, k) => [names[k] ?? '', v]));
+      if (!fields.title) {
+        rejected.push({ line: i + 2, id: fields.id ?? null, problems: [{ field: 'title', message: 'is required' }] });
+        return;
+      }
+      added += 1;
+      this.products.push(product(fields));
+    });
+    return { counts: { added, updated: 0, unchanged: 0 }, rejected };
+  }
+
+  async saveProduct(account: string, fields: Record<string, string>, previousId: string | null): Promise<FieldProblem[]> {
+    this.calls.push(`saveProduct:${account}:${fields.id ?? ''}:${previousId ?? ''}`);
+    const problems = ['id', 'title', 'price']
+      .filter((f) => !fields[f]?.trim())
+      .map((field) => ({ field, message: 'is required' }));
+    if (fields.price && !/^\d+(\.\d{1,2})? [A-Z]{3}$/.test(fields.price))
+      problems.push({ field: 'price', message: `"${fields.price}" is not a price like "12.34 USD"` });
+    if (problems.length) return problems;
+    this.products = this.products.filter((p) => p.fields.id !== (previousId ?? fields.id));
+    this.products.push(product({ ...fields })); // a plain copy, as IPC would make
+    return [];
+  }
+
+  async syncProducts(account: string, selection: SyncSelection, onProgress: (p: SyncProgress) => void): Promise<SyncSummary> {
+    const ids = selection.kind === 'changed' ? this.products.filter((p) => p.changed).map((p) => p.fields.id ?? '') : selection.ids;
+    this.calls.push(`sync:${account}:${selection.kind}:${ids.join(',')}`);
+    this.syncing = true;
+    for (const step of this.syncSteps) onProgress(step);
+    if (this.syncGate) await this.syncGate;
+    this.syncing = false;
+    const summary: SyncSummary = { succeeded: 0, failed: 0, deleted: 0, invalid: 0, pending: 0, batch_calls: 1, status_polls: 1, read_back_calls: 0, throttle_pauses: 0, paused_ms: 0, cancelled: false };
+    for (const p of this.products.filter((p) => ids.includes(p.fields.id ?? ''))) {
+      p.last_sync = new Date().toISOString();
+      if (selection.kind === 'delete') {
+        p.sync_status = 'deleted';
+        p.meta_product_id = null;
+        summary.deleted += 1;
+      } else if (p.fields.image_link?.endsWith('.jpg')) {
+        p.sync_status = 'success';
+        p.meta_product_id = `70000${p.fields.id}`;
+        p.changed = false;
+        summary.succeeded += 1;
+      } else {
+        p.sync_status = 'error';
+        p.error_details = { errors: [{ message: 'Image download failed' }] };
+        summary.failed += 1;
+      }
+    }
+    return summary;
+  }
+
+  async cancelSync(account: string): Promise<boolean> {
+    this.calls.push(`cancelSync:${account}`);
+    return this.syncing;
   }
 
   async onEvent(listener: (e: WindowEvent) => void) {

@@ -1,10 +1,15 @@
 // The Tauri implementation of the backend: commands by name, events by channel.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 
 import type {
   AccountTiles,
   Backend,
+  CatalogView,
+  FieldProblem,
+  ImportResult,
+  SyncProgress,
+  SyncSummary,
   ChartView,
   ConnectionTest,
   DesktopPrefs,
@@ -41,6 +46,16 @@ export const tauriBackend: Backend = {
   sentEvents: (account) => invoke<SentEventsView>('sent_events', { account }),
   serviceHistory: (account, service) =>
     invoke<ServiceHistory>('service_history', { account, service }),
+  catalog: (account) => invoke<CatalogView>('catalog', { account }),
+  importFeed: (account, fileName, text) => invoke<ImportResult>('import_feed', { account, fileName, text }),
+  saveProduct: (account, product, previousId) =>
+    invoke<FieldProblem[]>('save_product', { account, product, previousId }),
+  syncProducts(account, selection, onProgress) {
+    const progress = new Channel<SyncProgress>();
+    progress.onmessage = onProgress;
+    return invoke<SyncSummary>('sync_products', { account, selection, progress });
+  },
+  cancelSync: (account) => invoke<boolean>('cancel_sync', { account }),
   async onEvent(listener): Promise<Unsubscribe> {
     const stops = await Promise.all(
       CHANNELS.map((channel) => listen<WindowEvent>(channel, (e) => listener(e.payload))),

@@ -1,0 +1,220 @@
+//! The Catalog view: the products with their Meta state, feed import (the file the operator
+//! picked, read by the window), a product editor validated by the core, and syncs — one
+//! product, the changed ones, deletes — with progress over a channel and a cancel.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use meta_monitor_core::catalog::import::{self, FeedFormat};
+use meta_monitor_core::catalog::product::{FieldProblem, Product};
+use meta_monitor_core::catalog::sync::{self, SyncOptions, SyncProgress, SyncSummary};
+use meta_monitor_core::check::AccountTiles;
+use meta_monitor_core::graph::GraphClient;
+use meta_monitor_core::probe::catalog::with_sync_state;
+use meta_monitor_core::store::products::SyncStatus;
+use meta_monitor_core::tile::Service;
+use time::OffsetDateTime;
+
+use crate::ipc::{CatalogView, ErrorCode, ImportResult, IpcError, SyncSelection};
+use crate::monitor::{Monitor, lock};
+
+impl Monitor {
+    pub fn catalog_view(&self, account: &str) -> Result<CatalogView, IpcError> {
+        let (entry, store) = self.entry(account)?;
+        let store = lock(&store);
+        let products = store.products(entry.id, None).map_err(IpcError::store)?;
+        let counts = store.product_counts(entry.id).map_err(IpcError::store)?;
+        Ok(CatalogView {
+            catalog_id: entry.account.catalog_id.clone(),
+            counts,
+            products,
+            syncing: lock(&self.syncs).contains_key(account),
+        })
+    }
+
+    /// Imports a feed file's text; the format follows the file name.
+    pub fn import_feed(
+        &self,
+        account: &str,
+        file_name: &str,
+        text: &str,
+    ) -> Result<ImportResult, IpcError> {
+        let (entry, store) = self.entry(account)?;
+        let format = FeedFormat::from_path(std::path::Path::new(file_name));
+        let feed = import::read(text.as_bytes(), format)
+            .map_err(|e| IpcError::new(ErrorCode::Validation, format!("{file_name}: {e}")))?;
+        let products: Vec<Product> = feed.products.into_iter().map(|(_, p)| p).collect();
+        let counts = lock(&store)
+            .import_products(entry.id, &products, OffsetDateTime::now_utc())
+            .map_err(IpcError::store)?;
+        Ok(ImportResult {
+            counts,
+            rejected: feed.rejected,
+        })
+    }
+
+    /// Saves a product from the editor when the core finds nothing wrong with it; otherwise
+    /// returns the problems by field and saves nothing. `previous_id` renames.
+    pub fn save_product(
+        &self,
+        account: &str,
+        product: Product,
+        previous_id: Option<String>,
+    ) -> Result<Vec<FieldProblem>, IpcError> {
+        let (entry, store) = self.entry(account)?;
+        let product = Product::from_pairs(product.0);
+        let problems = product.problems();
+        if !problems.is_empty() {
+            return Ok(problems);
+        }
+        let mut store = lock(&store);
+        if let Some(old) = previous_id.filter(|old| old != product.id()) {
+            if store
+                .product(entry.id, product.id())
+                .map_err(IpcError::store)?
+                .is_some()
+            {
+                return Ok(vec![FieldProblem {
+                    field: "id".to_owned(),
+                    message: format!("another product already has the id {:?}", product.id()),
+                }]);
+            }
+            store
+                .forget_product(entry.id, &old)
+                .map_err(IpcError::store)?;
+        }
+        store
+            .import_products(entry.id, &[product], OffsetDateTime::now_utc())
+            .map_err(IpcError::store)?;
+        Ok(Vec::new())
+    }
+
+    /// Syncs (or deletes) products and waits for Meta's verdict, reporting progress; one
+    /// sync per account at a time.
+    pub async fn sync_products(
+        &self,
+        account: &str,
+        selection: SyncSelection,
+        progress: impl Fn(&SyncProgress) + Send + Sync,
+    ) -> Result<SyncSummary, IpcError> {
+        let (entry, store) = self.entry(account)?;
+        let invalid = |m: String| IpcError::new(ErrorCode::Validation, m);
+        let catalog =
+            entry.account.catalog_id.clone().ok_or_else(|| {
+                invalid(format!("{account} has no catalog id; add it in Settings"))
+            })?;
+        let credentials = entry
+            .credentials
+            .clone()
+            .map_err(|why| IpcError::new(ErrorCode::KeychainUnavailable, why))?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        {
+            let mut syncs = lock(&self.syncs);
+            if syncs.contains_key(account) {
+                return Err(invalid(
+                    "a sync of this catalog is already running".to_owned(),
+                ));
+            }
+            syncs.insert(account.to_owned(), cancel.clone());
+        }
+        let _running = Running {
+            monitor: self,
+            account,
+        };
+        let now = OffsetDateTime::now_utc();
+        let (mut invalid_count, read_back) = (
+            0,
+            matches!(&selection, SyncSelection::Ids { ids } if ids.len() <= sync::READ_BACK_LIMIT),
+        );
+        tokio::task::block_in_place(|| -> Result<(), IpcError> {
+            let mut store = lock(&store);
+            let products = store.products(entry.id, None).map_err(IpcError::store)?;
+            match &selection {
+                SyncSelection::Ids { ids } => {
+                    let chosen: Vec<Product> = products
+                        .into_iter()
+                        .filter(|p| ids.iter().any(|id| id == p.fields.id()))
+                        .map(|p| p.fields)
+                        .collect();
+                    invalid_count =
+                        sync::queue_updates(&mut store, entry.id, &catalog, &chosen, now)
+                            .map_err(IpcError::store)?
+                            .1;
+                }
+                SyncSelection::Changed => {
+                    let chosen: Vec<Product> = products
+                        .into_iter()
+                        .filter(|p| p.changed)
+                        .map(|p| p.fields)
+                        .collect();
+                    invalid_count =
+                        sync::queue_updates(&mut store, entry.id, &catalog, &chosen, now)
+                            .map_err(IpcError::store)?
+                            .1;
+                }
+                SyncSelection::Delete { ids } => {
+                    let known: Vec<String> = products
+                        .into_iter()
+                        .filter(|p| p.sync_status != Some(SyncStatus::Deleted))
+                        .map(|p| p.fields.id().to_owned())
+                        .filter(|id| ids.contains(id))
+                        .collect();
+                    sync::queue_deletes(&mut store, entry.id, &known).map_err(IpcError::store)?;
+                }
+            }
+            Ok(())
+        })?;
+        let client = GraphClient::new(
+            self.http().clone(),
+            &entry.account.graph_url,
+            &entry.account.api_version,
+            credentials,
+            entry.account.app_id.clone(),
+        )
+        .map_err(|e| IpcError::new(ErrorCode::Validation, e))?;
+        let options = SyncOptions {
+            read_back,
+            ..SyncOptions::default()
+        };
+        let result = sync::run(
+            &client, &store, entry.id, &catalog, &options, &cancel, &progress,
+        )
+        .await;
+        // The catalog tile shows the new failed / pending counts at once.
+        tokio::task::block_in_place(|| {
+            let store = lock(&store);
+            if let (Ok(counts), Ok(tiles)) = (store.product_counts(entry.id), store.tiles(entry.id))
+                && let Some(tile) = tiles.iter().find(|t| t.service == Service::Catalog)
+            {
+                let _ = store.upsert_tile(entry.id, &with_sync_state(tile.clone(), &counts));
+                if let Ok(tiles) = store.tiles(entry.id) {
+                    self.announce(AccountTiles::new(account, tiles));
+                }
+            }
+        });
+        let mut summary = result.map_err(|e| IpcError::new(ErrorCode::Validation, e))?;
+        summary.invalid += invalid_count;
+        Ok(summary)
+    }
+
+    /// Stops the account's sync from sending more (batches already at Meta are confirmed by
+    /// the next sync); false when none runs.
+    pub fn cancel_sync(&self, account: &str) -> bool {
+        lock(&self.syncs)
+            .get(account)
+            .map(|flag| flag.store(true, Ordering::Relaxed))
+            .is_some()
+    }
+}
+
+/// Takes the account off the running syncs however the sync ends.
+struct Running<'a> {
+    monitor: &'a Monitor,
+    account: &'a str,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        lock(&self.monitor.syncs).remove(self.account);
+    }
+}

@@ -238,6 +238,19 @@ impl Desktop {
         );
     }
 
+    /// Picks `path` in the file input at `css`, as a person choosing it in the file dialog.
+    pub fn upload(&self, css: &str, path: &std::path::Path) {
+        let element = self
+            .find(css)
+            .unwrap_or_else(|| panic!("no file input at {css}"));
+        let v = self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": path.to_string_lossy() })),
+        );
+        assert!(v["value"].get("error").is_none(), "upload {css}: {v}");
+    }
+
     /// Accepts a `confirm()` dialog.
     pub fn accept_dialog(&self) {
         self.call(reqwest::Method::POST, "/alert/accept", Some(json!({})));

@@ -1,0 +1,96 @@
+//! The admin's catalog flow through the real window, for an account configured with a real
+//! GNOME Keyring and a database file, against the simulator: import a CSV through the file
+//! input, sync one product and see Meta's id, sync one Meta refuses and see Meta's words,
+//! delete one (confirmed) and see it gone from Meta's catalog; the catalog tile counts the
+//! refusal.
+
+use std::time::Duration;
+
+use meta_graph_sim::{CATALOG_ID, SimConfig};
+use meta_monitor_e2e::desktop::Desktop;
+use meta_monitor_e2e::{CliEnv, KeyringSession, Sim};
+
+const SERVICE: &str = "meta-monitor-e2e-desktop-catalog";
+const TOKEN: &str = "EAAB-fake-desktop-catalog-token-86420";
+
+#[test]
+fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let sim = Sim::start(SimConfig::default());
+    let cli = CliEnv::new(&keyring, SERVICE, "catalog-window.db");
+    cli.add_account(
+        "shop",
+        &sim.sim.base_url(),
+        &["--catalog", CATALOG_ID],
+        &[("access-token", TOKEN)],
+    );
+    let feed = keyring.dir.path().join("shop-feed.csv");
+    std::fs::write(
+        &feed,
+        "id,title,description,availability,condition,price,link,image_link,brand\n\
+         SKU-1,Blue mug,A blue mug,in stock,new,12.50 EUR,https://shop.example/1,https://shop.example/1.jpg,Acme\n\
+         SKU-9,Poster,A poster,in stock,new,9 EUR,https://shop.example/9,https://shop.example/poster.html,Acme\n\
+         SKU-5,Plate,A plate,in stock,mint,9 EUR,https://shop.example/5,https://shop.example/5.jpg,Acme\n",
+    )
+    .expect("write feed");
+    let mut env = cli.env.clone();
+    env.push(("META_MONITOR_DB".into(), cli.db.clone()));
+    let Some(app) = Desktop::launch(&[], &env) else {
+        return;
+    };
+
+    let tile = r#"article[data-service="catalog"]"#;
+    app.wait_text(tile, Duration::from_secs(30), |t| t.contains("Details"));
+    app.click(&format!("{tile} .actions button:last-child"));
+    app.wait_for(r#"section[aria-label="Catalog products"]"#, Duration::from_secs(15));
+
+    app.upload(r#"input[type="file"][name="feed"]"#, &feed);
+    let imported = app.wait_text(".imported", Duration::from_secs(15), |t| t.contains("added"));
+    assert!(imported.contains("2 added"), "{imported}");
+    assert!(imported.contains("line 4 (SKU-5)"), "bad row by line: {imported}");
+
+    let sku1 = r#"tr[data-id="SKU-1"]"#;
+    app.click(&format!("{sku1} button.sync"));
+    app.wait_for(
+        &format!(r#"{sku1} td.status[data-status="success"]"#),
+        Duration::from_secs(30),
+    );
+    let meta_id = sim
+        .sim
+        .catalog_items()
+        .into_iter()
+        .find(|(r, _)| r == "SKU-1")
+        .map(|(_, id)| id)
+        .expect("SKU-1 at Meta");
+    assert_eq!(app.text(&format!("{sku1} td.meta-id")).as_deref(), Some(meta_id.as_str()));
+    app.screenshot("catalog-synced.png");
+
+    let sku9 = r#"tr[data-id="SKU-9"]"#;
+    app.click(&format!("{sku9} button.sync"));
+    app.wait_for(
+        &format!(r#"{sku9} td.status[data-status="error"]"#),
+        Duration::from_secs(30),
+    );
+    let error = app.text(&format!("{sku9} .error-text")).unwrap_or_default();
+    assert!(error.starts_with("Image download failed"), "Meta's words: {error}");
+    app.screenshot("catalog-refused.png");
+
+    app.click(&format!("{sku1} button.delete"));
+    std::thread::sleep(Duration::from_millis(300));
+    app.accept_dialog();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while app.find(sku1).is_some() {
+        assert!(std::time::Instant::now() < deadline, "SKU-1 stays listed after delete");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        !sim.sim.catalog_items().iter().any(|(r, _)| r == "SKU-1"),
+        "deleted at Meta"
+    );
+
+    app.click(".details-view .bar button");
+    app.wait_text(tile, Duration::from_secs(15), |t| t.contains("1 refused by Meta"));
+    assert!(!app.source().contains(TOKEN), "the token never reaches the page");
+}

@@ -9,7 +9,10 @@
 //!
 //! Run with `scripts/bench-catalog.sh` (needs GNOME Keyring, as the tests do).
 
-#![allow(clippy::expect_used, reason = "a benchmark that cannot run must say so loudly")]
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark that cannot run must say so loudly"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -71,7 +74,11 @@ fn measured(bin: &Path, env: &[(String, String)], args: &[&str]) -> (Duration, u
         std::thread::sleep(Duration::from_millis(20));
     }
     let output = waiter.join().expect("waiter").expect("output");
-    (started.elapsed(), peak_kb, String::from_utf8_lossy(&output.stdout).into_owned())
+    (
+        started.elapsed(),
+        peak_kb,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
 }
 
 /// The floor of a bulk sync: the same batches posted, each polled every 50 ms until finished.
@@ -110,7 +117,9 @@ fn raw_floor(base_url: &str, feed_path: &Path) -> (Duration, u32) {
             std::thread::sleep(Duration::from_millis(50));
             calls += 1;
             let status: Value = client
-                .get(format!("{base_url}/v25.0/{CATALOG_ID}/check_batch_request_status"))
+                .get(format!(
+                    "{base_url}/v25.0/{CATALOG_ID}/check_batch_request_status"
+                ))
                 .query(&[("handle", handle.as_str())])
                 .bearer_auth("fake-bench-token")
                 .send()
@@ -147,10 +156,27 @@ fn main() {
         if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
             std::io::Write::write_all(&mut input, text.as_bytes()).expect("stdin");
         }
-        assert!(child.wait().expect("exit").success(), "meta-monitor {args:?}");
+        assert!(
+            child.wait().expect("exit").success(),
+            "meta-monitor {args:?}"
+        );
     };
-    run(&["account", "add", "shop", "--graph-url", &sim.sim.base_url(), "--catalog", CATALOG_ID], None);
-    run(&["secret", "set", "shop", "access-token"], Some("fake-bench-token"));
+    run(
+        &[
+            "account",
+            "add",
+            "shop",
+            "--graph-url",
+            &sim.sim.base_url(),
+            "--catalog",
+            CATALOG_ID,
+        ],
+        None,
+    );
+    run(
+        &["secret", "set", "shop", "access-token"],
+        Some("fake-bench-token"),
+    );
     let dir = keyring.dir.path();
 
     // The process floor.
@@ -166,11 +192,32 @@ fn main() {
     let import_env: Vec<(String, String)> = env
         .iter()
         .cloned()
-        .map(|(k, v)| if k == "META_MONITOR_DB" { (k, dir.join("import.db").to_string_lossy().into_owned()) } else { (k, v) })
+        .map(|(k, v)| {
+            if k == "META_MONITOR_DB" {
+                (k, dir.join("import.db").to_string_lossy().into_owned())
+            } else {
+                (k, v)
+            }
+        })
         .collect();
-    run_in(&bin, &import_env, &["account", "add", "shop", "--graph-url", &sim.sim.base_url(), "--catalog", CATALOG_ID]);
-    let (import_took, import_kb, _) =
-        measured(&bin, &import_env, &["product", "import", "shop", &big.to_string_lossy()]);
+    run_in(
+        &bin,
+        &import_env,
+        &[
+            "account",
+            "add",
+            "shop",
+            "--graph-url",
+            &sim.sim.base_url(),
+            "--catalog",
+            CATALOG_ID,
+        ],
+    );
+    let (import_took, import_kb, _) = measured(
+        &bin,
+        &import_env,
+        &["product", "import", "shop", &big.to_string_lossy()],
+    );
     println!(
         "import of {rows} rows: {:.2} s (parse, validate, SQLite) vs {:.3} s tokenizing with the csv crate ({:.1}x); \
          peak RSS {:.1} MiB vs {:.1} MiB for `meta-monitor status` ({:.2}x)",
@@ -185,14 +232,21 @@ fn main() {
     // Bulk sync of 10,000.
     let bulk = dir.join("feed-10k.csv");
     feed(&bulk, 10_000);
-    run(&["product", "import", "shop", &bulk.to_string_lossy()], None);
-    let (took, peak_kb, out) = measured(&bin, &env, &["product", "sync", "shop", "--all", "--json"]);
+    run(
+        &["product", "import", "shop", &bulk.to_string_lossy()],
+        None,
+    );
+    let (took, peak_kb, out) =
+        measured(&bin, &env, &["product", "sync", "shop", "--all", "--json"]);
     let summary: Value = serde_json::from_str(&out).expect("sync summary");
     let paused = Duration::from_millis(summary["paused_ms"].as_u64().unwrap_or(0));
     let calls = summary["batch_calls"].as_u64().unwrap_or(0)
         + summary["status_polls"].as_u64().unwrap_or(0)
         + summary["read_back_calls"].as_u64().unwrap_or(0);
-    let floor_sim = Sim::start(SimConfig { catalog_batch_quota: 100, ..config });
+    let floor_sim = Sim::start(SimConfig {
+        catalog_batch_quota: 100,
+        ..config
+    });
     let (floor_took, floor_calls) = raw_floor(&floor_sim.sim.base_url(), &bulk);
     let working = took.saturating_sub(paused);
     println!(

@@ -44,12 +44,20 @@ fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
     let tile = r#"article[data-service="catalog"]"#;
     app.wait_text(tile, Duration::from_secs(30), |t| t.contains("Details"));
     app.click(&format!("{tile} .actions button:last-child"));
-    app.wait_for(r#"section[aria-label="Catalog products"]"#, Duration::from_secs(15));
+    app.wait_for(
+        r#"section[aria-label="Catalog products"]"#,
+        Duration::from_secs(15),
+    );
 
     app.upload(r#"input[type="file"][name="feed"]"#, &feed);
-    let imported = app.wait_text(".imported", Duration::from_secs(15), |t| t.contains("added"));
+    let imported = app.wait_text(".imported", Duration::from_secs(15), |t| {
+        t.contains("added")
+    });
     assert!(imported.contains("2 added"), "{imported}");
-    assert!(imported.contains("line 4 (SKU-5)"), "bad row by line: {imported}");
+    assert!(
+        imported.contains("line 4 (SKU-5)"),
+        "bad row by line: {imported}"
+    );
 
     let sku1 = r#"tr[data-id="SKU-1"]"#;
     app.click(&format!("{sku1} button.sync"));
@@ -64,7 +72,10 @@ fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
         .find(|(r, _)| r == "SKU-1")
         .map(|(_, id)| id)
         .expect("SKU-1 at Meta");
-    assert_eq!(app.text(&format!("{sku1} td.meta-id")).as_deref(), Some(meta_id.as_str()));
+    assert_eq!(
+        app.text(&format!("{sku1} td.meta-id")).as_deref(),
+        Some(meta_id.as_str())
+    );
     app.screenshot("catalog-synced.png");
 
     let sku9 = r#"tr[data-id="SKU-9"]"#;
@@ -74,7 +85,10 @@ fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
         Duration::from_secs(30),
     );
     let error = app.text(&format!("{sku9} .error-text")).unwrap_or_default();
-    assert!(error.starts_with("Image download failed"), "Meta's words: {error}");
+    assert!(
+        error.starts_with("Image download failed"),
+        "Meta's words: {error}"
+    );
     app.screenshot("catalog-refused.png");
 
     app.click(&format!("{sku1} button.delete"));
@@ -82,7 +96,10 @@ fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
     app.accept_dialog();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while app.find(sku1).is_some() {
-        assert!(std::time::Instant::now() < deadline, "SKU-1 stays listed after delete");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SKU-1 stays listed after delete"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
     assert!(
@@ -91,6 +108,11 @@ fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
     );
 
     app.click(".details-view .bar button");
-    app.wait_text(tile, Duration::from_secs(15), |t| t.contains("1 refused by Meta"));
-    assert!(!app.source().contains(TOKEN), "the token never reaches the page");
+    app.wait_text(tile, Duration::from_secs(15), |t| {
+        t.contains("1 refused by Meta")
+    });
+    assert!(
+        !app.source().contains(TOKEN),
+        "the token never reaches the page"
+    );
 }

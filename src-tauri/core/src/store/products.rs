@@ -509,3 +509,127 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, reason = "a failed step must fail the test")]
+
+    use super::*;
+    use crate::Account;
+    use crate::catalog::sync::{queue_deletes, queue_updates};
+
+    fn mug(title: &str) -> Product {
+        Product::from_pairs([
+            ("id", "SKU-1"),
+            ("title", title),
+            ("description", "A mug"),
+            ("availability", "in stock"),
+            ("condition", "new"),
+            ("price", "12.34 USD"),
+            ("link", "https://shop.example/mug"),
+            ("image_link", "https://shop.example/mug.jpg"),
+            ("brand", "Acme"),
+        ])
+    }
+
+    #[test]
+    fn the_queue_survives_until_meta_decides_and_a_cancel_restores_the_status() {
+        let mut store = Store::in_memory().expect("store");
+        let now = OffsetDateTime::now_utc();
+        let id = store
+            .add_account(&Account::new("shop"), now)
+            .expect("account");
+        store
+            .import_products(id, &[mug("Mug")], now)
+            .expect("import");
+        assert_eq!(store.product_counts(id).expect("counts").never, 1);
+
+        // Queued, then cancelled before sending: back to "never synced".
+        queue_updates(&mut store, id, "C1", &[mug("Mug")], now).expect("queue");
+        assert_eq!(
+            store
+                .product(id, "SKU-1")
+                .expect("read")
+                .and_then(|p| p.sync_status),
+            Some(SyncStatus::Pending)
+        );
+        assert_eq!(store.cancel_unsent(id).expect("cancel"), 1);
+        assert_eq!(
+            store
+                .product(id, "SKU-1")
+                .expect("read")
+                .and_then(|p| p.sync_status),
+            None
+        );
+
+        // Sent: the item stays queued under its handle until Meta's verdict is recorded.
+        queue_updates(&mut store, id, "C1", &[mug("Mug")], now).expect("queue");
+        store.mark_sent(id, &["SKU-1"], "H1", now).expect("sent");
+        assert_eq!(store.unsent(id, 10).expect("unsent"), vec![]);
+        assert_eq!(
+            queue_deletes(&mut store, id, &["SKU-1".into()]).expect("delete"),
+            0,
+            "in flight: not queued again"
+        );
+        let in_flight = store.in_flight(id).expect("in flight");
+        assert_eq!(in_flight.len(), 1);
+        let (handle, items) = &in_flight[0];
+        assert_eq!(handle, "H1");
+        let outcome = ItemOutcome {
+            retailer_id: "SKU-1".into(),
+            status: SyncStatus::Success,
+            details: None,
+        };
+        store
+            .record_outcomes(id, "C1", &[(items[0].clone(), outcome)], now)
+            .expect("record");
+        assert_eq!(store.queue_len(id).expect("len"), 0);
+        let p = store.product(id, "SKU-1").expect("read").expect("product");
+        assert_eq!(
+            (p.sync_status, p.changed, p.catalog_id.as_deref()),
+            (Some(SyncStatus::Success), false, Some("C1"))
+        );
+
+        // An edit makes it "changed" again; re-importing the same fields does not.
+        let counts = store
+            .import_products(id, &[mug("Big mug")], now)
+            .expect("import");
+        assert_eq!(
+            counts,
+            ImportCounts {
+                added: 0,
+                updated: 1,
+                unchanged: 0
+            }
+        );
+        assert!(
+            store
+                .product(id, "SKU-1")
+                .expect("read")
+                .expect("product")
+                .changed
+        );
+        assert_eq!(store.product_counts(id).expect("counts").changed, 1);
+    }
+
+    #[test]
+    fn invalid_products_are_marked_with_their_problems_and_never_queued() {
+        let mut store = Store::in_memory().expect("store");
+        let now = OffsetDateTime::now_utc();
+        let id = store
+            .add_account(&Account::new("shop"), now)
+            .expect("account");
+        let mut bad = mug("Mug");
+        bad.0.insert("price".into(), "cheap".into());
+        store
+            .import_products(id, &[bad.clone()], now)
+            .expect("import");
+        let (queued, invalid) = queue_updates(&mut store, id, "C1", &[bad], now).expect("queue");
+        assert_eq!((queued, invalid), (0, 1));
+        assert_eq!(store.queue_len(id).expect("len"), 0);
+        let p = store.product(id, "SKU-1").expect("read").expect("product");
+        assert_eq!(p.sync_status, Some(SyncStatus::Error));
+        let details = p.error_details.expect("details");
+        assert_eq!(details["errors"][0]["field"], "price");
+    }
+}

@@ -514,3 +514,83 @@ fn is_price(v: &str) -> bool {
         && code.len() == 3
         && code.bytes().all(|c| c.is_ascii_uppercase())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(requests: &Value) -> HashMap<String, String> {
+        HashMap::from([
+            ("item_type".to_owned(), "PRODUCT_ITEM".to_owned()),
+            ("requests".to_owned(), requests.to_string()),
+        ])
+    }
+
+    fn item(id: &str, image: &str) -> Value {
+        json!({"method": "UPDATE", "data": {"id": id, "title": "Mug", "description": "A mug",
+            "availability": "in stock", "condition": "new", "price": "12.34 USD",
+            "link": "https://s.example/1", "image_link": image, "brand": "Acme"}})
+    }
+
+    #[test]
+    fn a_batch_validates_at_once_applies_later_and_reports_errors_when_finished() {
+        let mut c = Catalog::new(1, 0, Duration::from_millis(100), Duration::ZERO);
+        let t0 = Instant::now();
+        let bad_price = json!({"method": "UPDATE", "data": {"id": "SKU-3", "price": "cheap"}});
+        let answer = c
+            .items_batch(
+                &params(&json!([
+                    item("SKU-1", "https://s.example/1.jpg"),
+                    item("SKU-2", "https://s.example/2.html"),
+                    bad_price
+                ])),
+                t0,
+            )
+            .unwrap_or_default();
+        assert_eq!(answer["handles"].as_array().map(Vec::len), Some(1));
+        assert_eq!(answer["validation_status"][0]["retailer_id"], "SKU-3");
+        let handle = answer["handles"][0].as_str().unwrap_or_default().to_owned();
+        let mut ask = HashMap::from([("handle".to_owned(), handle)]);
+        let early = c.batch_status(&ask, t0).unwrap_or_default();
+        assert_eq!(early["data"][0]["status"], "in_progress");
+        assert!(
+            early["data"][0].get("ids_of_invalid_requests").is_none(),
+            "only when asked"
+        );
+        ask.insert("load_ids_of_invalid_requests".to_owned(), "true".to_owned());
+        let done = c
+            .batch_status(&ask, t0 + Duration::from_secs(1))
+            .unwrap_or_default();
+        assert_eq!(done["data"][0]["status"], "finished");
+        assert_eq!(
+            done["data"][0]["ids_of_invalid_requests"],
+            json!(["SKU-3", "SKU-2"])
+        );
+        let errors = done["data"][0]["errors"].as_array().cloned().unwrap_or_default();
+        assert_eq!(done["data"][0]["errors_total_count"], errors.len());
+        let image: Vec<&Value> = errors.iter().filter(|e| e["id"] == "SKU-2").collect();
+        assert_eq!(image.len(), 1);
+        assert_eq!(image[0]["line"], 2, "the request's position in the batch");
+        let ids: Vec<String> = c
+            .ids(t0 + Duration::from_secs(1))
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(
+            ids,
+            ["SKU-1"],
+            "only the valid item with a real image is in the catalog"
+        );
+    }
+
+    #[test]
+    fn more_than_5000_requests_or_a_wrong_item_type_are_refused() {
+        let mut c = Catalog::new(1, 0, Duration::ZERO, Duration::ZERO);
+        let many = Value::Array(vec![item("X", "https://s.example/x.jpg"); MAX_REQUESTS + 1]);
+        let refusal = c.items_batch(&params(&many), Instant::now());
+        assert!(matches!(refusal, Err((100, m)) if m.contains("5000")));
+        let mut p = params(&json!([]));
+        p.insert("item_type".to_owned(), "HOTEL_ROOM".to_owned());
+        assert!(matches!(c.items_batch(&p, Instant::now()), Err((100, _))));
+    }
+}

@@ -6,7 +6,6 @@
 use meta_monitor_core::capi::event::{self, EventInput};
 use meta_monitor_core::capi::normalize::{self, Key};
 use meta_monitor_core::capi::send;
-use meta_monitor_core::graph::GraphClient;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -112,14 +111,7 @@ impl Monitor {
                 invalid(format!("not sent: {}", text.join("; ")))
             },
         )?;
-        let client = GraphClient::new(
-            self.http().clone(),
-            &entry.account.graph_url,
-            &entry.account.api_version,
-            credentials,
-            entry.account.app_id.clone(),
-        )
-        .map_err(|e| IpcError::new(ErrorCode::Internal, e))?;
+        let client = self.client(&entry.account, credentials)?;
         let result = send::send(
             &client,
             &pixel,

@@ -9,9 +9,8 @@ use meta_monitor_core::catalog::import::{self, FeedFormat};
 use meta_monitor_core::catalog::product::{FieldProblem, Product};
 use meta_monitor_core::catalog::sync::{self, SyncOptions, SyncProgress, SyncSummary};
 use meta_monitor_core::check::AccountTiles;
-use meta_monitor_core::graph::GraphClient;
 use meta_monitor_core::probe::catalog::with_sync_state;
-use meta_monitor_core::store::products::SyncStatus;
+use meta_monitor_core::store::products::{StoredProduct, SyncStatus};
 use meta_monitor_core::tile::Service;
 use time::OffsetDateTime;
 
@@ -129,49 +128,35 @@ impl Monitor {
         tokio::task::block_in_place(|| -> Result<(), IpcError> {
             let mut store = lock(&store);
             let products = store.products(entry.id, None).map_err(IpcError::store)?;
-            match &selection {
+            let updates = |wanted: &dyn Fn(&StoredProduct) -> bool| -> Vec<Product> {
+                products
+                    .iter()
+                    .filter(|p| wanted(p))
+                    .map(|p| p.fields.clone())
+                    .collect()
+            };
+            let chosen = match &selection {
                 SyncSelection::Ids { ids } => {
-                    let chosen: Vec<Product> = products
-                        .into_iter()
-                        .filter(|p| ids.iter().any(|id| id == p.fields.id()))
-                        .map(|p| p.fields)
-                        .collect();
-                    invalid_count =
-                        sync::queue_updates(&mut store, entry.id, &catalog, &chosen, now)
-                            .map_err(IpcError::store)?
-                            .1;
+                    updates(&|p| ids.iter().any(|id| id == p.fields.id()))
                 }
-                SyncSelection::Changed => {
-                    let chosen: Vec<Product> = products
-                        .into_iter()
-                        .filter(|p| p.changed)
-                        .map(|p| p.fields)
-                        .collect();
-                    invalid_count =
-                        sync::queue_updates(&mut store, entry.id, &catalog, &chosen, now)
-                            .map_err(IpcError::store)?
-                            .1;
-                }
+                SyncSelection::Changed => updates(&|p| p.changed),
                 SyncSelection::Delete { ids } => {
                     let known: Vec<String> = products
-                        .into_iter()
+                        .iter()
                         .filter(|p| p.sync_status != Some(SyncStatus::Deleted))
                         .map(|p| p.fields.id().to_owned())
                         .filter(|id| ids.contains(id))
                         .collect();
                     sync::queue_deletes(&mut store, entry.id, &known).map_err(IpcError::store)?;
+                    return Ok(());
                 }
-            }
+            };
+            invalid_count = sync::queue_updates(&mut store, entry.id, &catalog, &chosen, now)
+                .map_err(IpcError::store)?
+                .1;
             Ok(())
         })?;
-        let client = GraphClient::new(
-            self.http().clone(),
-            &entry.account.graph_url,
-            &entry.account.api_version,
-            credentials,
-            entry.account.app_id.clone(),
-        )
-        .map_err(|e| IpcError::new(ErrorCode::Validation, e))?;
+        let client = self.client(&entry.account, credentials)?;
         let options = SyncOptions {
             read_back,
             ..SyncOptions::default()

@@ -168,8 +168,20 @@ impl Monitor {
         })
     }
 
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// A Graph client for `account` on the app's HTTP client (its timeouts).
+    pub(crate) fn client(
+        &self,
+        account: &Account,
+        credentials: Credentials,
+    ) -> Result<meta_monitor_core::graph::GraphClient, IpcError> {
+        meta_monitor_core::graph::GraphClient::new(
+            self.http.clone(),
+            &account.graph_url,
+            &account.api_version,
+            credentials,
+            account.app_id.clone(),
+        )
+        .map_err(|e| IpcError::new(ErrorCode::Validation, e))
     }
 
     /// Tells the window (and the tray) about an account's stored tiles.

@@ -155,10 +155,7 @@ fn single_sync_stores_metas_id_refusals_verbatim_and_delete() {
     assert_eq!(summary["succeeded"], 1);
     let meta_id = sim
         .sim
-        .catalog_items()
-        .into_iter()
-        .find(|(r, _)| r == "SKU-1")
-        .map(|(_, id)| id)
+        .meta_product_id("SKU-1")
         .expect("SKU-1 is in Meta's catalog");
     let products = list(&cli);
     assert_eq!(products["SKU-1"]["sync_status"], "success");
@@ -190,7 +187,7 @@ fn single_sync_stores_metas_id_refusals_verbatim_and_delete() {
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(list(&cli)["SKU-1"]["sync_status"], "deleted");
     assert!(
-        !sim.sim.catalog_items().iter().any(|(r, _)| r == "SKU-1"),
+        sim.sim.meta_product_id("SKU-1").is_none(),
         "gone from Meta's catalog"
     );
 }

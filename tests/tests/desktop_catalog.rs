@@ -65,13 +65,7 @@ fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
         &format!(r#"{sku1} td.status[data-status="success"]"#),
         Duration::from_secs(30),
     );
-    let meta_id = sim
-        .sim
-        .catalog_items()
-        .into_iter()
-        .find(|(r, _)| r == "SKU-1")
-        .map(|(_, id)| id)
-        .expect("SKU-1 at Meta");
+    let meta_id = sim.sim.meta_product_id("SKU-1").expect("SKU-1 at Meta");
     assert_eq!(
         app.text(&format!("{sku1} td.meta-id")).as_deref(),
         Some(meta_id.as_str())
@@ -103,7 +97,7 @@ fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
         std::thread::sleep(Duration::from_millis(250));
     }
     assert!(
-        !sim.sim.catalog_items().iter().any(|(r, _)| r == "SKU-1"),
+        sim.sim.meta_product_id("SKU-1").is_none(),
         "deleted at Meta"
     );
 

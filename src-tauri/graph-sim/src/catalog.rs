@@ -566,7 +566,10 @@ mod tests {
             done["data"][0]["ids_of_invalid_requests"],
             json!(["SKU-3", "SKU-2"])
         );
-        let errors = done["data"][0]["errors"].as_array().cloned().unwrap_or_default();
+        let errors = done["data"][0]["errors"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(done["data"][0]["errors_total_count"], errors.len());
         let image: Vec<&Value> = errors.iter().filter(|e| e["id"] == "SKU-2").collect();
         assert_eq!(image.len(), 1);

@@ -172,6 +172,14 @@ impl Simulator {
             .unwrap_or_default()
     }
 
+    /// Meta's product id for a retailer id, when the item is in the catalog.
+    pub fn meta_product_id(&self, retailer_id: &str) -> Option<String> {
+        self.catalog_items()
+            .into_iter()
+            .find(|(r, _)| r == retailer_id)
+            .map(|(_, id)| id)
+    }
+
     /// Requests received by accepted `items_batch` calls, resends included.
     pub fn catalog_requests_received(&self) -> u64 {
         self.state

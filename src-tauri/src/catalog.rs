@@ -9,9 +9,7 @@ use meta_monitor_core::catalog::import::{self, FeedFormat};
 use meta_monitor_core::catalog::product::{FieldProblem, Product};
 use meta_monitor_core::catalog::sync::{self, SyncOptions, SyncProgress, SyncSummary};
 use meta_monitor_core::check::AccountTiles;
-use meta_monitor_core::probe::catalog::with_sync_state;
 use meta_monitor_core::store::products::{StoredProduct, SyncStatus};
-use meta_monitor_core::tile::Service;
 use time::OffsetDateTime;
 
 use crate::ipc::{CatalogView, ErrorCode, ImportResult, IpcError, SyncSelection};
@@ -166,17 +164,12 @@ impl Monitor {
         )
         .await;
         // The catalog tile shows the new failed / pending counts at once.
-        tokio::task::block_in_place(|| {
-            let store = lock(&store);
-            if let (Ok(counts), Ok(tiles)) = (store.product_counts(entry.id), store.tiles(entry.id))
-                && let Some(tile) = tiles.iter().find(|t| t.service == Service::Catalog)
-            {
-                let _ = store.upsert_tile(entry.id, &with_sync_state(tile.clone(), &counts));
-                if let Ok(tiles) = store.tiles(entry.id) {
-                    self.announce(AccountTiles::new(account, tiles));
-                }
-            }
+        let refreshed = tokio::task::block_in_place(|| {
+            meta_monitor_core::check::refresh_catalog_tile(&mut lock(&store), entry.id)
         });
+        if let Ok(Some(tiles)) = refreshed {
+            self.announce(AccountTiles::new(account, tiles));
+        }
         let mut summary = result.map_err(|e| IpcError::new(ErrorCode::Validation, e))?;
         summary.invalid += invalid_count;
         Ok(summary)

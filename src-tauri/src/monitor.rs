@@ -221,15 +221,39 @@ impl Monitor {
             // Charts with a past from the first seconds: 30 days of the demo's own history,
             // written after the window's first tiles, a day per transaction.
             current.seeded = true;
+            // Then the demo shop's products, synced to the simulated catalog for real.
             let (store, events) = (current.store.clone(), self.events.clone());
             let ids: Vec<i64> = current.entries.iter().map(|e| e.id).collect();
-            tauri::async_runtime::spawn_blocking(move || {
-                let now = OffsetDateTime::now_utc();
-                for id in ids {
-                    if let Err(e) = meta_monitor_core::demo::seed_history(&store, id, now) {
-                        eprintln!("meta-monitor-desktop: the demo's history: {e}");
-                        return;
+            let catalogs: Vec<_> = current
+                .entries
+                .iter()
+                .filter_map(|e| {
+                    let catalog = e.account.catalog_id.clone()?;
+                    let client = self.client(&e.account, e.credentials.clone().ok()?).ok()?;
+                    Some((e.id, catalog, client))
+                })
+                .collect();
+            tauri::async_runtime::spawn(async move {
+                let history = {
+                    let store = store.clone();
+                    tauri::async_runtime::spawn_blocking(move || {
+                        let now = OffsetDateTime::now_utc();
+                        ids.iter().try_for_each(|&id| {
+                            meta_monitor_core::demo::seed_history(&store, id, now).map(drop)
+                        })
+                    })
+                    .await
+                };
+                if let Ok(Err(e)) = history {
+                    eprintln!("meta-monitor-desktop: the demo's history: {e}");
+                }
+                for (id, catalog, client) in catalogs {
+                    if let Err(e) =
+                        meta_monitor_core::demo::seed_catalog(&client, &store, id, &catalog).await
+                    {
+                        eprintln!("meta-monitor-desktop: the demo's products: {e}");
                     }
+                    let _ = check::refresh_catalog_tile(&mut lock(&store), id);
                 }
                 events.emit(MonitorEvent::Reloaded);
             });

@@ -103,4 +103,22 @@ fn the_demo_window_shows_every_state_live() {
         assert!(!page.contains(secret), "a secret reached the DOM");
     }
     assert_eq!(app.title(), "Meta Monitor");
+
+    // The demo shop's products were synced to the simulated catalog for real: Meta ids shown.
+    app.click(".details-view .bar button");
+    app.click(r#"article[data-service="catalog"] .actions button:last-child"#);
+    let synced = r#"tr[data-id="MUG-BLUE"] td.status[data-status="success"]"#;
+    app.wait_for(synced, Duration::from_secs(30));
+    let meta_id = app
+        .text(r#"tr[data-id="MUG-BLUE"] td.meta-id"#)
+        .unwrap_or_default();
+    assert!(
+        meta_id.len() >= 15 && meta_id.bytes().all(|b| b.is_ascii_digit()),
+        "Meta's product id: {meta_id:?}"
+    );
+    app.wait_for(
+        r#"tr[data-id="VASE-TALL"] td.status[data-status="never"]"#,
+        Duration::from_secs(5),
+    );
+    app.screenshot("details-catalog-demo.png");
 }

@@ -104,6 +104,25 @@ pub fn persist(
     })
 }
 
+/// Re-applies the local sync state to the stored catalog tile (after a sync, without a new
+/// check); returns the account's tiles when the catalog tile changed.
+pub fn refresh_catalog_tile(
+    store: &mut Store,
+    account_id: i64,
+) -> Result<Option<Vec<Tile>>, StoreError> {
+    let counts = store.product_counts(account_id)?;
+    let tiles = store.tiles(account_id)?;
+    let Some(tile) = tiles.iter().find(|t| t.service == Service::Catalog) else {
+        return Ok(None);
+    };
+    let fresh = probe::catalog::with_sync_state(tile.clone(), &counts);
+    if fresh == *tile {
+        return Ok(None);
+    }
+    store.upsert_tile(account_id, &fresh)?;
+    store.tiles(account_id).map(Some)
+}
+
 /// Alert decisions of the whole process, one at a time: a manual check and the scheduler
 /// deciding on the same states at once could send an alert twice. Held while notifiers
 /// send, but never together with the store, so a slow notifier blocks no reader.

@@ -102,6 +102,76 @@ fn seed_span(
     Ok(written)
 }
 
+/// The demo shop's own products: a feed as a shop would import it.
+pub fn demo_products() -> Vec<crate::catalog::product::Product> {
+    let rows = [
+        ("MUG-BLUE", "Blue stoneware mug", "14.90 EUR", "in stock"),
+        ("MUG-RED", "Red stoneware mug", "14.90 EUR", "in stock"),
+        ("TEAPOT-1L", "Teapot, 1 litre", "39.00 EUR", "in stock"),
+        (
+            "PLATE-SET",
+            "Set of four plates",
+            "49.50 EUR",
+            "out of stock",
+        ),
+        ("BOWL-S", "Small bowl", "9.90 EUR", "in stock"),
+        ("VASE-TALL", "Tall vase", "59.00 EUR", "preorder"),
+    ];
+    rows.iter()
+        .map(|(id, title, price, availability)| {
+            let slug = id.to_lowercase();
+            crate::catalog::product::Product::from_pairs([
+                ("id", id.to_string()),
+                ("title", title.to_string()),
+                ("description", format!("{title}, made in our workshop")),
+                ("availability", availability.to_string()),
+                ("condition", "new".to_owned()),
+                ("price", price.to_string()),
+                ("link", format!("https://shop.example/p/{slug}")),
+                ("image_link", format!("https://shop.example/p/{slug}.jpg")),
+                ("brand", "Demo Shop".to_owned()),
+            ])
+        })
+        .collect()
+}
+
+/// Imports the demo's products and syncs all but the last to the simulated catalog, so the
+/// Catalog view shows Meta ids, a product never synced, and Meta's review.
+pub async fn seed_catalog(
+    client: &crate::graph::GraphClient,
+    store: &Mutex<Store>,
+    account_id: i64,
+    catalog_id: &str,
+) -> Result<(), crate::catalog::sync::SyncError> {
+    use crate::catalog::sync;
+    let products = demo_products();
+    let now = OffsetDateTime::now_utc();
+    let to_sync = &products[..products.len() - 1];
+    {
+        let mut store = store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        store.import_products(account_id, &products, now)?;
+        sync::queue_updates(&mut store, account_id, catalog_id, to_sync, now)?;
+    }
+    let options = sync::SyncOptions {
+        read_back: true,
+        ..sync::SyncOptions::default()
+    };
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    sync::run(
+        client,
+        store,
+        account_id,
+        catalog_id,
+        &options,
+        &cancel,
+        &|_| {},
+    )
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::expect_used, reason = "a failed step must fail the test")]

@@ -233,6 +233,7 @@ pub async fn run(
             ..SyncProgress::default()
         },
         read_back: Vec::new(),
+        hold_until: None,
     };
     let result = run.all().await;
     if run.cancel.load(Ordering::Relaxed) {
@@ -263,6 +264,8 @@ struct Run<'a> {
     state: SyncProgress,
     /// Retailer ids that finished as UPDATEs, to read back.
     read_back: Vec<String>,
+    /// The usage headers said the quota is spent: no batch before then.
+    hold_until: Option<Instant>,
 }
 
 impl Run<'_> {
@@ -317,12 +320,19 @@ impl Run<'_> {
             ("requests".to_owned(), Value::Array(requests).to_string()),
         ];
         let path = format!("{}/items_batch", self.catalog_id);
+        if let Some(until) = self.hold_until.take()
+            && !self
+                .pause(until.saturating_duration_since(Instant::now()))
+                .await
+        {
+            return Ok(Sent::Cancelled);
+        }
         loop {
             self.report("sending", None);
             self.summary.batch_calls += 1;
             match self.client.post_form(&path, form.clone()).await {
                 Ok(response) => {
-                    self.pace(&response).await;
+                    self.pace(&response);
                     let accepted: BatchAccepted = response.json()?;
                     let Some(handle) = accepted.handles.into_iter().next() else {
                         // Nothing ingested: each item's validation says why.
@@ -377,8 +387,9 @@ impl Run<'_> {
     }
 
     /// Waits out the quota before Meta has to refuse: when the catalog's usage (or the app's)
-    /// says the next batch would be over, pause for the regain time or the quota window.
-    async fn pace(&mut self, response: &GraphResponse) {
+    /// says the next batch would be over, the next batch waits for the regain time or the
+    /// quota window (a last batch waits for nothing).
+    fn pace(&mut self, response: &GraphResponse) {
         let usage = &response.usage;
         let spent = usage
             .business
@@ -400,7 +411,7 @@ impl Run<'_> {
             .is_some_and(|pct| pct >= 90.0);
         if spent || app_high {
             let wait = usage.regain_after().unwrap_or(self.options.quota_window);
-            self.pause(wait).await;
+            self.hold_until = Some(Instant::now() + wait);
         }
     }
 

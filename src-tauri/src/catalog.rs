@@ -134,6 +134,7 @@ impl Monitor {
                     .collect()
             };
             let chosen = match &selection {
+                SyncSelection::Queued => return Ok(()),
                 SyncSelection::Ids { ids } => {
                     updates(&|p| ids.iter().any(|id| id == p.fields.id()))
                 }

@@ -299,6 +299,8 @@ pub enum SyncSelection {
     Changed,
     /// Delete these retailer ids from the catalog.
     Delete { ids: Vec<String> },
+    /// Nothing new: finish what is queued (a sync interrupted by a quit or a crash).
+    Queued,
 }
 
 #[cfg(test)]

@@ -277,6 +277,22 @@ pub fn run() -> anyhow::Result<()> {
             let monitor = Monitor::open(&store::default_path(), demo, events)?;
             monitor.start()?;
             app.manage(monitor);
+            // A catalog sync stopped by a quit or a crash carries on where its queue is.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let monitor = handle.state::<Monitor>();
+                for account in monitor.interrupted_syncs() {
+                    let resumed = monitor
+                        .sync_products(&account, SyncSelection::Queued, |_: &SyncProgress| {})
+                        .await;
+                    if let Err(e) = resumed {
+                        eprintln!(
+                            "meta-monitor-desktop: resuming {account}'s catalog sync: {}",
+                            e.message
+                        );
+                    }
+                }
+            });
             Ok(())
         })
         .on_window_event(|window, event| {

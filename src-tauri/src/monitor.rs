@@ -301,6 +301,20 @@ impl Monitor {
         Ok(())
     }
 
+    /// Accounts whose catalog queue still holds items: a sync was interrupted (quit, crash)
+    /// and is finished when the app starts.
+    pub fn interrupted_syncs(&self) -> Vec<String> {
+        let current = lock(&self.current);
+        let store = lock(&current.store);
+        current
+            .entries
+            .iter()
+            .filter(|e| e.account.catalog_id.is_some())
+            .filter(|e| store.queue_len(e.id).is_ok_and(|n| n > 0))
+            .map(|e| e.account.name.clone())
+            .collect()
+    }
+
     /// The entry of `account` and the store it lives in.
     pub(crate) fn entry(&self, account: &str) -> Result<(Entry, Arc<Mutex<Store>>), IpcError> {
         let current = lock(&self.current);

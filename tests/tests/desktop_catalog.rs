@@ -110,3 +110,80 @@ fn an_admin_imports_syncs_sees_metas_verdict_and_deletes() {
         "the token never reaches the page"
     );
 }
+
+#[test]
+fn a_sync_killed_mid_way_is_finished_by_the_app_when_it_starts() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let sim = Sim::start(SimConfig {
+        catalog_products: 0,
+        catalog_processing: Duration::from_millis(1500),
+        ..SimConfig::default()
+    });
+    let cli = CliEnv::new(&keyring, SERVICE, "catalog-resume.db");
+    cli.add_account(
+        "shop",
+        &sim.sim.base_url(),
+        &["--catalog", CATALOG_ID],
+        &[("access-token", TOKEN)],
+    );
+    const N: usize = 7000;
+    let feed = keyring.dir.path().join("resume-feed.csv");
+    let mut text =
+        String::from("id,title,description,availability,condition,price,link,image_link,brand\n");
+    for i in 1..=N {
+        text.push_str(&format!(
+            "R-{i:05},Item {i},Item {i},in stock,new,5 EUR,https://shop.example/{i},https://shop.example/{i}.jpg,Acme\n"
+        ));
+    }
+    std::fs::write(&feed, text).expect("write feed");
+    let out = cli.run(
+        &["product", "import", "shop", &feed.to_string_lossy()],
+        None,
+    );
+    assert!(out.status.success(), "{}", meta_monitor_e2e::describe(&out));
+
+    // The command line starts the sync and dies mid-way: one batch confirmed, one at Meta,
+    // one not sent.
+    let mut child = cli.spawn(&["product", "sync", "shop", "--all"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sync never reached its second batch"
+        );
+        let store =
+            meta_monitor_core::store::Store::open(std::path::Path::new(&cli.db)).expect("db");
+        let id = store.account("shop").expect("account").expect("shop").id;
+        let confirmed = store.product_counts(id).expect("counts").success;
+        let in_flight = store.in_flight(id).expect("queue").len();
+        drop(store);
+        if confirmed > 0 && in_flight > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+
+    let mut env = cli.env.clone();
+    env.push(("META_MONITOR_DB".into(), cli.db.clone()));
+    let Some(app) = Desktop::launch(&[], &env) else {
+        return;
+    };
+    let tile = r#"article[data-service="catalog"]"#;
+    app.wait_text(tile, Duration::from_secs(30), |t| t.contains("Details"));
+    app.click(&format!("{tile} .actions button:last-child"));
+    let counts = app.wait_text(".catalog .counts", Duration::from_secs(120), |t| {
+        t.starts_with(&format!("{N} synced"))
+    });
+    assert!(counts.contains("0 pending"), "{counts}");
+    let items = sim.sim.catalog_items();
+    let distinct: std::collections::BTreeSet<&String> = items.iter().map(|(r, _)| r).collect();
+    assert_eq!(
+        (items.len(), distinct.len()),
+        (N, N),
+        "no duplicate, none lost"
+    );
+}

@@ -527,7 +527,12 @@ impl Run<'_> {
         let path = format!("{}/products", self.catalog_id);
         for chunk in ids.chunks(READ_BACK_LIMIT) {
             self.report("reading back", None);
-            let filter = json!({"retailer_id": {"is_any": chunk}}).to_string();
+            // One product: Meta's documented `eq`; several: `is_any`, one call per 100.
+            let filter = match chunk {
+                [one] => json!({"retailer_id": {"eq": one}}),
+                many => json!({"retailer_id": {"is_any": many}}),
+            }
+            .to_string();
             let limit = READ_BACK_LIMIT.to_string();
             self.summary.read_back_calls += 1;
             let response = self
@@ -546,6 +551,8 @@ impl Run<'_> {
                 id: String,
                 retailer_id: String,
                 review_status: Option<String>,
+                #[serde(default)]
+                errors: Vec<Value>,
             }
             let page: Envelope<Item> = response.json()?;
             let store = &mut lock(self.store);
@@ -555,6 +562,7 @@ impl Run<'_> {
                     &item.retailer_id,
                     &item.id,
                     item.review_status.as_deref(),
+                    &item.errors,
                 )?;
             }
         }

@@ -493,18 +493,46 @@ impl Store {
         Ok(())
     }
 
-    /// Stores what reading the items back from Meta said.
+    /// Stores what reading the item back from Meta said: its id, its review, and the
+    /// item's own `errors` (kept verbatim beside the batch's verdict, under `item_errors`).
     pub fn record_read_back(
         &mut self,
         account_id: i64,
         retailer_id: &str,
         meta_product_id: &str,
         review_status: Option<&str>,
+        item_errors: &[serde_json::Value],
     ) -> Result<(), StoreError> {
+        let details = if item_errors.is_empty() {
+            None
+        } else {
+            let before: Option<String> = self
+                .conn()
+                .query_row(
+                    "SELECT error_details FROM products WHERE account_id = ?1 AND retailer_id = ?2",
+                    params![account_id, retailer_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            let mut details = before
+                .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+                .filter(serde_json::Value::is_object)
+                .unwrap_or_else(|| serde_json::json!({}));
+            details["item_errors"] = serde_json::Value::from(item_errors.to_vec());
+            Some(details.to_string())
+        };
         self.conn().execute(
-            "UPDATE products SET meta_product_id = ?3, review_status = ?4
+            "UPDATE products SET meta_product_id = ?3, review_status = ?4,
+               error_details = COALESCE(?5, error_details)
              WHERE account_id = ?1 AND retailer_id = ?2",
-            params![account_id, retailer_id, meta_product_id, review_status],
+            params![
+                account_id,
+                retailer_id,
+                meta_product_id,
+                review_status,
+                details
+            ],
         )?;
         Ok(())
     }

@@ -297,7 +297,12 @@ export class MockBackend implements Backend {
   }
 
   async syncProducts(account: string, selection: SyncSelection, onProgress: (p: SyncProgress) => void): Promise<SyncSummary> {
-    const ids = selection.kind === 'changed' ? this.products.filter((p) => p.changed).map((p) => p.fields.id ?? '') : selection.ids;
+    const ids =
+      selection.kind === 'changed'
+        ? this.products.filter((p) => p.changed).map((p) => p.fields.id ?? '')
+        : selection.kind === 'queued'
+          ? this.products.filter((p) => p.sync_status === 'pending').map((p) => p.fields.id ?? '')
+          : selection.ids;
     this.calls.push(`sync:${account}:${selection.kind}:${ids.join(',')}`);
     this.syncing = true;
     for (const step of this.syncSteps) onProgress(step);

@@ -49,33 +49,34 @@ fn feed(path: &Path, rows: usize) {
     std::fs::write(path, text).expect("write feed");
 }
 
-/// Runs the CLI, sampling its peak resident memory (VmHWM) until it exits.
+/// Runs the CLI under a small Python parent whose `RUSAGE_CHILDREN` then holds exactly this
+/// command's peak resident memory (sampling /proc misses short commands; `wait4` would need
+/// unsafe code here).
 fn measured(bin: &Path, env: &[(String, String)], args: &[&str]) -> (Duration, u64, String) {
-    let started = Instant::now();
-    let child = Command::new(bin)
+    const PARENT: &str = "import resource, subprocess, sys, time\n\
+        t = time.monotonic()\n\
+        code = subprocess.run(sys.argv[1:]).returncode\n\
+        t = time.monotonic() - t\n\
+        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, t, file=sys.stderr)\n\
+        sys.exit(code)";
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(PARENT)
+        .arg(bin)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("meta-monitor starts");
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0;
-    let waiter = std::thread::spawn(move || child.wait_with_output());
-    while !waiter.is_finished() {
-        if let Ok(text) = std::fs::read_to_string(&status_path)
-            && let Some(kb) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = waiter.join().expect("waiter").expect("output");
+        .output()
+        .expect("python3 runs meta-monitor");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default().to_owned();
+    let mut parts = last.split_whitespace();
+    let peak_kb = parts.next().and_then(|v| v.parse::<u64>().ok());
+    let secs = parts.next().and_then(|v| v.parse::<f64>().ok());
+    let (Some(peak_kb), Some(secs)) = (peak_kb, secs) else {
+        panic!("no peak RSS and time from the parent: {stderr}");
+    };
     (
-        started.elapsed(),
+        Duration::from_secs_f64(secs),
         peak_kb,
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )

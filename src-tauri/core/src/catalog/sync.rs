@@ -320,10 +320,13 @@ impl Run<'_> {
             ("requests".to_owned(), Value::Array(requests).to_string()),
         ];
         let path = format!("{}/items_batch", self.catalog_id);
-        if let Some(until) = self.hold_until.take()
-            && !self
-                .pause(until.saturating_duration_since(Instant::now()))
-                .await
+        let held = self
+            .hold_until
+            .take()
+            .map(|until| until.saturating_duration_since(Instant::now()))
+            .filter(|wait| !wait.is_zero());
+        if let Some(wait) = held
+            && !self.pause(wait).await
         {
             return Ok(Sent::Cancelled);
         }

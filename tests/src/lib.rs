@@ -698,6 +698,30 @@ impl CliEnv {
     }
 }
 
+/// Starts `meta-monitor product sync shop --all` and kills it (SIGKILL) once one batch is
+/// confirmed and the next is in flight at Meta: a sync stopped mid-way, as by a crash.
+pub fn kill_sync_mid_way(cli: &CliEnv) {
+    let mut child = cli.spawn(&["product", "sync", "shop", "--all"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the sync never reached its second batch"
+        );
+        let store = meta_monitor_core::store::Store::open(Path::new(&cli.db)).expect("db");
+        let account = store.account("shop").expect("account").expect("shop").id;
+        let confirmed = store.product_counts(account).expect("counts").success;
+        let in_flight = store.in_flight(account).expect("queue").len();
+        drop(store);
+        if confirmed > 0 && in_flight > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+}
+
 /// Sends SIGTERM (so the process can stop cleanly) and waits for it.
 pub fn terminate(child: Child) -> Output {
     let _ = Command::new("kill")

@@ -265,27 +265,7 @@ fn a_sync_killed_mid_way_resumes_with_no_duplicate_and_no_lost_product() {
     let out = cli.run(&["product", "import", "shop", &feed], None);
     assert!(out.status.success(), "{}", describe(&out));
 
-    let mut child = cli.spawn(&["product", "sync", "shop", "--all"]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    // Wait until the first batch is confirmed and the second is in flight at Meta.
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "the sync never reached its second batch"
-        );
-        let store =
-            meta_monitor_core::store::Store::open(std::path::Path::new(&cli.db)).expect("db");
-        let account = store.account("shop").expect("account").expect("shop").id;
-        let confirmed = store.product_counts(account).expect("counts").success;
-        let in_flight = store.in_flight(account).expect("queue").len();
-        drop(store);
-        if confirmed > 0 && in_flight > 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().expect("kill -9");
-    let _ = child.wait();
+    meta_monitor_e2e::kill_sync_mid_way(&cli);
 
     let mid = list(&cli);
     let success = mid

@@ -146,26 +146,7 @@ fn a_sync_killed_mid_way_is_finished_by_the_app_when_it_starts() {
 
     // The command line starts the sync and dies mid-way: one batch confirmed, one at Meta,
     // one not sent.
-    let mut child = cli.spawn(&["product", "sync", "shop", "--all"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the sync never reached its second batch"
-        );
-        let store =
-            meta_monitor_core::store::Store::open(std::path::Path::new(&cli.db)).expect("db");
-        let id = store.account("shop").expect("account").expect("shop").id;
-        let confirmed = store.product_counts(id).expect("counts").success;
-        let in_flight = store.in_flight(id).expect("queue").len();
-        drop(store);
-        if confirmed > 0 && in_flight > 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().expect("kill -9");
-    let _ = child.wait();
+    meta_monitor_e2e::kill_sync_mid_way(&cli);
 
     let mut env = cli.env.clone();
     env.push(("META_MONITOR_DB".into(), cli.db.clone()));

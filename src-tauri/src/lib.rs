@@ -9,6 +9,8 @@ mod monitor;
 mod prefs;
 mod settings;
 mod tray;
+#[cfg(target_os = "linux")]
+mod webkit;
 
 use std::sync::Arc;
 
@@ -268,6 +270,10 @@ pub fn run() -> anyhow::Result<()> {
         ))
         .setup(move |app| {
             let handle = app.handle().clone();
+            #[cfg(target_os = "linux")]
+            if let Some(window) = handle.get_webview_window("main") {
+                webkit::prefer_software_rendering(&window);
+            }
             tray::create(&handle)?;
             app.manage(prefs::Prefs::load(&handle));
             let events = Arc::new(events::TauriEvents {

@@ -144,6 +144,15 @@ impl Desktop {
             .expect("webdriver call")
     }
 
+    /// Runs `script` in the page (test scaffolding only; the app's own code never does this).
+    fn execute(&self, script: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        );
+    }
+
     /// The first element matching `css`, if any.
     pub fn find(&self, css: &str) -> Option<String> {
         let v = self.call(
@@ -272,10 +281,22 @@ impl Desktop {
     }
 
     /// Saves the window as a PNG under target/<profile>/screenshots/ (the run's artifacts),
-    /// after a moment for WebKit to paint what just changed.
+    /// after a moment for WebKit to paint what just changed. WebKitWebDriver answers a
+    /// screenshot after the page's next paint, and without accelerated compositing (the app's
+    /// choice, `src-tauri/src/webkit.rs`) a page where nothing changes never paints: a
+    /// 1-pixel, nearly transparent marker in the corner flickers until the shot is taken.
     pub fn screenshot(&self, name: &str) {
         std::thread::sleep(Duration::from_millis(700));
+        self.execute(
+            "const m = document.createElement('div'); m.id = 'e2e-paint';
+             m.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none';
+             document.body.append(m); let n = 0;
+             const t = setInterval(() => m.isConnected
+               ? (m.style.background = `rgba(0,0,0,0.0${1 + (n++ % 2)})`)
+               : clearInterval(t), 50);",
+        );
         let shot = self.call(reqwest::Method::GET, "/screenshot", None);
+        self.execute("document.getElementById('e2e-paint')?.remove()");
         let png = shot["value"]
             .as_str()
             .and_then(|b64| {

@@ -1,7 +1,7 @@
-//! WebKitGTK's rendering mode. Accelerated compositing costs the web process about 100 MB
-//! more (measured under Xvfb: 280.9 MB against 177.7 MB at start) and keeps growing while tiles
-//! are repainted; the overview is text, tiles and SVG charts, which software rendering draws
-//! just as well. `META_MONITOR_GPU=1` keeps WebKit's default for those who want it.
+//! WebKitGTK's rendering mode. Accelerated compositing costs the web process about 95 MB more
+//! (measured under Xvfb at start: 279 MB against 187 MB; `scripts/bench-desktop.sh`); the
+//! overview is text, tiles and SVG charts, which software rendering draws just as well.
+//! `META_MONITOR_GPU=1` keeps WebKit's default for those who want it.
 use tauri::WebviewWindow;
 
 /// Turns accelerated compositing off for `window` unless `META_MONITOR_GPU` asks to keep it.

@@ -1,7 +1,9 @@
 //! The desktop app against the smallest Tauri window (`examples/minimal_window.rs`), both
 //! release builds made in the same run: binary size, launch to first painted tiles (through
 //! the real WebKit window and WebDriver, which both sides pay), and the resident memory of the
-//! app and its WebKit processes over a long demo run.
+//! app and its WebKit processes over a long demo run, sampled every minute: a page's memory
+//! saws up and down with garbage collection, so growth is judged by the least-squares trend
+//! of the second half against the scatter around it, not by two samples.
 //!
 //! `scripts/bench-desktop.sh [MINUTES]` builds the UI first, then runs this with
 //! `BENCH_MINUTES` (default 10; 120 for the two-hour figure).
@@ -106,19 +108,56 @@ fn proc_kb(path: &str, field: &str) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// (RSS, PSS) summed over a process and its descendants: RSS counts shared libraries once per
-/// process, PSS splits them, so PSS is the honest total for a multi-process WebKit app.
-fn tree_memory(root: u32) -> (u64, u64, usize) {
+/// One sample of a process tree: RSS and PSS summed over the process and its descendants (RSS
+/// counts shared libraries once per process, PSS splits them, so PSS is the honest total for a
+/// multi-process WebKit app), and the RSS of its WebKit web processes alone — where a page's
+/// memory lives.
+struct TreeMemory {
+    rss: u64,
+    pss: u64,
+    web_rss: u64,
+    procs: usize,
+}
+
+fn tree_memory(root: u32) -> TreeMemory {
     let pids = descendants(root);
-    let rss = pids
+    let rss = |p: &u32| proc_kb(&format!("/proc/{p}/status"), "VmRSS:");
+    let is_web = |p: &&u32| {
+        std::fs::read_to_string(format!("/proc/{p}/comm"))
+            .is_ok_and(|c| c.starts_with("WebKitWebProces"))
+    };
+    TreeMemory {
+        rss: pids.iter().map(rss).sum(),
+        pss: pids
+            .iter()
+            .map(|p| proc_kb(&format!("/proc/{p}/smaps_rollup"), "Pss:"))
+            .sum(),
+        web_rss: pids.iter().filter(is_web).map(rss).sum(),
+        procs: pids.len(),
+    }
+}
+
+/// Least-squares slope of `(minute, MiB)` samples in MiB per hour, and the standard deviation
+/// of the residuals around that line: a garbage-collected page's memory saws up and down by a
+/// few MiB, so growth counts only when the hour's trend exceeds that noise. (Ten lines of
+/// arithmetic; no statistics crate needed.) `None` below three samples.
+fn trend(samples: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = samples.len() as f64;
+    if n < 3.0 {
+        return None;
+    }
+    let (mx, my) = samples
         .iter()
-        .map(|p| proc_kb(&format!("/proc/{p}/status"), "VmRSS:"))
-        .sum();
-    let pss = pids
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
+    let sxx: f64 = samples.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    let sxy: f64 = samples.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    let var = samples
         .iter()
-        .map(|p| proc_kb(&format!("/proc/{p}/smaps_rollup"), "Pss:"))
-        .sum();
-    (rss, pss, pids.len())
+        .map(|(x, y)| (y - my - slope * (x - mx)).powi(2))
+        .sum::<f64>()
+        / (n - 2.0);
+    Some((slope * 60.0, var.sqrt()))
 }
 
 struct Running {
@@ -209,38 +248,58 @@ fn main() {
     let minimal_run = spawn(&minimal, &[], &display, minimal_home.path());
     let started = Instant::now();
     println!(
-        "minute  app_rss_mib  app_pss_mib  app_procs  minimal_rss_mib  minimal_pss_mib  pss_ratio"
+        "minute  app_rss_mib  app_pss_mib  web_rss_mib  app_procs  minimal_rss_mib  minimal_pss_mib  pss_ratio"
     );
-    let marks: Vec<u64> = [1, 2, 5, 10, 20, 30, 60, 90, 120, 180, 240]
-        .into_iter()
-        .filter(|m| *m <= minutes)
-        .chain(std::iter::once(minutes))
-        .collect();
-    let mut first = None;
-    let mut last = (0, 0);
-    for mark in marks {
-        let at = Duration::from_secs(mark * 60);
+    let marks = [1, 2, 5, 10, 20, 30, 60, 90, 120, 180, 240];
+    // Sampled every minute for the trend; a row is printed at the marks and at the end.
+    let mut samples: Vec<(f64, TreeMemory, TreeMemory)> = Vec::new();
+    for minute in 1..=minutes {
+        let at = Duration::from_secs(minute * 60);
         if let Some(wait) = at.checked_sub(started.elapsed()) {
             std::thread::sleep(wait);
         }
-        let (a_rss, a_pss, procs) = tree_memory(app_run.child.id());
-        let (m_rss, m_pss, _) = tree_memory(minimal_run.child.id());
-        println!(
-            "{mark:>6}  {:>11.1}  {:>11.1}  {procs:>9}  {:>15.1}  {:>15.1}  {:>9.2}",
-            mib(a_rss),
-            mib(a_pss),
-            mib(m_rss),
-            mib(m_pss),
-            a_pss as f64 / m_pss.max(1) as f64
+        let (app, minimal) = (
+            tree_memory(app_run.child.id()),
+            tree_memory(minimal_run.child.id()),
         );
-        first.get_or_insert((a_pss, m_pss));
-        last = (a_pss, m_pss);
+        if marks.contains(&minute) || minute == minutes {
+            println!(
+                "{minute:>6}  {:>11.1}  {:>11.1}  {:>11.1}  {:>9}  {:>15.1}  {:>15.1}  {:>9.2}",
+                mib(app.rss),
+                mib(app.pss),
+                mib(app.web_rss),
+                app.procs,
+                mib(minimal.rss),
+                mib(minimal.pss),
+                app.pss as f64 / minimal.pss.max(1) as f64
+            );
+        }
+        samples.push((started.elapsed().as_secs_f64() / 60.0, app, minimal));
     }
-    if let Some((a0, m0)) = first {
+    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
         println!(
             "PSS growth from minute 1 to minute {minutes}: app {:+.1} MiB, minimal window {:+.1} MiB",
-            mib(last.0) - mib(a0),
-            mib(last.1) - mib(m0)
+            mib(last.1.pss) - mib(first.1.pss),
+            mib(last.2.pss) - mib(first.2.pss)
+        );
+    }
+    // The trend over the second half of the run, after start-up has settled.
+    let half: Vec<_> = samples.iter().skip(samples.len() / 2).collect();
+    let series = |f: &dyn Fn(&(f64, TreeMemory, TreeMemory)) -> u64| {
+        trend(&half.iter().map(|s| (s.0, mib(f(s)))).collect::<Vec<_>>())
+    };
+    if let (Some(from), Some(to), Some(app), Some(web), Some(minimal)) = (
+        half.first(),
+        half.last(),
+        series(&|s| s.1.pss),
+        series(&|s| s.1.web_rss),
+        series(&|s| s.2.pss),
+    ) {
+        println!(
+            "trend over minutes {:.0}-{:.0} (least squares, ±1 sd of the residuals): app PSS \
+             {:+.1} MiB/h ±{:.1}; its web process RSS {:+.1} MiB/h ±{:.1}; minimal window PSS \
+             {:+.1} MiB/h ±{:.1}",
+            from.0, to.0, app.0, app.1, web.0, web.1, minimal.0, minimal.1
         );
     }
     drop(app_run);

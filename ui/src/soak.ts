@@ -1,0 +1,77 @@
+// The soak page (scripts/soak-webkit.sh): loads that the web process sees over hours, run in
+// minutes, to find what WebKitGTK keeps. `?mode=`:
+//   app        the real window against the mock backend, time sped up `?speed=` times (600:
+//              ten minutes of tiles a second): statuses, messages and metrics change, a new
+//              latency every check, the "checked … ago" clock ticking;
+//   unique     20 short texts replaced ten times a second, each one never shown before;
+//   recurring  the same, drawn from 50 texts that come back.
+import { mount } from 'svelte';
+
+import App from './App.svelte';
+import './app.css';
+import { setBackend } from './lib/backend';
+import { MockBackend, account, tile } from './lib/backend/mock';
+import type { Status } from './lib/bindings/Status';
+
+const params = new URLSearchParams(location.search);
+const mode = params.get('mode') ?? 'app';
+const speed = Number(params.get('speed') ?? '600');
+const target = document.getElementById('app');
+
+/** Sped-up time for the window: Date.now and setInterval (its 15 s clock) run `speed` times faster. */
+function speedUpTime() {
+  const realNow = Date.now.bind(Date);
+  const realSetInterval = window.setInterval.bind(window);
+  const start = realNow();
+  Date.now = () => start + (realNow() - start) * speed;
+  window.setInterval = ((handler: TimerHandler, ms?: number) =>
+    realSetInterval(handler, (ms ?? 0) / speed)) as typeof window.setInterval;
+  return realSetInterval;
+}
+
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
+const STATUSES: readonly Status[] = ['UP', 'DEGRADED', 'DOWN', 'UNKNOWN'];
+const WORDS = ['throttled', 'access', 'returns', 'in', 'about', 'min', 'responding', 'silent'];
+
+/** The demo's seven tiles after one (sped-up) minute: some checked now, with new values. */
+function tiles(lastCheck: Map<string, string>) {
+  const now = new Date(Date.now()).toISOString();
+  const checked = (service: string) => {
+    if (service === 'graph_api' || service === 'rate_limits' || Math.random() < 0.1) lastCheck.set(service, now);
+    return lastCheck.get(service) ?? now;
+  };
+  const message = () => Array.from({ length: 2 + Math.floor(Math.random() * 12) }, () => pick(WORDS)).join(' ');
+  const base = [
+    tile('token', 'DEGRADED', { metrics: { expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString(), is_valid: true } }),
+    tile('graph_api', 'UP'),
+    tile('rate_limits', 'UP', { metrics: { max_pct: Math.random() * 100, calls_per_hour: Math.floor(Math.random() * 120) } }),
+    tile('ads', 'UP', { metrics: { spend_24h: Math.random() * 100, currency: 'EUR', roas_7d: Math.random() * 6 } }),
+    tile('pixel', 'DEGRADED', { metrics: { events_24h: 0, last_fired_time: '2026-11-21T10:00:00+0000' } }),
+    tile('webhooks', 'UP', { metrics: { active: 2, inactive: 0 } }),
+    tile('catalog', 'UP', { metrics: { product_count: 128 + Math.floor(Math.random() * 10) } }),
+  ];
+  return base.map((t) => ({
+    ...t,
+    status: Math.random() < 0.2 ? pick(STATUSES) : t.status,
+    message: message(),
+    latency_ms: 60 + Math.floor(Math.random() * 900),
+    last_check: checked(t.service),
+  }));
+}
+
+if (mode === 'app' && target) {
+  const realSetInterval = speedUpTime();
+  const lastCheck = new Map<string, string>();
+  const mock = new MockBackend({ demo: true, accounts: [account('demo', tiles(lastCheck))] });
+  setBackend(mock);
+  mount(App, { target });
+  realSetInterval(() => {
+    mock.state.accounts = [account('demo', tiles(lastCheck))];
+    mock.calls.length = 0;
+    mock.push({ kind: 'tiles_changed', account: 'demo' });
+  }, 60_000 / speed);
+} else if ((mode === 'unique' || mode === 'recurring') && target) {
+  const lines = Array.from({ length: 20 }, () => target.appendChild(document.createElement('p')));
+  const text = () => `${Math.floor(Math.random() * (mode === 'unique' ? 1e9 : 50))} ms`;
+  window.setInterval(() => lines.forEach((line) => (line.textContent = text())), 100);
+}

@@ -260,6 +260,8 @@ fn set_preferences(
 
 /// Starts the window; `--demo` watches the built-in simulator even when accounts exist.
 pub fn run() -> anyhow::Result<()> {
+    #[cfg(target_os = "linux")]
+    webkit::reexec_without_jit();
     let demo = std::env::args().any(|a| a == "--demo");
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_window_state::Builder::default().build())

@@ -24,8 +24,8 @@ pub fn prefer_software_rendering(window: &WebviewWindow) {
 /// inherits our environment; returns only when that is not wanted or not possible.
 ///
 /// Why: with the JIT, the web process of a window that repaints a few tiles a minute grew about
-/// 0.2 MB a minute for hours (WebKitGTK 2.50, measured side by side under Xvfb: 186.1 → 192.5 MB
-/// over 40 minutes), while the same build with `JSC_useJIT=false` stayed at 178.0–178.3 MB —
+/// 0.2 MB a minute for hours (WebKitGTK 2.50, measured side by side under Xvfb: 186.1 → 198.5 MB
+/// over 65 minutes), while the same build with `JSC_useJIT=false` stayed at 178.0–178.5 MB —
 /// flat, and 8 MB smaller. The window runs a few milliseconds of script a minute, which the
 /// interpreter does as well. Setting the variable in-process would be `unsafe` (other threads
 /// may read the environment), so the process replaces itself once, keeping its pid, arguments

@@ -218,10 +218,21 @@ fn main() {
     ];
     // The overview paints at once (stored tiles, or "waiting for the first check"); the demo's
     // first tiles then wait for its first checks, through the simulator's 60–240 ms network.
+    // The app runs its web process without JavaScriptCore's JIT (`webkit::reexec_without_jit`);
+    // `META_MONITOR_JIT=1` measures what the interpreter costs the first paint.
+    let mut jit_env = env.to_vec();
+    jit_env.push(("META_MONITOR_JIT".to_owned(), "1".to_owned()));
     let (mut painted, mut tiles, mut baseline) = (Vec::new(), Vec::new(), Vec::new());
+    let mut painted_jit = Vec::new();
     for _ in 0..LAUNCHES {
         baseline.push(launch_time(&minimal, &[], &env, "#ready"));
         painted.push(launch_time(&app, &["--demo"], &env, ".overview .banner"));
+        painted_jit.push(launch_time(
+            &app,
+            &["--demo"],
+            &jit_env,
+            ".overview .banner",
+        ));
         tiles.push(launch_time(
             &app,
             &["--demo"],
@@ -230,12 +241,16 @@ fn main() {
         ));
     }
     let (b, p, t) = (median(baseline), median(painted), median(tiles));
+    let pj = median(painted_jit);
     println!(
         "launch (median of {LAUNCHES}): minimal window painted {:.0} ms; overview painted {:.0} ms \
-         ({:.2}x); first tiles (after the demo's first checks) {:.0} ms ({:.2}x)",
+         ({:.2}x; with the JIT {:.0} ms, {:.2}x); first tiles (after the demo's first checks) \
+         {:.0} ms ({:.2}x)",
         b.as_secs_f64() * 1e3,
         p.as_secs_f64() * 1e3,
         p.as_secs_f64() / b.as_secs_f64(),
+        pj.as_secs_f64() * 1e3,
+        pj.as_secs_f64() / b.as_secs_f64(),
         t.as_secs_f64() * 1e3,
         t.as_secs_f64() / b.as_secs_f64(),
     );

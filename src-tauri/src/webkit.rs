@@ -27,7 +27,8 @@ pub fn prefer_software_rendering(window: &WebviewWindow) {
 /// 0.2 MB a minute for hours (WebKitGTK 2.50, measured side by side under Xvfb: 186.1 → 198.5 MB
 /// over 65 minutes), while the same build with `JSC_useJIT=false` stayed at 178.0–178.5 MB —
 /// flat, and 8 MB smaller. The window runs a few milliseconds of script a minute, which the
-/// interpreter does as well. Setting the variable in-process would be `unsafe` (other threads
+/// interpreter does as well; it costs the first paint about 0.2 s once (1031 ms against 822 ms
+/// with the JIT, `scripts/bench-desktop.sh`). Setting the variable in-process would be `unsafe` (other threads
 /// may read the environment), so the process replaces itself once, keeping its pid, arguments
 /// and the rest of its environment. `META_MONITOR_JIT=1`, or any `JSC_useJIT` already set,
 /// keeps things as they are.

@@ -698,17 +698,24 @@ async fn ad_account(call: &mut Call) -> Response {
     if call.scenario().shows(Scenario::Outage) {
         tokio::time::sleep(call.state.config.slow_delay).await;
     }
+    // DISABLED (2) for ADS_INTEGRITY_POLICY (disable_reason 1), else ACTIVE (1) with NONE (0).
+    let (account_status, disable_reason) = if call.scenario().shows(Scenario::AdsDisabledThrottled)
+    {
+        (2, 1)
+    } else {
+        (1, 0)
+    };
     let node = json!({
         "id": AD_ACCOUNT,
         "account_id": AD_ACCOUNT.trim_start_matches("act_"),
         "name": "Demo Shop",
         "currency": "EUR",
-        "account_status": 1,
+        "account_status": account_status,
         "amount_spent": "743855",
         "balance": "107501",
         "spend_cap": "0",
         "timezone_name": "Europe/Berlin",
-        "disable_reason": 0,
+        "disable_reason": disable_reason,
     });
     match call.select(node, "id,name,account_status", "AdAccount") {
         Ok(v) => call.ok(v),

@@ -9,6 +9,9 @@ pub enum Scenario {
     Healthy,
     /// The ad account's BUC buckets are at 100 %: ads calls get 80004/80000 with a regain time.
     Throttled,
+    /// The ad account is DISABLED (`account_status` 2) and its Ads Insights bucket is at 100 %:
+    /// the account node answers, every insights call gets 80000 with a regain time.
+    AdsDisabledThrottled,
     /// The token expires in 3 days.
     TokenExpiring,
     /// The token has expired: 190/463 everywhere a user token is used.
@@ -26,9 +29,10 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Self::Healthy,
         Self::Throttled,
+        Self::AdsDisabledThrottled,
         Self::TokenExpiring,
         Self::TokenInvalid,
         Self::Outage,
@@ -41,6 +45,7 @@ impl Scenario {
         match self {
             Self::Healthy => "healthy",
             Self::Throttled => "throttled",
+            Self::AdsDisabledThrottled => "ads-disabled-throttled",
             Self::TokenExpiring => "token-expiring",
             Self::TokenInvalid => "token-invalid",
             Self::Outage => "outage",
@@ -78,5 +83,25 @@ impl FromStr for Scenario {
                 let names: Vec<&str> = Self::ALL.iter().map(|x| x.name()).collect();
                 format!("unknown scenario {s:?}; one of: {}", names.join(", "))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_parses_back_from_its_name() {
+        for scenario in Scenario::ALL {
+            assert_eq!(
+                scenario.name().parse::<Scenario>(),
+                Ok(scenario),
+                "ALL and name() must agree, or the admin API and --scenario lose {scenario:?}"
+            );
+        }
+        let mut names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Scenario::ALL.len(), "names are unique");
     }
 }

@@ -30,12 +30,20 @@ pub struct BucketState {
 }
 
 impl Windows {
-    /// The windows a scenario starts with: `throttled` fills the ad account's buckets.
+    /// The windows a scenario starts with: `throttled` fills the ad account's buckets,
+    /// `ads-disabled-throttled` only its Ads Insights bucket.
     pub fn for_scenario(scenario: Scenario, config: &SimConfig) -> Self {
         let mut w = Self::default();
         let now = Instant::now();
+        let account = crate::AD_ACCOUNT.trim_start_matches("act_");
+        if scenario.shows(Scenario::AdsDisabledThrottled) {
+            w.prefill(
+                &format!("ads_insights:{account}"),
+                config.ads_insights_quota,
+                now,
+            );
+        }
         if scenario.shows(Scenario::Throttled) {
-            let account = crate::AD_ACCOUNT.trim_start_matches("act_");
             w.prefill(
                 &format!("ads_management:{account}"),
                 config.ads_management_quota,

@@ -333,3 +333,75 @@ async fn conversions_api_events_arrive_as_json_or_form_and_are_all_or_nothing() 
     assert_eq!(status, 400);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn ads_disabled_throttled_answers_the_account_and_throttles_insights() {
+    let sim = Simulator::start_local(SimConfig {
+        scenario: Scenario::AdsDisabledThrottled,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let base = sim.base_url();
+    let act = meta_graph_sim::AD_ACCOUNT;
+    let number = act.trim_start_matches("act_");
+
+    let (status, _, account) = get(
+        &format!("{base}/v25.0/{act}?fields=id,name,currency,account_status,disable_reason"),
+        Some("t1"),
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "the Ads Management bucket is not full: {account}"
+    );
+    assert_eq!(
+        (
+            account["account_status"].as_i64(),
+            account["disable_reason"].as_i64()
+        ),
+        (Some(2), Some(1)),
+        "DISABLED for ADS_INTEGRITY_POLICY, as integers: {account}"
+    );
+
+    let (status, headers, body) = get(
+        &format!("{base}/v25.0/{act}/insights?date_preset=today&fields=spend"),
+        Some("t1"),
+    )
+    .await;
+    assert_eq!(status, 400, "throttles are HTTP 400, not 429: {body}");
+    assert_eq!(
+        (
+            body["error"]["code"].as_i64(),
+            body["error"]["error_subcode"].as_i64()
+        ),
+        (Some(80000), Some(2_446_079)),
+        "the Ads Insights BUC code: {body}"
+    );
+    let buc: Value = serde_json::from_str(
+        headers["x-business-use-case-usage"]
+            .to_str()
+            .expect("ascii"),
+    )
+    .expect("json header");
+    let entry = &buc[number][0];
+    assert_eq!(entry["type"], "ads_insights", "{buc}");
+    assert_eq!(entry["call_count"], 100, "the bucket is full: {buc}");
+    assert!(
+        entry["estimated_time_to_regain_access"]
+            .as_u64()
+            .is_some_and(|m| (1..=60).contains(&m)),
+        "a regain time in minutes while blocked: {buc}"
+    );
+
+    let (status, _, campaigns) = get(
+        &format!("{base}/v25.0/{act}/campaigns?summary=total_count"),
+        Some("t1"),
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "campaigns count against Ads Management, which still answers: {campaigns}"
+    );
+    sim.shutdown().await;
+}

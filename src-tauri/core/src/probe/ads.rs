@@ -3,11 +3,12 @@
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use time::OffsetDateTime;
 
 use crate::graph::ads::{self, account_status_name};
 use crate::tile::{Service, Status, Tile};
 
-use super::{ProbeContext, ProbeReport, failed, millis, not_configured};
+use super::{ProbeContext, ProbeReport, failed, measured_then_failed, millis, not_configured};
 
 pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     let Some(act) = ctx.account.ad_account_id.as_deref() else {
@@ -18,6 +19,8 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         Ok(a) => a,
         Err(err) => return failed(Service::Ads, err, ctx.now),
     };
+    // From here on the account's state is a measured fact: a later failure adds to it.
+    let mut facts = account_tile(&account, ctx.now);
     let (today, week, month, active) = futures::join!(
         ads::insights(ctx.client, act, "today"),
         ads::insights(ctx.client, act, "last_7d"),
@@ -26,29 +29,25 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     );
     let (today, week, month, active) = match (today, week, month, active) {
         (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
-            return failed(Service::Ads, e, ctx.now);
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) => {
+            facts.latency_ms = Some(millis(started.elapsed()));
+            return measured_then_failed(facts, e, "insights");
+        }
+        (.., Err(e)) => {
+            facts.latency_ms = Some(millis(started.elapsed()));
+            return measured_then_failed(facts, e, "active campaigns");
         }
     };
-    let status_name = account_status_name(account.account_status);
     let currency = account.currency.clone().unwrap_or_default();
     let spend = |row: &ads::InsightsRow| row.spend.unwrap_or(Decimal::ZERO);
-    let (status, message) = match account.account_status {
-        1 => (
-            Status::Up,
-            format!(
-                "{active} active campaigns, {} {currency} spent today",
-                spend(&today)
-            ),
-        ),
-        2 | 101 => (Status::Down, format!("ad account {status_name}")),
-        _ => (Status::Degraded, format!("ad account {status_name}")),
-    };
+    if account.account_status == 1 {
+        facts.message = format!(
+            "{active} active campaigns, {} {currency} spent today",
+            spend(&today)
+        );
+    }
     let dec = |d: Option<Decimal>| d.map(|d| serde_json::Value::String(d.to_string()));
-    let mut tile = Tile::new(Service::Ads, status, ctx.now, message)
-        .with_metric("account_name", account.name.clone().unwrap_or_default())
-        .with_metric("account_status", status_name)
-        .with_metric("currency", currency)
+    let mut tile = facts
         .with_metric("spend_24h", spend(&today).to_string())
         .with_metric("spend_7d", spend(&week).to_string())
         .with_metric("spend_30d", spend(&month).to_string())
@@ -75,4 +74,121 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     .collect::<Vec<_>>();
     points.push(("meta.ads.active_campaigns".to_owned(), active as f64));
     ProbeReport::ok(tile, points)
+}
+
+/// What the ad account node alone says: DOWN when disabled or closed, DEGRADED in any other
+/// state but ACTIVE ("ad account unsettled"), UP when active; name, status and currency.
+pub fn account_tile(account: &ads::AdAccount, now: OffsetDateTime) -> Tile {
+    let status_name = account_status_name(account.account_status);
+    let status = match account.account_status {
+        1 => Status::Up,
+        2 | 101 => Status::Down,
+        _ => Status::Degraded,
+    };
+    let words = status_name.to_lowercase().replace('_', " ");
+    Tile::new(Service::Ads, status, now, format!("ad account {words}"))
+        .with_metric("account_name", account.name.clone().unwrap_or_default())
+        .with_metric("account_status", status_name)
+        .with_metric("currency", account.currency.clone().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::ErrorClass;
+    use crate::probe::test_support::meta_error;
+
+    fn account(status: i64) -> ads::AdAccount {
+        ads::AdAccount {
+            id: "act_1".into(),
+            name: Some("Shop".into()),
+            currency: Some("EUR".into()),
+            account_status: status,
+            amount_spent: None,
+        }
+    }
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_780_000_000).expect("time")
+    }
+
+    #[test]
+    fn a_disabled_account_stays_down_when_insights_are_throttled() {
+        let throttle = meta_error(80000, Some(2_446_079), Some(12 * 60));
+        let report = measured_then_failed(account_tile(&account(2), now()), throttle, "insights");
+        let tile = &report.tile;
+        assert_eq!(
+            tile.status,
+            Status::Down,
+            "a throttle on insights must not hide a disabled account: {}",
+            tile.message
+        );
+        assert_eq!(
+            tile.message,
+            "ad account disabled; insights paused: throttled by Meta (code 80000); \
+             access returns in about 12 min",
+            "the message leads with the account and says why the rest is missing"
+        );
+        for (metric, value) in [
+            ("account_name", "Shop"),
+            ("account_status", "DISABLED"),
+            ("currency", "EUR"),
+        ] {
+            assert_eq!(
+                tile.metrics.get(metric).and_then(|v| v.as_str()),
+                Some(value),
+                "the account fact {metric} is kept"
+            );
+        }
+        assert_eq!(
+            report.error.as_ref().map(|e| e.class()),
+            Some(ErrorClass::Throttled),
+            "the throttle stays in the report for the probe-run row"
+        );
+    }
+
+    #[test]
+    fn the_account_state_decides_what_a_failed_insights_call_leaves() {
+        let cases = [
+            // (account_status, error, expected status, message start)
+            (
+                1,
+                meta_error(80000, None, Some(600)),
+                Status::Unknown,
+                "ad account active; insights paused",
+            ),
+            (
+                3,
+                meta_error(80000, None, Some(600)),
+                Status::Degraded,
+                "ad account unsettled; insights paused",
+            ),
+            (
+                101,
+                meta_error(2, None, None),
+                Status::Down,
+                "ad account closed; insights failed",
+            ),
+            (
+                3,
+                meta_error(200, None, None),
+                Status::Down,
+                "ad account unsettled; insights failed",
+            ),
+        ];
+        for (status, err, want, start) in cases {
+            let report =
+                measured_then_failed(account_tile(&account(status), now()), err, "insights");
+            assert_eq!(
+                report.tile.status, want,
+                "account_status {status}: {}",
+                report.tile.message
+            );
+            assert!(
+                report.tile.message.starts_with(start),
+                "the message names the account state and the failed call: {:?}",
+                report.tile.message
+            );
+        }
+    }
 }

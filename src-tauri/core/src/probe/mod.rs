@@ -111,12 +111,18 @@ pub fn not_configured(service: Service, now: OffsetDateTime) -> ProbeReport {
 /// The tile for a data probe (ads, pixel, webhooks, catalog) whose call failed. What we could
 /// not measure is UNKNOWN; what Meta answered with an error is DEGRADED or DOWN.
 pub fn failed(service: Service, err: GraphError, now: OffsetDateTime) -> ProbeReport {
-    let (status, message) = match err.class() {
+    let (status, message) = failure(&err);
+    ProbeReport::from_error(Tile::new(service, status, now, message), err)
+}
+
+/// What a failed call says about a service: its status and the words for why.
+fn failure(err: &GraphError) -> (Status, String) {
+    match err.class() {
         ErrorClass::TokenInvalid => (
             Status::Unknown,
             format!("token rejected, not measured: {err}"),
         ),
-        ErrorClass::Throttled => (Status::Unknown, throttled_message(&err)),
+        ErrorClass::Throttled => (Status::Unknown, throttled_message(err)),
         ErrorClass::Transport => (
             Status::Unknown,
             format!("could not reach the Graph API: {err}"),
@@ -127,8 +133,35 @@ pub fn failed(service: Service, err: GraphError, now: OffsetDateTime) -> ProbeRe
         ),
         ErrorClass::Permission => (Status::Down, format!("permission missing: {err}")),
         ErrorClass::InvalidRequest => (Status::Down, format!("request rejected: {err}")),
+    }
+}
+
+/// A tile built from facts a probe measured (e.g. the ad account is disabled), joined by a
+/// later call that failed (e.g. insights throttled): the facts, their metrics and their message
+/// stay; the message adds what failed ("ad account disabled; insights paused: throttled by Meta
+/// (code 80000); access returns in about 12 min"); Meta's code, subcode and fbtrace_id join the
+/// metrics and the error stays in the report, as [`ProbeReport::from_error`] does, so the
+/// probe-run row and the scheduler still see the failure. No metric points: the caller adds
+/// those its facts support.
+pub fn measured_then_failed(mut tile: Tile, err: GraphError, what_failed: &str) -> ProbeReport {
+    let (failure_status, why) = failure(&err);
+    // The status rule. A measured DOWN or DEGRADED stands — a failure that could not measure
+    // (UNKNOWN) never hides it, and only a worse failure (e.g. a permission error, DOWN) makes
+    // it worse. When the facts were UP (or themselves UNKNOWN), the tile takes the failure's
+    // status, as `failed` classifies it: UP would claim the part we could not measure, and
+    // DEGRADED would blame Meta for a throttle or our own network. So facts UP + insights
+    // throttled → UNKNOWN; facts UP + Meta error → DEGRADED or DOWN.
+    tile.status = match tile.status {
+        Status::Down | Status::Degraded => tile.status.worst(failure_status),
+        Status::Up | Status::Unknown => failure_status,
     };
-    ProbeReport::from_error(Tile::new(service, status, now, message), err)
+    let verb = if err.class() == ErrorClass::Throttled {
+        "paused"
+    } else {
+        "failed"
+    };
+    tile.message = format!("{}; {what_failed} {verb}: {why}", tile.message);
+    ProbeReport::from_error(tile, err)
 }
 
 /// "throttled by Meta (code 80004); access returns in about 12 min".
@@ -161,9 +194,198 @@ pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Graph errors as the client builds them from Meta's bodies, for the probes' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::time::Duration;
+
+    use crate::graph::{GraphError, MetaError};
+
+    /// Meta's error `code`/`subcode` over HTTP 400, with the regain time (seconds) the
+    /// client read from the same response's usage headers.
+    pub fn meta_error(code: i64, subcode: Option<i64>, regain_secs: Option<u64>) -> GraphError {
+        GraphError::Meta(Box::new(MetaError {
+            message: format!("(#{code}) simulated"),
+            kind: Some("OAuthException".into()),
+            code,
+            error_subcode: subcode,
+            is_transient: None,
+            error_user_title: None,
+            error_user_msg: None,
+            fbtrace_id: Some("AbCdEf123_xyz".into()),
+            http_status: 400,
+            regain_after: regain_secs.map(Duration::from_secs),
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::graph::TransportKind;
+    use test_support::meta_error;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_780_000_000).expect("time")
+    }
+
+    fn facts(status: Status) -> Tile {
+        Tile::new(Service::Ads, status, now(), "facts").with_metric("measured", true)
+    }
+
+    fn transport() -> GraphError {
+        GraphError::Transport {
+            kind: TransportKind::Timeout,
+            detail: "no answer in 10 s".into(),
+        }
+    }
+
+    #[test]
+    fn a_later_failure_keeps_the_facts_the_error_and_its_codes() {
+        let report = measured_then_failed(
+            facts(Status::Down),
+            meta_error(80004, Some(2_446_079), Some(12 * 60)),
+            "insights",
+        );
+        let tile = &report.tile;
+        assert_eq!(
+            tile.status,
+            Status::Down,
+            "a throttle could not measure, so it never hides a measured DOWN"
+        );
+        assert_eq!(
+            tile.message,
+            "facts; insights paused: throttled by Meta (code 80004); access returns in about 12 min",
+            "the facts' message first, then what failed and when access returns"
+        );
+        assert_eq!(
+            tile.metrics.get("measured"),
+            Some(&serde_json::Value::Bool(true)),
+            "the metrics measured before the failure are kept"
+        );
+        assert_eq!(
+            (
+                tile.metrics.get("error_code").and_then(|v| v.as_i64()),
+                tile.metrics.get("error_subcode").and_then(|v| v.as_i64()),
+                tile.metrics.get("fbtrace_id").and_then(|v| v.as_str()),
+            ),
+            (Some(80004), Some(2_446_079), Some("AbCdEf123_xyz")),
+            "Meta's code, subcode and fbtrace_id join the metrics as from_error does"
+        );
+        assert_eq!(
+            report
+                .error
+                .as_ref()
+                .and_then(|e| e.meta())
+                .map(|m| (m.code, m.regain_after)),
+            Some((80004, Some(Duration::from_secs(720)))),
+            "the throttle error (with its regain time) stays in the report"
+        );
+        assert!(
+            report.points.is_empty(),
+            "no points: the caller adds those its facts support"
+        );
+    }
+
+    #[test]
+    fn status_is_the_measured_down_or_degraded_else_the_failures() {
+        let throttled = || meta_error(80000, Some(2_446_079), Some(600));
+        let cases: [(Status, GraphError, Status, &str); 11] = [
+            (
+                Status::Down,
+                throttled(),
+                Status::Down,
+                "UNKNOWN never hides DOWN",
+            ),
+            (
+                Status::Down,
+                transport(),
+                Status::Down,
+                "our network never hides DOWN",
+            ),
+            (
+                Status::Down,
+                meta_error(2, None, None),
+                Status::Down,
+                "DOWN is worse than DEGRADED",
+            ),
+            (
+                Status::Degraded,
+                throttled(),
+                Status::Degraded,
+                "UNKNOWN never hides DEGRADED",
+            ),
+            (
+                Status::Degraded,
+                transport(),
+                Status::Degraded,
+                "our network never hides DEGRADED",
+            ),
+            (
+                Status::Degraded,
+                meta_error(200, None, None),
+                Status::Down,
+                "a worse failure wins",
+            ),
+            (
+                Status::Up,
+                throttled(),
+                Status::Unknown,
+                "UP facts + throttle: not measured",
+            ),
+            (
+                Status::Up,
+                transport(),
+                Status::Unknown,
+                "UP facts + no network: not measured",
+            ),
+            (
+                Status::Up,
+                meta_error(2, None, None),
+                Status::Degraded,
+                "UP facts + Meta error",
+            ),
+            (
+                Status::Up,
+                meta_error(100, Some(33), None),
+                Status::Down,
+                "UP facts + rejection",
+            ),
+            (
+                Status::Unknown,
+                meta_error(2, None, None),
+                Status::Degraded,
+                "nothing to keep",
+            ),
+        ];
+        for (measured, err, want, why) in cases {
+            let class = err.class();
+            let report = measured_then_failed(facts(measured), err, "insights");
+            assert_eq!(
+                report.tile.status, want,
+                "{measured} then {class:?}: {why} ({})",
+                report.tile.message
+            );
+        }
+    }
+
+    #[test]
+    fn the_message_names_the_facts_and_the_failed_call() {
+        let report = measured_then_failed(facts(Status::Up), transport(), "events by name");
+        assert!(
+            report.tile.message.starts_with(
+                "facts; events by name failed: could not reach the Graph API: timed out"
+            ),
+            "a failure that is no throttle says `failed` and why: {}",
+            report.tile.message
+        );
+        let same = failed(Service::Ads, transport(), now());
+        assert_eq!(
+            report.tile.status, same.tile.status,
+            "with UP facts the status follows failed()'s classification"
+        );
+    }
 
     #[test]
     fn durations_read_like_words() {

@@ -1,12 +1,16 @@
 //! `pixel`: last fired time and events by name over the last 24 h. DEGRADED when silent longer
 //! than the threshold, DOWN when Meta marks it unavailable.
 
-use time::Duration as TimeDuration;
+use std::time::Duration;
+
+use time::{Duration as TimeDuration, OffsetDateTime};
 
 use crate::graph::pixel;
 use crate::tile::{Service, Status, Tile};
 
-use super::{ProbeContext, ProbeReport, failed, human_duration, millis, not_configured};
+use super::{
+    ProbeContext, ProbeReport, failed, human_duration, measured_then_failed, millis, not_configured,
+};
 
 pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     let Some(pixel_id) = ctx.account.pixel_id.as_deref() else {
@@ -17,6 +21,15 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         Ok(p) => p,
         Err(err) => return failed(Service::Pixel, err, ctx.now),
     };
+    // The node is measured: unavailable, never fired or silent stand whatever follows.
+    let threshold = ctx.thresholds.pixel_silence;
+    let (mut facts, silence) = node_tile(&node, ctx.now, threshold);
+    let silence_point = |s: Duration| {
+        (
+            "meta.pixel.silence_minutes".to_owned(),
+            s.as_secs() as f64 / 60.0,
+        )
+    };
     let events = match pixel::events_by_name(
         ctx.client,
         pixel_id,
@@ -26,7 +39,12 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     .await
     {
         Ok(e) => e,
-        Err(err) => return failed(Service::Pixel, err, ctx.now),
+        Err(err) => {
+            facts.latency_ms = Some(millis(started.elapsed()));
+            let mut report = measured_then_failed(facts, err, "events by name");
+            report.points.extend(silence.map(silence_point));
+            return report;
+        }
     };
     // Browser versus server events and Event Match Quality add to the picture, but a token
     // without the permission for them must not turn the pixel tile red, and they are skipped
@@ -62,44 +80,13 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         (Err(skipped.clone()), Err(skipped))
     };
     let total: u64 = events.values().sum();
-    let last_fired = node.last_fired();
-    let silence = last_fired.map(|t| (ctx.now - t).max(TimeDuration::ZERO).unsigned_abs());
-    let threshold = ctx.thresholds.pixel_silence;
-    let (status, message) = if node.is_unavailable == Some(true) {
-        (
-            Status::Down,
-            "Meta reports the pixel as unavailable".to_owned(),
-        )
-    } else {
-        match silence {
-            None => (Status::Degraded, "the pixel has never fired".to_owned()),
-            Some(s) if s > threshold => (
-                Status::Degraded,
-                format!(
-                    "silent for {} (threshold {})",
-                    human_duration(s),
-                    human_duration(threshold)
-                ),
-            ),
-            Some(s) => (
-                Status::Up,
-                format!(
-                    "{total} events in 24 h, last fired {} ago",
-                    human_duration(s)
-                ),
-            ),
-        }
-    };
-    let mut tile = Tile::new(Service::Pixel, status, ctx.now, message)
-        .with_metric("pixel_name", node.name.clone().unwrap_or_default())
-        .with_metric("last_fired_time", node.last_fired_time.clone())
-        .with_metric("events_24h", total)
-        .with_metric("silent", silence.is_none_or(|s| s > threshold))
-        .with_metric("silence_threshold_hours", threshold.as_secs() / 3600)
-        .with_metric(
-            "events_by_name",
-            serde_json::to_value(&events).unwrap_or_default(),
-        );
+    if facts.status == Status::Up {
+        facts.message = format!("{total} events in 24 h, {}", facts.message);
+    }
+    let mut tile = facts.with_metric("events_24h", total).with_metric(
+        "events_by_name",
+        serde_json::to_value(&events).unwrap_or_default(),
+    );
     match sources {
         Ok(sources) => {
             tile = tile.with_metric(
@@ -120,11 +107,121 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     }
     tile.latency_ms = Some(millis(started.elapsed()));
     let mut points = vec![("meta.pixel.events_24h".to_owned(), total as f64)];
-    if let Some(s) = silence {
-        points.push((
-            "meta.pixel.silence_minutes".to_owned(),
-            s.as_secs() as f64 / 60.0,
-        ));
-    }
+    points.extend(silence.map(silence_point));
     ProbeReport::ok(tile, points)
+}
+
+/// What the pixel node alone says: DOWN when Meta marks it unavailable, DEGRADED when it never
+/// fired or is silent longer than `threshold`, else UP ("last fired 7 min ago"); with its name,
+/// last fired time and the silence judgement. Also returns the silence itself.
+pub fn node_tile(
+    node: &pixel::Pixel,
+    now: OffsetDateTime,
+    threshold: Duration,
+) -> (Tile, Option<Duration>) {
+    let silence = node
+        .last_fired()
+        .map(|t| (now - t).max(TimeDuration::ZERO).unsigned_abs());
+    let (status, message) = if node.is_unavailable == Some(true) {
+        (
+            Status::Down,
+            "Meta reports the pixel as unavailable".to_owned(),
+        )
+    } else {
+        match silence {
+            None => (Status::Degraded, "the pixel has never fired".to_owned()),
+            Some(s) if s > threshold => (
+                Status::Degraded,
+                format!(
+                    "silent for {} (threshold {})",
+                    human_duration(s),
+                    human_duration(threshold)
+                ),
+            ),
+            Some(s) => (Status::Up, format!("last fired {} ago", human_duration(s))),
+        }
+    };
+    let tile = Tile::new(Service::Pixel, status, now, message)
+        .with_metric("pixel_name", node.name.clone().unwrap_or_default())
+        .with_metric("last_fired_time", node.last_fired_time.clone())
+        .with_metric("silent", silence.is_none_or(|s| s > threshold))
+        .with_metric("silence_threshold_hours", threshold.as_secs() / 3600);
+    (tile, silence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::test_support::meta_error;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_780_000_000).expect("time")
+    }
+
+    fn node(unavailable: bool, last_fired_time: Option<&str>) -> pixel::Pixel {
+        pixel::Pixel {
+            id: "1".into(),
+            name: Some("Shop pixel".into()),
+            last_fired_time: last_fired_time.map(str::to_owned),
+            is_unavailable: Some(unavailable),
+        }
+    }
+
+    #[test]
+    fn node_facts_survive_a_throttled_events_call() {
+        let day = Duration::from_secs(24 * 3600);
+        // 1_780_000_000 is 2026-05-28T20:26:40Z; three days earlier the pixel last fired.
+        let three_days_ago = "2026-05-25T20:26:40+0000";
+        let cases = [
+            (
+                node(true, Some(three_days_ago)),
+                Status::Down,
+                "Meta reports the pixel as unavailable; events by name paused",
+            ),
+            (
+                node(false, Some(three_days_ago)),
+                Status::Degraded,
+                "silent for 3 d 0 h (threshold 1 d 0 h); events by name paused",
+            ),
+            (
+                node(false, None),
+                Status::Degraded,
+                "the pixel has never fired; events by name paused",
+            ),
+            (
+                node(false, Some("2026-05-28T20:19:40+0000")),
+                Status::Unknown,
+                "last fired 7 min ago; events by name paused",
+            ),
+        ];
+        for (node, want, start) in cases {
+            let (facts, _) = node_tile(&node, now(), day);
+            let report =
+                measured_then_failed(facts, meta_error(80004, None, Some(300)), "events by name");
+            assert_eq!(
+                report.tile.status, want,
+                "the node's judgement stands unless it was UP: {}",
+                report.tile.message
+            );
+            assert!(
+                report.tile.message.starts_with(start),
+                "the node's message, then the paused call: {:?}",
+                report.tile.message
+            );
+            assert_eq!(
+                report
+                    .tile
+                    .metrics
+                    .get("pixel_name")
+                    .and_then(|v| v.as_str()),
+                Some("Shop pixel"),
+                "the node's facts are kept"
+            );
+            assert!(
+                report.tile.metrics.contains_key("silent"),
+                "the silence judgement from last_fired_time is kept"
+            );
+            assert!(report.error.is_some(), "the throttle stays in the report");
+        }
+    }
 }

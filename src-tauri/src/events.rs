@@ -19,7 +19,7 @@ impl EventSink for TauriEvents {
                 tray::show(&self.app, self.tray.update(&tiles.account, tiles.overall));
             }
             MonitorEvent::Reloaded => self.tray.clear(),
-            MonitorEvent::AlertSent { .. } => {}
+            MonitorEvent::AlertSent { .. } | MonitorEvent::Problem { .. } => {}
         }
         // A window that is gone or not yet loaded misses the event; the next one catches up.
         // Only which account changed crosses (see `WindowEvent`); the window pulls the rest.

@@ -148,9 +148,18 @@ pub struct SentEventsView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WindowEvent {
-    TilesChanged { account: String },
-    AlertSent { account: String },
+    TilesChanged {
+        account: String,
+    },
+    AlertSent {
+        account: String,
+    },
     Reloaded,
+    /// The monitor cannot store its results and retries (`None`: it can again). Small, and
+    /// rare: a banner's text.
+    Problem {
+        message: Option<String>,
+    },
 }
 
 impl From<&meta_monitor_core::events::MonitorEvent> for WindowEvent {
@@ -164,6 +173,9 @@ impl From<&meta_monitor_core::events::MonitorEvent> for WindowEvent {
                 account: account.clone(),
             },
             MonitorEvent::Reloaded => Self::Reloaded,
+            MonitorEvent::Problem { message } => Self::Problem {
+                message: message.clone(),
+            },
         }
     }
 }
@@ -243,6 +255,8 @@ pub struct SettingsView {
     /// A new account with Meta's and Meta Monitor's defaults (intervals, thresholds), so the
     /// form never repeats them.
     pub new_account: Account,
+    /// The folder of the app's log files (`None`: logging could not start).
+    pub log_folder: Option<String>,
 }
 
 /// "Test connection": the token and graph_api tiles and what they mean.

@@ -5,6 +5,7 @@ mod capi;
 mod catalog;
 mod events;
 pub mod ipc;
+mod logging;
 mod monitor;
 mod prefs;
 mod settings;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use meta_monitor_core::capi::event::EventInput;
 use meta_monitor_core::check::AccountTiles;
+use meta_monitor_core::monitor::{Pauses, Scope};
 use meta_monitor_core::store::alerts::Notification;
 use meta_monitor_core::{Account, Service, store};
 use tauri::Manager;
@@ -37,13 +39,23 @@ async fn overview(monitor: tauri::State<'_, Monitor>) -> Result<Overview, IpcErr
     tokio::task::block_in_place(|| monitor.overview())
 }
 
-/// Runs every probe of `account` now; the window also hears it as `monitor://tiles-changed`.
+/// Checks `account` now — every service, or only `service` — through the scheduler's own
+/// pipeline; a throttle pause is honoured unless `anyway`. The window also hears it as
+/// `monitor://tiles-changed`.
 #[tauri::command]
 async fn check_now(
     monitor: tauri::State<'_, Monitor>,
     account: String,
+    service: Option<Service>,
+    anyway: Option<bool>,
 ) -> Result<AccountTiles, IpcError> {
-    monitor.check_now(&account).await
+    let scope = service.map_or(Scope::All, Scope::One);
+    let pauses = if anyway == Some(true) {
+        Pauses::Ignore
+    } else {
+        Pauses::Respect
+    };
+    monitor.check_now(&account, scope, pauses).await
 }
 
 /// One stored series as an SVG chart sized to the view.
@@ -107,8 +119,13 @@ async fn alerts(
 
 /// The configured accounts, which secrets are stored (never their values), the keychain state.
 #[tauri::command]
-async fn settings(monitor: tauri::State<'_, Monitor>) -> Result<SettingsView, IpcError> {
-    tokio::task::block_in_place(|| monitor.settings())
+async fn settings(
+    monitor: tauri::State<'_, Monitor>,
+    logs: tauri::State<'_, LogFolder>,
+) -> Result<SettingsView, IpcError> {
+    let mut view = tokio::task::block_in_place(|| monitor.settings())?;
+    view.log_folder = logs.0.as_ref().map(|f| f.display().to_string());
+    Ok(view)
 }
 
 /// Adds or updates an account, then watches it.
@@ -258,6 +275,9 @@ fn set_preferences(
     prefs.set(&app, value)
 }
 
+/// Where the log files are (None: logging could not start).
+pub struct LogFolder(pub Option<std::path::PathBuf>);
+
 /// Starts the window; `--demo` watches the built-in simulator even when accounts exist.
 pub fn run() -> anyhow::Result<()> {
     #[cfg(target_os = "linux")]
@@ -272,6 +292,15 @@ pub fn run() -> anyhow::Result<()> {
         ))
         .setup(move |app| {
             let handle = app.handle().clone();
+            let log_folder = match handle.path().app_log_dir() {
+                Ok(folder) => logging::init(&folder),
+                Err(e) => Err(e.to_string()),
+            };
+            match &log_folder {
+                Ok(folder) => tracing::info!(folder = %folder.display(), "desktop app started"),
+                Err(why) => eprintln!("meta-monitor-desktop: logging is off: {why}"),
+            }
+            app.manage(LogFolder(log_folder.ok()));
             #[cfg(target_os = "linux")]
             if let Some(window) = handle.get_webview_window("main") {
                 webkit::prefer_software_rendering(&window);
@@ -294,10 +323,8 @@ pub fn run() -> anyhow::Result<()> {
                         .sync_products(&account, SyncSelection::Queued, |_: &SyncProgress| {})
                         .await;
                     if let Err(e) = resumed {
-                        eprintln!(
-                            "meta-monitor-desktop: resuming {account}'s catalog sync: {}",
-                            e.message
-                        );
+                        tracing::error!(%account, error = %e.message,
+                            "an interrupted catalog sync could not be resumed");
                     }
                 }
             });

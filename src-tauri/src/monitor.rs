@@ -12,11 +12,11 @@ use meta_monitor_core::check::{self, AccountTiles};
 use meta_monitor_core::clock::SystemClock;
 use meta_monitor_core::events::{EventSink, MonitorEvent};
 use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
-use meta_monitor_core::schedule::runner::{Runner, Watched};
-use meta_monitor_core::secrets::{Keychain, SecretKind};
+use meta_monitor_core::monitor::{AccountEntry, Pauses, Scope, Watched};
+use meta_monitor_core::secrets::Keychain;
 use meta_monitor_core::store::Store;
 use meta_monitor_core::store::alerts::Notification;
-use meta_monitor_core::{Account, Secret, Service, chart, notify};
+use meta_monitor_core::{Account, Secret, Service, chart};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
@@ -25,20 +25,17 @@ use crate::ipc::{
 };
 use meta_monitor_core::store::rollups::ChartPoint;
 
-/// One watched account, as the shell needs it for manual checks and the overview.
-#[derive(Clone)]
-pub(crate) struct Entry {
-    pub(crate) id: i64,
-    pub(crate) account: Account,
-    /// `Err` says why the keychain gave no credentials.
-    pub(crate) credentials: Result<Credentials, String>,
-    team_webhook: Option<Secret>,
-}
+/// One watched account with its keychain secrets, loaded by the core.
+pub(crate) type Entry = AccountEntry;
 
 /// What is being watched right now: the configured accounts, or the demo.
 struct Watch {
     store: Arc<Mutex<Store>>,
     entries: Vec<Entry>,
+    /// The same accounts with their notifiers, as the core's monitor checks them.
+    watched: Arc<Vec<Watched>>,
+    /// The check pipeline and its pacing, shared by the scheduler and "Check now".
+    monitor: Arc<meta_monitor_core::monitor::Monitor>,
     /// The demo's simulator, alive for as long as the demo is watched.
     demo: Option<Simulator>,
     stop: watch::Sender<bool>,
@@ -80,38 +77,30 @@ fn demo_account(base_url: &str) -> anyhow::Result<Account> {
 impl Watch {
     /// The configured accounts with their keychain entries (blocking D-Bus calls), or the demo
     /// when there are none or it is forced.
-    async fn load(db_path: &Path, forced_demo: bool) -> anyhow::Result<Self> {
+    async fn load(
+        db_path: &Path,
+        forced_demo: bool,
+        http: &reqwest::Client,
+        events: Arc<dyn EventSink>,
+    ) -> anyhow::Result<Self> {
         if !forced_demo {
             let file_store = Store::open(db_path)?;
             let stored = file_store.accounts()?;
             if !stored.is_empty() {
-                let keychain = Keychain::new();
                 let entries = tokio::task::block_in_place(|| {
-                    stored
-                        .into_iter()
-                        .map(|s| Entry {
-                            id: s.id,
-                            credentials: keychain
-                                .credentials(&s.account.name)
-                                .map_err(|e| e.to_string()),
-                            team_webhook: keychain
-                                .get(&s.account.name, SecretKind::TeamWebhook)
-                                .ok()
-                                .flatten(),
-                            account: s.account,
-                        })
-                        .collect()
+                    AccountEntry::load_all(stored, &Keychain::new())
                 });
-                return Ok(Self::new(file_store, entries, None));
+                let file_store = Arc::new(Mutex::new(file_store));
+                return Self::new(file_store, entries, None, http, events);
             }
         }
-        Self::demo().await
+        Self::demo(http, events).await
     }
 
     /// The demo: the simulator in this process (answering with internet-like latency), an
     /// in-memory store (the database file is never touched; [`Monitor::start`] seeds its
     /// history) and the simulator's fake token held in memory, never in the keychain.
-    async fn demo() -> anyhow::Result<Self> {
+    async fn demo(http: &reqwest::Client, events: Arc<dyn EventSink>) -> anyhow::Result<Self> {
         let sim = Simulator::start_local(SimConfig {
             scenario: Scenario::Demo,
             network_delay: Some((Duration::from_millis(60), Duration::from_millis(240))),
@@ -119,31 +108,43 @@ impl Watch {
         })
         .await?;
         let account = demo_account(&sim.base_url())?;
-        let store = Store::in_memory()?;
-        let id = store.add_account(&account, OffsetDateTime::now_utc())?;
         let credentials = Credentials {
             access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
             app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
             verify_token: None,
         };
-        let entry = Entry {
-            id,
-            account,
-            credentials: Ok(credentials),
-            team_webhook: None,
-        };
-        Ok(Self::new(store, vec![entry], Some(sim)))
+        let (store, entry) =
+            AccountEntry::in_memory(account, credentials, OffsetDateTime::now_utc())?;
+        Self::new(store, vec![entry], Some(sim), http, events)
     }
 
-    fn new(store: Store, entries: Vec<Entry>, demo: Option<Simulator>) -> Self {
-        Self {
-            store: Arc::new(Mutex::new(store)),
+    fn new(
+        store: Arc<Mutex<Store>>,
+        entries: Vec<Entry>,
+        demo: Option<Simulator>,
+        http: &reqwest::Client,
+        events: Arc<dyn EventSink>,
+    ) -> anyhow::Result<Self> {
+        let watched = entries
+            .iter()
+            .map(|e| e.watched(store.clone(), true).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<Watched>>>()?;
+        let monitor = meta_monitor_core::monitor::Monitor::new(
+            Arc::new(SystemClock),
+            http.clone(),
+            Policy::default(),
+            events,
+        );
+        Ok(Self {
+            store,
             entries,
+            watched: Arc::new(watched),
+            monitor: Arc::new(monitor),
             demo,
             stop: watch::channel(false).0,
             running: None,
             seeded: false,
-        }
+        })
     }
 }
 
@@ -155,12 +156,14 @@ impl Monitor {
         forced_demo: bool,
         events: Arc<dyn EventSink>,
     ) -> anyhow::Result<Self> {
-        let current =
-            tauri::async_runtime::block_on(async { Watch::load(db_path, forced_demo).await })?;
+        let http = http_client(Timeouts::default())?;
+        let current = tauri::async_runtime::block_on(async {
+            Watch::load(db_path, forced_demo, &http, events.clone()).await
+        })?;
         Ok(Self {
             db_path: db_path.to_owned(),
             forced_demo,
-            http: http_client(Timeouts::default())?,
+            http,
             events,
             current: Mutex::new(current),
             reloading: tokio::sync::Mutex::new(()),
@@ -200,23 +203,6 @@ impl Monitor {
     /// Starts the scheduler over what is watched, on Tauri's runtime.
     pub fn start(&self) -> anyhow::Result<()> {
         let mut current = lock(&self.current);
-        let mut watched = Vec::with_capacity(current.entries.len());
-        for e in &current.entries {
-            watched.push(Watched {
-                store: current.store.clone(),
-                id: e.id,
-                account: e.account.clone(),
-                credentials: e.credentials.clone(),
-                notifiers: notify::channels(&e.account.monitoring, e.team_webhook.clone())
-                    .map_err(anyhow::Error::msg)?,
-            });
-        }
-        let runner = Runner {
-            clock: Arc::new(SystemClock),
-            http: self.http.clone(),
-            policy: Policy::default(),
-            events: self.events.clone(),
-        };
         if current.demo.is_some() && !current.seeded {
             // Charts with a past from the first seconds: 30 days of the demo's own history,
             // written after the window's first tiles, a day per transaction.
@@ -245,13 +231,13 @@ impl Monitor {
                     .await
                 };
                 if let Ok(Err(e)) = history {
-                    eprintln!("meta-monitor-desktop: the demo's history: {e}");
+                    tracing::error!(error = %e, "the demo's history could not be written");
                 }
                 for (id, catalog, client) in catalogs {
                     if let Err(e) =
                         meta_monitor_core::demo::seed_catalog(&client, &store, id, &catalog).await
                     {
-                        eprintln!("meta-monitor-desktop: the demo's products: {e}");
+                        tracing::error!(error = %e, "the demo's products could not be synced");
                     }
                     let _ = check::refresh_catalog_tile(&mut lock(&store), id);
                 }
@@ -259,13 +245,13 @@ impl Monitor {
             });
         }
         let mut stopped = current.stop.subscribe();
+        let (monitor, watched) = (current.monitor.clone(), current.watched.clone());
         current.running = Some(tauri::async_runtime::spawn(async move {
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
-            if let Err(e) = runner.run(watched, shutdown).await {
-                eprintln!("meta-monitor-desktop: the monitor stopped: {e}");
-            }
+            // Store errors are retried inside and shown in the window; it ends on shutdown.
+            monitor.run(&watched, shutdown).await;
         }));
         Ok(())
     }
@@ -291,9 +277,14 @@ impl Monitor {
     pub async fn reload(&self) -> Result<(), IpcError> {
         let _one_at_a_time = self.reloading.lock().await;
         self.stop().await;
-        let next = Watch::load(&self.db_path, self.forced_demo)
-            .await
-            .map_err(|e| IpcError::new(ErrorCode::Internal, format!("{e:#}")))?;
+        let next = Watch::load(
+            &self.db_path,
+            self.forced_demo,
+            &self.http,
+            self.events.clone(),
+        )
+        .await
+        .map_err(|e| IpcError::new(ErrorCode::Internal, format!("{e:#}")))?;
         *lock(&self.current) = next;
         self.start()
             .map_err(|e| IpcError::new(ErrorCode::Internal, format!("{e:#}")))?;
@@ -351,53 +342,32 @@ impl Monitor {
     /// read again first, and the watch reloads once they come: unlocking and pressing "Check
     /// now" recovers without a restart. Only here, on the operator's request — retrying on a
     /// timer would raise an unlock prompt every time.
-    pub async fn check_now(&self, account: &str) -> Result<AccountTiles, IpcError> {
-        let (mut entry, mut store) = self.entry(account)?;
+    pub async fn check_now(
+        &self,
+        account: &str,
+        scope: Scope,
+        pauses: Pauses,
+    ) -> Result<AccountTiles, IpcError> {
+        let (entry, _) = self.entry(account)?;
         if entry.credentials.is_err() && !self.is_demo() {
             let keychain = Keychain::new();
             if tokio::task::block_in_place(|| keychain.credentials(account)).is_ok() {
                 self.reload().await?;
-                (entry, store) = self.entry(account)?;
             }
         }
-        let now = OffsetDateTime::now_utc();
-        let (reports, problem) = match &entry.credentials {
-            Ok(creds) => {
-                let reports = check::run_probes(
-                    &entry.account,
-                    creds.clone(),
-                    &self.http,
-                    now,
-                    &entry.account.monitoring.thresholds(),
-                )
-                .await;
-                (reports, None)
-            }
-            Err(why) => (check::unmeasured(now, why), Some(why.clone())),
+        let (monitor, watched) = {
+            let current = lock(&self.current);
+            (current.monitor.clone(), current.watched.clone())
         };
-        let notifiers = notify::channels(&entry.account.monitoring, entry.team_webhook.clone())
-            .map_err(|e| IpcError::new(ErrorCode::Internal, e))?;
-        let result = tokio::task::block_in_place(|| {
-            let result = {
-                let mut store = lock(&store);
-                check::persist(&mut store, entry.id, &reports)?;
-                AccountTiles::new(account, store.tiles(entry.id)?)
-            };
-            self.events.emit(MonitorEvent::TilesChanged(result.clone()));
-            check::alert_shared(
-                &store,
-                entry.id,
-                account,
-                &reports,
-                problem.as_deref(),
-                &notifiers,
-                now,
-                &Policy::default(),
-            )?;
-            Ok::<_, meta_monitor_core::store::StoreError>(result)
-        })
-        .map_err(IpcError::store)?;
-        Ok(result)
+        let watched = watched
+            .iter()
+            .find(|w| w.account.name == account)
+            .ok_or_else(|| IpcError::new(ErrorCode::NoSuchAccount, account))?;
+        let outcome = monitor
+            .check(watched, scope, pauses)
+            .await
+            .map_err(IpcError::store)?;
+        Ok(outcome.tiles)
     }
 
     /// A chart of one stored series over a window, rendered to SVG for the view's size.
@@ -514,7 +484,7 @@ impl Monitor {
             .collect();
         for name in names {
             // Each result reaches the window and the tray as an event; errors are in its tiles.
-            let _ = self.check_now(&name).await;
+            let _ = self.check_now(&name, Scope::All, Pauses::Respect).await;
         }
     }
 }
@@ -533,7 +503,10 @@ mod tests {
         let monitor = Monitor::open(&dir.path().join("unused.db"), true, events).expect("demo");
         tauri::async_runtime::block_on(async {
             for _ in 0..3 {
-                monitor.check_now("demo").await.expect("checked");
+                monitor
+                    .check_now("demo", Scope::All, Pauses::Ignore)
+                    .await
+                    .expect("checked");
             }
         });
         let request = ChartRequest {

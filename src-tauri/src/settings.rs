@@ -90,6 +90,7 @@ impl Monitor {
                 problem,
             },
             new_account: Account::new(""),
+            log_folder: None,
         })
     }
 

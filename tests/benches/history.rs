@@ -17,7 +17,7 @@ use meta_graph_sim::SimConfig;
 use meta_monitor_core::Secret;
 use meta_monitor_core::clock::ScaledClock;
 use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
-use meta_monitor_core::schedule::runner::{Runner, Watched};
+use meta_monitor_core::monitor::{Monitor, Watched};
 use meta_monitor_core::store::Store;
 use meta_monitor_e2e::bench::{process_cpu_ms, replay_bare, threads_cpu_ms};
 use meta_monitor_e2e::history::{self, LATENCY};
@@ -199,24 +199,23 @@ fn cpu_per_hour() {
                 account,
                 credentials: Ok(credentials()),
                 notifiers: Vec::new(),
+                alerts: true,
             }
         })
         .collect();
-    let runner = Runner {
-        clock: Arc::new(ScaledClock::new(speed)),
-        http: http_client(Timeouts::default()).expect("client"),
-        policy: Default::default(),
-        events: Arc::new(meta_monitor_core::events::NoEvents),
-    };
+    let runner = Monitor::new(
+        Arc::new(ScaledClock::new(speed)),
+        http_client(Timeouts::default()).expect("client"),
+        Default::default(),
+        Arc::new(meta_monitor_core::events::NoEvents),
+    );
     sim.sim.clear_requests();
     let cpu = || process_cpu_ms().unwrap_or(f64::NAN) - threads_cpu_ms("sim", true);
     let before = cpu();
-    let summary = monitor
-        .block_on(async {
-            let real_time = tokio::time::sleep(simulated.div_f64(speed));
-            runner.run(watched, real_time).await
-        })
-        .expect("runner");
+    let summary = monitor.block_on(async {
+        let real_time = tokio::time::sleep(simulated.div_f64(speed));
+        runner.run(&watched, real_time).await
+    });
     let ours = cpu() - before;
     let requests = sim.sim.requests();
 

@@ -3,7 +3,7 @@
 //! One real check against the simulator gives a report per service — the exact tiles and
 //! metric points the probes produce. The real [`Plan`] (default intervals, jitter) then decides
 //! when each probe of each account runs across the simulated days; every due probe stores its
-//! report as the runner does (`check::persist`, the rate-limit tile, `check::alert`, the
+//! report as the monitor does (`check::persist`, the rate-limit tile, the alert claim, the
 //! roll-up job when due) into a real SQLite file. Latencies vary deterministically with a long
 //! tail, and every `meta.api.latency_ms` sample is kept so percentiles from the rollups can be
 //! compared with the exact ones.
@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use meta_graph_sim::SimConfig;
-use meta_monitor_core::alert::Policy;
+use meta_monitor_core::alert::{Policy, decide, rules};
 use meta_monitor_core::check;
 use meta_monitor_core::graph::{CallRecord, Credentials, GraphClient, Timeouts, http_client};
 use meta_monitor_core::probe::{self, ProbeContext, ProbeReport, Thresholds, rate_limits};
@@ -181,7 +181,13 @@ pub fn replay(
             ));
             let id = ids[name];
             check::persist(store, id, &reports).expect("persist");
-            check::alert(store, id, name, &reports, None, &[], now, &policy).expect("alert");
+            // The monitor's alert step with no channel: claim the decision, nothing to send.
+            let conditions = rules::conditions(&reports, None, now);
+            store
+                .claim_alerts(id, &[], now, |states| {
+                    decide(states, &conditions, now, &policy)
+                })
+                .expect("alert");
             out.reports += reports.len() as u64;
             let began = Instant::now();
             if store.maintain_if_due(now).expect("roll-up job").is_some() {

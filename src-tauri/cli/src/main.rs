@@ -3,6 +3,7 @@
 //! failure, 2 on bad usage or invalid input, always with a one-line reason on stderr.
 
 mod commands;
+mod logging;
 mod metrics;
 mod output;
 
@@ -25,6 +26,14 @@ pub struct Cli {
     /// Total timeout of each Graph API request, in seconds.
     #[arg(long, global = true, default_value_t = 15.0)]
     timeout: f64,
+    /// Log lines on stderr: `text` for a terminal, `json` (one object per line) for journald
+    /// or Docker.
+    #[arg(long, global = true, value_enum, default_value_t = logging::Format::Text)]
+    log_format: logging::Format,
+    /// Log level or filter (error, warn, info, debug, trace, or `meta_monitor_core=debug`);
+    /// default RUST_LOG, else `info` for `run` and `warn` for the other commands.
+    #[arg(long, global = true)]
+    log_level: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -46,6 +55,10 @@ enum Command {
         /// Record and decide nothing about alerts; send no notification.
         #[arg(long)]
         no_notify: bool,
+        /// Also probe what Meta throttles now (by default a paused bucket waits for Meta's
+        /// regain time).
+        #[arg(long)]
+        anyway: bool,
     },
     /// Watch continuously: each probe on its own interval, self-throttled, alerts sent, until
     /// SIGINT or SIGTERM.
@@ -220,6 +233,15 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    let default_level = if matches!(cli.command, Command::Run { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    if let Err(e) = logging::init(cli.log_format, cli.log_level.as_deref(), default_level) {
+        eprintln!("meta-monitor: --log-level: {e:#}");
+        return ExitCode::from(2);
+    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {

@@ -1,13 +1,12 @@
-//! One check of one account, as named steps: build the client → run the probes concurrently →
-//! evaluate rate limits from every response → persist runs, points and tiles.
+//! The building blocks of a check that need no scheduler: all probes of an account on one
+//! client, the UNKNOWN tiles of an account that could not be measured, and the persist step.
+//! The whole pipeline (pacing, alerts, events) is [`crate::monitor`].
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::account::Account;
-use crate::alert::{Action, Policy, decide, rules};
 use crate::graph::{Credentials, GraphClient};
-use crate::notify::{Notifier, build_message, send_all};
 use crate::probe::{self, ProbeContext, ProbeReport, Thresholds};
 use crate::store::{Store, StoreError};
 use crate::tile::{Service, Status, Tile, overall};
@@ -121,126 +120,4 @@ pub fn refresh_catalog_tile(
     }
     store.upsert_tile(account_id, &fresh)?;
     store.tiles(account_id).map(Some)
-}
-
-/// Alert decisions of the whole process, one at a time: a manual check and the scheduler
-/// deciding on the same states at once could send an alert twice. Held while notifiers
-/// send, but never together with the store, so a slow notifier blocks no reader.
-static DECIDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// What one alert decision changed: the states to save and the actions to send.
-pub struct Decision {
-    states: std::collections::BTreeMap<String, crate::alert::AlertState>,
-    pub actions: Vec<Action>,
-}
-
-/// Conditions → decision, from the stored states (the first half of the alert step).
-pub fn decide_alerts(
-    store: &Store,
-    account_id: i64,
-    reports: &[ProbeReport],
-    keychain_problem: Option<&str>,
-    now: OffsetDateTime,
-    policy: &Policy,
-) -> Result<Decision, StoreError> {
-    let conditions = rules::conditions(reports, keychain_problem, now);
-    let mut states = store.alert_states(account_id)?;
-    let before = states.clone();
-    let actions = decide(&mut states, &conditions, now, policy);
-    // Only what changed is written: most checks change nothing.
-    states.retain(|key, state| before.get(key) != Some(state));
-    Ok(Decision { states, actions })
-}
-
-/// Every action through every notifier; blocking, and needing no store.
-pub fn send_alerts(
-    account: &str,
-    actions: &[Action],
-    notifiers: &[Box<dyn Notifier>],
-) -> Vec<(Action, String, Result<(), String>)> {
-    let mut sent = Vec::new();
-    for action in actions {
-        let message = build_message(account, action);
-        for (channel, outcome) in send_all(notifiers, &message) {
-            sent.push((action.clone(), channel.to_owned(), outcome));
-        }
-    }
-    sent
-}
-
-/// The new states and the history in one transaction (the last part of the alert step).
-pub fn save_alerts(
-    store: &mut Store,
-    account_id: i64,
-    decision: &Decision,
-    sent: &[(Action, String, Result<(), String>)],
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    if !decision.states.is_empty() || !sent.is_empty() {
-        store.save_alerts(account_id, &decision.states, sent, now)?;
-    }
-    Ok(())
-}
-
-/// The alert step where one caller owns the store (the command line): decide → send →
-/// save. Returns what was decided.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one pipeline step; each input is distinct"
-)]
-pub fn alert(
-    store: &mut Store,
-    account_id: i64,
-    account: &str,
-    reports: &[ProbeReport],
-    keychain_problem: Option<&str>,
-    notifiers: &[Box<dyn Notifier>],
-    now: OffsetDateTime,
-    policy: &Policy,
-) -> Result<Vec<Action>, StoreError> {
-    let _one_at_a_time = DECIDING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let decision = decide_alerts(store, account_id, reports, keychain_problem, now, policy)?;
-    let sent = send_alerts(account, &decision.actions, notifiers);
-    save_alerts(store, account_id, &decision, &sent, now)?;
-    Ok(decision.actions)
-}
-
-fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// The alert step for a store shared between threads: the store is locked only to decide and
-/// to save, never while notifiers send.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one pipeline step; each input is distinct"
-)]
-pub fn alert_shared(
-    store: &std::sync::Mutex<Store>,
-    account_id: i64,
-    account: &str,
-    reports: &[ProbeReport],
-    keychain_problem: Option<&str>,
-    notifiers: &[Box<dyn Notifier>],
-    now: OffsetDateTime,
-    policy: &Policy,
-) -> Result<Vec<Action>, StoreError> {
-    let _one_at_a_time = DECIDING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let decision = decide_alerts(
-        &lock(store),
-        account_id,
-        reports,
-        keychain_problem,
-        now,
-        policy,
-    )?;
-    let sent = send_alerts(account, &decision.actions, notifiers);
-    save_alerts(&mut lock(store), account_id, &decision, &sent, now)?;
-    Ok(decision.actions)
 }

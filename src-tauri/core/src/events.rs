@@ -17,6 +17,9 @@ pub enum MonitorEvent {
     AlertSent { account: String, title: String },
     /// What is watched changed (accounts added, edited or removed): reload everything.
     Reloaded,
+    /// The monitor cannot do its work (its database refuses writes) and retries; `None` when
+    /// the problem is over.
+    Problem { message: Option<String> },
 }
 
 impl MonitorEvent {
@@ -26,6 +29,7 @@ impl MonitorEvent {
             Self::TilesChanged(_) => "monitor://tiles-changed",
             Self::AlertSent { .. } => "monitor://alert-sent",
             Self::Reloaded => "monitor://reloaded",
+            Self::Problem { .. } => "monitor://problem",
         }
     }
 }

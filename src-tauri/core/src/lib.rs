@@ -13,6 +13,7 @@ pub mod demo;
 pub mod env_account;
 pub mod events;
 pub mod graph;
+pub mod monitor;
 pub mod notify;
 pub mod probe;
 pub mod schedule;

@@ -137,3 +137,17 @@ describe('Overview', () => {
     expect(await screen.findByText(/No account is watched yet/)).toBeInTheDocument();
   });
 });
+
+describe('Monitor problems', () => {
+  it('shows the monitor problem banner while the store refuses writes, and clears it', async () => {
+    render(Overview);
+    await screen.findAllByRole('article');
+    expect(document.querySelector('.monitor-problem'), 'no banner while all is well').toBeNull();
+    mock.push({ kind: 'problem', message: 'The monitor could not store its results (disk full); retrying in 2 s.' });
+    const banner = await screen.findByText(/could not store its results/);
+    expect(banner.getAttribute('role')).toBe('alert');
+    mock.push({ kind: 'problem', message: null });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(document.querySelector('.monitor-problem'), 'the banner goes when the problem is over').toBeNull();
+  });
+});

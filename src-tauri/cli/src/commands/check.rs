@@ -1,13 +1,16 @@
 //! `meta-monitor check` (probe now, store, print) and `status` (stored tiles, no network).
 
-use meta_monitor_core::check::{self, AccountTiles};
-use meta_monitor_core::graph::{Timeouts, http_client};
+use std::sync::{Arc, Mutex};
 
 use meta_monitor_core::account::Monitoring;
 use meta_monitor_core::alert::Policy;
-use meta_monitor_core::graph::Credentials;
+use meta_monitor_core::check::AccountTiles;
+use meta_monitor_core::clock::SystemClock;
+use meta_monitor_core::events::NoEvents;
+use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
+use meta_monitor_core::monitor::{AccountEntry, Monitor, Pauses, Scope, Watched};
 use meta_monitor_core::notify::Notifier;
-use meta_monitor_core::secrets::{Keychain, SecretKind};
+use meta_monitor_core::secrets::Keychain;
 use meta_monitor_core::store::{Store, StoreError, accounts::StoredAccount};
 use meta_monitor_core::{Account, Secret, env_account};
 use time::OffsetDateTime;
@@ -32,18 +35,21 @@ pub fn notifiers(
     Ok(meta_monitor_core::notify::channels(monitoring, webhook).map_err(|e| anyhow::anyhow!(e))?)
 }
 
+/// `check`: every account (or one) through the monitor's pipeline once — the same steps,
+/// pauses and alert claims as `run` and the desktop.
 pub fn check(
-    store: &mut Store,
+    store: Store,
     name: Option<&str>,
     json: bool,
     notify: bool,
+    pauses: Pauses,
     timeouts: Timeouts,
 ) -> Result<(), Failure> {
     let env = env_account(name)?;
     let accounts = if name == Some(env_account::NAME) {
         Vec::new()
     } else {
-        selected(store, name)?
+        selected(&store, name)?
     };
     if accounts.is_empty() && env.is_none() && !json {
         println!(
@@ -51,89 +57,70 @@ pub fn check(
         );
         return Ok(());
     }
-    // Keychain first, outside the runtime: its D-Bus calls block.
-    let keychain = Keychain::new();
-    let credentials: Vec<_> = accounts
-        .iter()
-        .map(|a| keychain.credentials(&a.account.name))
-        .collect();
-    let team_webhooks: Vec<Option<Secret>> = accounts
-        .iter()
-        .map(|a| {
-            keychain
-                .get(&a.account.name, SecretKind::TeamWebhook)
-                .ok()
-                .flatten()
-        })
-        .collect();
-    let problems: Vec<Option<String>> = credentials
-        .iter()
-        .map(|c| c.as_ref().err().map(ToString::to_string))
-        .collect();
-    let http = http_client(timeouts)?;
-    let now = OffsetDateTime::now_utc();
-    let runtime = super::runtime()?;
-    let reports = runtime.block_on(async {
-        let checks = accounts.iter().zip(credentials).map(|(stored, creds)| {
-            let http = &http;
-            async move {
-                match creds {
-                    Ok(creds) => {
-                        let thresholds = stored.account.monitoring.thresholds();
-                        check::run_probes(&stored.account, creds, http, now, &thresholds).await
-                    }
-                    Err(e) => check::unmeasured(now, &e.to_string()),
-                }
-            }
-        });
-        futures::future::join_all(checks).await
-    });
-    let mut results = Vec::with_capacity(accounts.len());
-    let checked = accounts
-        .iter()
-        .zip(reports)
-        .zip(problems)
-        .zip(team_webhooks);
-    for (((stored, reports), problem), webhook) in checked {
-        let tiles = check::persist(store, stored.id, &reports)?;
-        store.maintain_if_due(now)?;
-        if notify {
-            let notifiers = notifiers(&stored.account.monitoring, webhook)?;
-            let name = &stored.account.name;
-            let sent = check::alert(
-                store,
-                stored.id,
-                name,
-                &reports,
-                problem.as_deref(),
-                &notifiers,
-                now,
-                &Policy::default(),
-            )?;
-            if !json && !sent.is_empty() {
-                eprintln!(
-                    "{name}: {} alert notification(s) sent; see the alert history",
-                    sent.len()
-                );
-            }
+    let watched = watched(store, accounts, env, notify)?;
+    let monitor = Monitor::new(
+        Arc::new(SystemClock),
+        http_client(timeouts)?,
+        Policy::default(),
+        Arc::new(NoEvents),
+    );
+    let outcomes = super::runtime()?.block_on(async {
+        for w in &watched {
+            monitor.watch(w)?;
         }
-        results.push(AccountTiles::new(&stored.account.name, tiles));
-    }
-    if let Some((account, credentials)) = env {
-        // In memory only: the env account never reaches the database file.
-        let reports = runtime.block_on(check::run_probes(
-            &account,
-            credentials,
-            &http,
-            now,
-            &account.monitoring.thresholds(),
-        ));
-        let mut memory = Store::in_memory()?;
-        let id = memory.add_account(&account, now)?;
-        let tiles = check::persist(&mut memory, id, &reports)?;
-        results.insert(0, AccountTiles::new(env_account::NAME, tiles));
+        let checks = watched.iter().map(|w| monitor.check(w, Scope::All, pauses));
+        futures::future::join_all(checks)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let mut results = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        let name = &outcome.tiles.account;
+        if !json && !outcome.alerts.is_empty() {
+            eprintln!(
+                "{name}: {} alert notification(s) sent; see the alert history",
+                outcome.alerts.len()
+            );
+        }
+        // On stderr even with --json: stdout stays the tiles.
+        for (service, until) in &outcome.paused {
+            eprintln!(
+                "{name}: {} not checked: Meta throttles it until {until} (--anyway checks it)",
+                service.as_str()
+            );
+        }
+        results.push(outcome.tiles);
     }
     output::print_results(&results, json)
+}
+
+/// The accounts as the monitor watches them: the `env` account first (in memory only, never
+/// written to the database file), then the configured ones with their keychain secrets.
+pub fn watched(
+    store: Store,
+    accounts: Vec<StoredAccount>,
+    env: Option<(Account, Credentials)>,
+    notify: bool,
+) -> Result<Vec<Watched>, Failure> {
+    let mut watched = Vec::with_capacity(accounts.len() + 1);
+    if let Some((account, credentials)) = env {
+        let (memory, entry) =
+            AccountEntry::in_memory(account, credentials, OffsetDateTime::now_utc())?;
+        watched.push(entry.watched(memory, notify).map_err(anyhow::Error::msg)?);
+    }
+    // Keychain reads block on D-Bus: all of them before the runtime starts (none when only
+    // the env account is watched).
+    let entries = AccountEntry::load_all(accounts, &Keychain::new());
+    let store = Arc::new(Mutex::new(store));
+    for entry in entries {
+        watched.push(
+            entry
+                .watched(store.clone(), notify)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    Ok(watched)
 }
 
 /// The `env` account (from `META_*` variables) when it is configured and `name` selects it;

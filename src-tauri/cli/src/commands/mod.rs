@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use meta_monitor_core::graph::Timeouts;
+use meta_monitor_core::monitor::Pauses;
 use meta_monitor_core::store::{self, Store};
 
 use crate::{Cli, Command, Failure};
@@ -40,7 +41,15 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             name,
             json,
             no_notify,
-        } => check::check(&mut open()?, name.as_deref(), json, !no_notify, timeouts),
+            anyway,
+        } => {
+            let pauses = if anyway {
+                Pauses::Ignore
+            } else {
+                Pauses::Respect
+            };
+            check::check(open()?, name.as_deref(), json, !no_notify, pauses, timeouts)
+        }
         Command::Status { name, json } => check::status(&open()?, name.as_deref(), json),
         Command::Alerts { name, json } => alerts::history(&open()?, name.as_deref(), json),
         Command::History {

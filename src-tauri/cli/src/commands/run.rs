@@ -7,11 +7,10 @@ use meta_monitor_core::alert::Policy;
 use meta_monitor_core::clock::{Clock, ScaledClock, SystemClock};
 use meta_monitor_core::env_account;
 use meta_monitor_core::graph::{Timeouts, http_client};
-use meta_monitor_core::schedule::runner::{Runner, Watched};
-use meta_monitor_core::secrets::{Keychain, SecretKind};
+use meta_monitor_core::monitor::Monitor;
 use meta_monitor_core::store::Store;
 
-use super::check::{notifiers, selected};
+use super::check::selected;
 use crate::Failure;
 
 pub fn run(
@@ -37,48 +36,25 @@ pub fn run(
             "no accounts to watch; add one with: meta-monitor account add"
         )));
     }
-    let file_store = Arc::new(Mutex::new(store));
-    let mut stores = vec![file_store.clone()];
-    let mut watched = Vec::with_capacity(accounts.len() + 1);
-    if let Some((account, credentials)) = env {
-        // The env account lives in memory only: never written to the database file.
-        let memory = Store::in_memory()?;
-        let id = memory.add_account(&account, time::OffsetDateTime::now_utc())?;
-        let memory = Arc::new(Mutex::new(memory));
-        stores.push(memory.clone());
-        watched.push(Watched {
-            store: memory,
-            id,
-            notifiers: notifiers(&account.monitoring, None)?,
-            account,
-            credentials: Ok(credentials),
-        });
-    }
-    // Keychain reads block on D-Bus: all of them before the runtime starts (none are made
-    // when only the env account is watched).
-    let keychain = Keychain::new();
-    for stored in accounts {
-        let name = stored.account.name.clone();
-        let webhook = keychain.get(&name, SecretKind::TeamWebhook).ok().flatten();
-        watched.push(Watched {
-            store: file_store.clone(),
-            id: stored.id,
-            credentials: keychain.credentials(&name).map_err(|e| e.to_string()),
-            notifiers: notifiers(&stored.account.monitoring, webhook)?,
-            account: stored.account,
-        });
+    // The exporter reads the same stores the monitor writes.
+    let watched = super::check::watched(store, accounts, env, true)?;
+    let mut stores: Vec<Arc<Mutex<Store>>> = Vec::new();
+    for w in &watched {
+        if !stores.iter().any(|s| Arc::ptr_eq(s, &w.store)) {
+            stores.push(w.store.clone());
+        }
     }
     let clock: Arc<dyn Clock> = if speed > 1.0 {
         Arc::new(ScaledClock::new(speed))
     } else {
         Arc::new(SystemClock)
     };
-    let runner = Runner {
+    let monitor = Monitor::new(
         clock,
-        http: http_client(timeouts)?,
-        policy: Policy::default(),
-        events: Arc::new(meta_monitor_core::events::NoEvents),
-    };
+        http_client(timeouts)?,
+        Policy::default(),
+        Arc::new(meta_monitor_core::events::NoEvents),
+    );
     let count = watched.len();
     let runtime = super::runtime()?;
     let summary = runtime.block_on(async {
@@ -89,10 +65,7 @@ pub fn run(
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /metrics: {e}"))?;
-                eprintln!(
-                    "meta-monitor: Prometheus metrics on http://{}/metrics",
-                    listener.local_addr()?
-                );
+                tracing::info!(address = %listener.local_addr()?, "Prometheus metrics on /metrics");
                 let mut stopped = stopped.clone();
                 let done = async move {
                     let _ = stopped.wait_for(|s| *s).await;
@@ -101,20 +74,23 @@ pub fn run(
             }
             None => None,
         };
-        eprintln!("meta-monitor: watching {count} account(s); Ctrl-C or SIGTERM stops");
+        tracing::info!(accounts = count, "watching; Ctrl-C or SIGTERM stops");
         let signal = async move {
             shutdown_signal().await;
             let _ = stop.send(true);
         };
-        let summary = runner.run(watched, signal).await?;
+        let summary = monitor.run(&watched, signal).await;
         if let Some(task) = exporter {
             let _ = task.await;
         }
         Ok::<_, anyhow::Error>(summary)
     })?;
-    eprintln!(
-        "meta-monitor: stopped after {} probe runs and {} notifications",
-        summary.probe_runs, summary.notifications
+    tracing::info!(
+        probe_runs = summary.probe_runs,
+        notifications = summary.notifications,
+        "stopped after {} probe runs and {} notifications",
+        summary.probe_runs,
+        summary.notifications
     );
     Ok(())
 }

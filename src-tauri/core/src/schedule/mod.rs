@@ -2,9 +2,7 @@
 //! jitter, stretched when the usage headers of a probe's own calls pass the warning level and
 //! paused until the regain time when they pass the pause level or Meta throttles — so days of
 //! schedule can be replayed in a test. Pacing is per probe, so a throttled ad account pauses
-//! the ads probe (its buckets) while `/me` goes on. The runner lives with the CLI and shell.
-
-pub mod runner;
+//! the ads probe (its buckets) while `/me` goes on. [`crate::monitor`] runs it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -66,6 +64,21 @@ pub enum Bucket {
 }
 
 impl Bucket {
+    pub const ALL: [Bucket; 3] = [Bucket::App, Bucket::Ads, Bucket::Catalog];
+
+    /// The bucket's stored name (`app`, `ads`, `catalog`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Ads => "ads",
+            Self::Catalog => "catalog",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.as_str() == text)
+    }
+
     /// The buckets a probe spends.
     pub fn spent_by(service: Service) -> &'static [Bucket] {
         match service {
@@ -237,6 +250,36 @@ impl Plan {
             .get(&(account.to_owned(), bucket))
             .copied()
             .unwrap_or(Pace::Normal)
+    }
+
+    /// Takes over a pause recorded earlier (by this process before a restart, or by another
+    /// process on the same database); a pause already over is ignored.
+    pub fn restore_pause(
+        &mut self,
+        account: &str,
+        bucket: Bucket,
+        until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) {
+        let key = (account.to_owned(), bucket);
+        let longer = match self.pace.get(&key) {
+            Some(Pace::Paused { until: current }) => until > *current,
+            _ => true,
+        };
+        if until > now && longer {
+            self.pace.insert(key, Pace::Paused { until });
+        }
+    }
+
+    /// The account's buckets paused beyond `now`, with when each pause ends.
+    pub fn pauses(&self, account: &str, now: OffsetDateTime) -> Vec<(Bucket, OffsetDateTime)> {
+        Bucket::ALL
+            .into_iter()
+            .filter_map(|b| match self.pace_of(account, b) {
+                Pace::Paused { until } if until > now => Some((b, until)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// When a service's buckets are paused past `now`, until when.

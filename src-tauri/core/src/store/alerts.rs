@@ -26,6 +26,79 @@ pub struct Notification {
     pub error: Option<String>,
 }
 
+/// A claimed action and its notification rows: (row id, channel) each.
+pub type Claimed = (Action, Vec<(i64, String)>);
+
+/// The error text of a notification claimed but not yet sent; a crash between the claim and
+/// the delivery leaves it, so the history says what is unknown instead of inventing success.
+pub const SENDING: &str = "sending (no outcome recorded)";
+
+fn read_states(
+    conn: &rusqlite::Connection,
+    account_id: i64,
+) -> Result<BTreeMap<String, AlertState>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT key, state FROM alert_states WHERE account_id = ?1")?;
+    let rows = stmt
+        .query_map([account_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(key, json)| {
+            let state = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("alert state {key}: {e}")))?;
+            Ok((key, state))
+        })
+        .collect()
+}
+
+/// Decide and write, inside the claim's transaction.
+fn claim(
+    conn: &rusqlite::Connection,
+    account_id: i64,
+    channels: &[&str],
+    at: OffsetDateTime,
+    decide: impl FnOnce(&mut BTreeMap<String, AlertState>) -> Vec<Action>,
+) -> Result<Vec<Claimed>, StoreError> {
+    let mut states = read_states(conn, account_id)?;
+    let before = states.clone();
+    let actions = decide(&mut states);
+    let mut claimed = Vec::with_capacity(actions.len());
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO alert_states (account_id, key, state) VALUES (?1, ?2, ?3)
+         ON CONFLICT (account_id, key) DO UPDATE SET state = excluded.state",
+    )?;
+    // Only what changed is written: most checks change nothing.
+    for (key, state) in states.iter().filter(|(k, s)| before.get(*k) != Some(*s)) {
+        let json = serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        upsert.execute(params![account_id, key, json])?;
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO notifications (account_id, at_ms, key, kind, severity, title, body,
+         channel, delivered, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9)",
+    )?;
+    for action in actions {
+        let mut rows = Vec::with_capacity(channels.len());
+        for channel in channels {
+            insert.execute(params![
+                account_id,
+                to_ms(at),
+                action.key,
+                text(&action.kind),
+                text(&action.severity),
+                action.title,
+                action.body,
+                channel,
+                SENDING,
+            ])?;
+            rows.push((conn.last_insert_rowid(), (*channel).to_owned()));
+        }
+        claimed.push((action, rows));
+    }
+    Ok(claimed)
+}
+
 fn text<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
@@ -38,21 +111,7 @@ impl Store {
         &self,
         account_id: i64,
     ) -> Result<BTreeMap<String, AlertState>, StoreError> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT key, state FROM alert_states WHERE account_id = ?1")?;
-        let rows = stmt
-            .query_map([account_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(key, json)| {
-                let state = serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("alert state {key}: {e}")))?;
-                Ok((key, state))
-            })
-            .collect()
+        read_states(self.conn(), account_id)
     }
 
     /// Saves the states and the notifications of one decision in one transaction, so a crash
@@ -96,6 +155,66 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The claim half of an alert decision, safe across processes: in one `BEGIN IMMEDIATE`
+    /// transaction (SQLite's write lock, which another process waits for) it reads the
+    /// account's alert states, lets `decide` change them, writes what changed and one
+    /// notification row per action and channel marked as sending. A second process deciding
+    /// on the same account runs after the commit, sees the updated states and decides nothing
+    /// new: each notification is sent by exactly one process. Returns the actions with the
+    /// ids of their rows, to complete with [`Store::record_deliveries`] once sent.
+    pub fn claim_alerts(
+        &mut self,
+        account_id: i64,
+        channels: &[&str],
+        at: OffsetDateTime,
+        decide: impl FnOnce(&mut BTreeMap<String, AlertState>) -> Vec<Action>,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        // BEGIN IMMEDIATE takes the write lock before reading; nested in a caller's
+        // transaction (a replay writing days in one), a savepoint inside it.
+        let nested = !self.conn().is_autocommit();
+        let (begin, commit, rollback) = if nested {
+            (
+                "SAVEPOINT claim",
+                "RELEASE claim",
+                "ROLLBACK TO claim; RELEASE claim",
+            )
+        } else {
+            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        };
+        self.conn().execute_batch(begin)?;
+        match claim(self.conn(), account_id, channels, at, decide) {
+            Ok(claimed) => {
+                self.conn().execute_batch(commit)?;
+                Ok(claimed)
+            }
+            Err(e) => {
+                self.series_ids_clear();
+                // The error that matters is `e`; a failed rollback ends with the connection.
+                let _ = self.conn().execute_batch(rollback);
+                Err(e)
+            }
+        }
+    }
+
+    /// The outcome of each claimed notification row (the last half of an alert decision).
+    pub fn record_deliveries(
+        &mut self,
+        outcomes: &[(i64, Result<(), String>)],
+    ) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        self.atomically(|store| {
+            let mut update = store.conn().prepare_cached(
+                "UPDATE notifications SET delivered = ?2, error = ?3 WHERE id = ?1",
+            )?;
+            for (id, outcome) in outcomes {
+                update.execute(params![id, outcome.is_ok(), outcome.as_ref().err()])?;
+            }
+            Ok(())
+        })
     }
 
     /// The newest notifications first, at most `limit`.
@@ -189,5 +308,66 @@ mod tests {
         );
         assert_eq!(history[0].kind, "fire");
         assert_eq!(history[0].severity, "critical");
+    }
+
+    #[test]
+    fn two_connections_claiming_at_once_send_the_alert_once() {
+        use crate::alert::{Condition, Policy, decide};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("claim.db");
+        let now = OffsetDateTime::from_unix_timestamp(1_000_000).expect("time");
+        let id = Store::open(&path)
+            .expect("store")
+            .add_account(&Account::new("a"), now)
+            .expect("account");
+        let condition = Condition {
+            key: "token_invalid".into(),
+            active: true,
+            severity: Severity::Critical,
+            immediate: true,
+            once: false,
+            title: "The access token is invalid or expired".into(),
+            body: "expired".into(),
+        };
+        // Two processes' connections decide on the same stored states at the same moment:
+        // the second starts its claim while the first is still deciding.
+        let (deciding, started) = std::sync::mpsc::channel();
+        let claim = |store: &mut Store, signal: Option<std::sync::mpsc::Sender<()>>| {
+            store
+                .claim_alerts(id, &["desktop"], now, |states| {
+                    if let Some(signal) = signal {
+                        signal.send(()).expect("signal");
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                    }
+                    decide(
+                        states,
+                        std::slice::from_ref(&condition),
+                        now,
+                        &Policy::default(),
+                    )
+                })
+                .expect("claimed")
+                .len()
+        };
+        let decided = std::thread::scope(|scope| {
+            let first =
+                scope.spawn(|| claim(&mut Store::open(&path).expect("store"), Some(deciding)));
+            started.recv().expect("the first claim is deciding");
+            let second = claim(&mut Store::open(&path).expect("store"), None);
+            vec![first.join().expect("thread"), second]
+        });
+        assert_eq!(
+            decided.iter().sum::<usize>(),
+            1,
+            "exactly one of the two decided to send: {decided:?}"
+        );
+        let store = Store::open(&path).expect("store");
+        let history = store.notifications(id, 10).expect("history");
+        assert_eq!(history.len(), 1, "one notification row: {history:?}");
+        assert_eq!(
+            history[0].error.as_deref(),
+            Some(SENDING),
+            "claimed, not yet sent"
+        );
     }
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod metrics;
+pub mod pauses;
 pub mod probe_runs;
 pub mod products;
 pub mod rollups;
@@ -211,6 +212,16 @@ const MIGRATIONS: &[M<'static>] = &[
             UNIQUE (account_id, retailer_id)
         );",
     ),
+    // Throttle pauses outlive a restart or a settings reload: no probe of a bucket Meta
+    // throttles before its regain time, whichever process made the call.
+    M::up(
+        "CREATE TABLE throttle_pauses (
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            bucket TEXT NOT NULL,
+            until_ms INTEGER NOT NULL,
+            PRIMARY KEY (account_id, bucket)
+        );",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -295,6 +306,11 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// Forgets the cached series ids (after a rollback, a series may be gone).
+    pub(crate) fn series_ids_clear(&mut self) {
+        self.series_ids.clear();
     }
 
     pub fn conn(&self) -> &Connection {

@@ -175,6 +175,7 @@ export class MockBackend implements Backend {
     accounts: [],
     keychain: { available: true, problem: null },
     new_account: newAccount(),
+    log_folder: '/home/operator/.local/share/com.metamonitor.desktop/logs',
   };
   /** Secrets as the keychain would hold them: the mock never returns them either. */
   secrets = new Map<string, string>();

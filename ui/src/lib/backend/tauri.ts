@@ -24,7 +24,12 @@ import type {
   Unsubscribe,
 } from './index';
 
-const CHANNELS = ['monitor://tiles-changed', 'monitor://alert-sent', 'monitor://reloaded'] as const;
+const CHANNELS = [
+  'monitor://tiles-changed',
+  'monitor://alert-sent',
+  'monitor://reloaded',
+  'monitor://problem',
+] as const;
 
 export const tauriBackend: Backend = {
   overview: () => invoke<Overview>('overview'),

@@ -11,4 +11,8 @@ export type SettingsView = { demo: boolean, accounts: Array<StoredAccountView>, 
  * A new account with Meta's and Meta Monitor's defaults (intervals, thresholds), so the
  * form never repeats them.
  */
-new_account: Account, };
+new_account: Account, 
+/**
+ * The folder of the app's log files (`None`: logging could not start).
+ */
+log_folder: string | null, };

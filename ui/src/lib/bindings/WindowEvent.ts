@@ -7,4 +7,4 @@
  * it was handed, so full tiles pushed every minute would grow the web process for as long as
  * the app runs.
  */
-export type WindowEvent = { "kind": "tiles_changed", account: string, } | { "kind": "alert_sent", account: string, } | { "kind": "reloaded" };
+export type WindowEvent = { "kind": "tiles_changed", account: string, } | { "kind": "alert_sent", account: string, } | { "kind": "reloaded" } | { "kind": "problem", message: string | null, };

@@ -1,0 +1,78 @@
+//! The watched accounts with their keychain secrets, read once: the same loading for the
+//! desktop, `meta-monitor check` and `meta-monitor run`. Keychain reads block on D-Bus: call
+//! these off the async workers.
+
+use std::sync::{Arc, Mutex};
+
+use time::OffsetDateTime;
+
+use super::Watched;
+use crate::account::Account;
+use crate::graph::Credentials;
+use crate::notify;
+use crate::secret::Secret;
+use crate::secrets::{Keychain, SecretKind};
+use crate::store::accounts::StoredAccount;
+use crate::store::{Store, StoreError};
+
+/// One configured account and what the keychain gave for it.
+#[derive(Clone)]
+pub struct AccountEntry {
+    pub id: i64,
+    pub account: Account,
+    /// `Err` says why the keychain gave no credentials (locked, missing token…).
+    pub credentials: Result<Credentials, String>,
+    pub team_webhook: Option<Secret>,
+}
+
+impl AccountEntry {
+    /// Every account of `stored` with its secrets.
+    pub fn load_all(stored: Vec<StoredAccount>, keychain: &Keychain) -> Vec<Self> {
+        stored
+            .into_iter()
+            .map(|s| Self::load(s, keychain))
+            .collect()
+    }
+
+    /// One account with its secrets.
+    pub fn load(stored: StoredAccount, keychain: &Keychain) -> Self {
+        let name = &stored.account.name;
+        Self {
+            id: stored.id,
+            credentials: keychain.credentials(name).map_err(|e| e.to_string()),
+            team_webhook: keychain.get(name, SecretKind::TeamWebhook).ok().flatten(),
+            account: stored.account,
+        }
+    }
+
+    /// An account held in memory only (the `env` account, the demo): its own in-memory store,
+    /// never the database file.
+    pub fn in_memory(
+        account: Account,
+        credentials: Credentials,
+        now: OffsetDateTime,
+    ) -> Result<(Arc<Mutex<Store>>, Self), StoreError> {
+        let store = Store::in_memory()?;
+        let id = store.add_account(&account, now)?;
+        let entry = Self {
+            id,
+            account,
+            credentials: Ok(credentials),
+            team_webhook: None,
+        };
+        Ok((Arc::new(Mutex::new(store)), entry))
+    }
+
+    /// The account as the monitor checks it, with the channels its settings choose; `notify`
+    /// false decides and sends no alert at all (`check --no-notify`).
+    pub fn watched(&self, store: Arc<Mutex<Store>>, notify: bool) -> Result<Watched, String> {
+        Ok(Watched {
+            store,
+            id: self.id,
+            account: self.account.clone(),
+            credentials: self.credentials.clone(),
+            notifiers: notify::channels(&self.account.monitoring, self.team_webhook.clone())?,
+            alerts: notify,
+        })
+    }
+}

@@ -1,0 +1,241 @@
+//! The steps of one check, each a method of one readable job: probe → evaluate → persist (with
+//! the status transitions) → decide alerts → notify → publish.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use super::{CheckOutcome, Monitor, RECENT_CALLS, Watched, lock};
+use crate::alert::{Action, decide, rules};
+use crate::check::{self, AccountTiles};
+use crate::events::MonitorEvent;
+use crate::graph::{CallRecord, Credentials, GraphClient};
+use crate::notify::{build_message, send_all};
+use crate::probe::{self, ProbeContext, ProbeReport};
+use crate::store::StoreError;
+use crate::tile::{Service, Tile};
+
+impl Monitor {
+    /// The whole pipeline for `services` of one account (none when only the keychain problem
+    /// is to be recorded).
+    pub(super) async fn check_services(
+        &self,
+        watched: &Watched,
+        services: &[Service],
+        now: OffsetDateTime,
+    ) -> Result<CheckOutcome, StoreError> {
+        let (reports, keychain_problem) = match &watched.credentials {
+            Ok(credentials) => {
+                let probed = self.probe(watched, credentials, services, now).await;
+                (self.evaluate(watched, probed, now), None)
+            }
+            Err(why) => (check::unmeasured(now, why), Some(why.as_str())),
+        };
+        let tiles = tokio::task::block_in_place(|| self.persist(watched, &reports, now))?;
+        self.events.emit(MonitorEvent::TilesChanged(tiles.clone()));
+        let alerts =
+            tokio::task::block_in_place(|| self.alert(watched, &reports, keychain_problem, now))?;
+        Ok(CheckOutcome {
+            tiles,
+            alerts,
+            paused: Vec::new(),
+        })
+    }
+
+    /// Probe: each service on its own client, so its calls and usage headers are its own,
+    /// at most [`super::MAX_CONCURRENT_PROBES`] at once across accounts.
+    async fn probe(
+        &self,
+        watched: &Watched,
+        credentials: &Credentials,
+        services: &[Service],
+        now: OffsetDateTime,
+    ) -> Vec<(Service, Option<ProbeReport>, Vec<CallRecord>)> {
+        let account = &watched.account;
+        let thresholds = account.monitoring.thresholds();
+        let runs = services.iter().map(|&service| {
+            let thresholds = &thresholds;
+            async move {
+                let _permit = self.limit.acquire().await.ok();
+                let client = GraphClient::new(
+                    self.http.clone(),
+                    &account.graph_url,
+                    &account.api_version,
+                    credentials.clone(),
+                    account.app_id.clone(),
+                );
+                match client {
+                    Ok(client) => {
+                        let ctx = ProbeContext {
+                            account,
+                            client: &client,
+                            now,
+                            thresholds,
+                        };
+                        let report = probe::run(service, &ctx).await;
+                        (service, report, client.take_calls())
+                    }
+                    Err(e) => (service, Some(probe::failed(service, e, now)), Vec::new()),
+                }
+            }
+        });
+        futures::future::join_all(runs).await
+    }
+
+    /// Evaluate: the calls pace the schedule (stretch, pause), and the rate-limit tile is
+    /// rebuilt from the last 15 minutes of calls, with the pauses and the calls per hour.
+    fn evaluate(
+        &self,
+        watched: &Watched,
+        probed: Vec<(Service, Option<ProbeReport>, Vec<CallRecord>)>,
+        now: OffsetDateTime,
+    ) -> Vec<ProbeReport> {
+        let name = &watched.account.name;
+        let mut pacing = lock(&self.pacing);
+        let mut reports = Vec::with_capacity(probed.len() + 1);
+        let mut step_calls = Vec::new();
+        for (service, report, calls) in probed {
+            let before = pacing.plan.paused_until(name, service, now);
+            pacing.plan.finished(name, service, &calls, now);
+            if let (None, Some(until)) = (before, pacing.plan.paused_until(name, service, now)) {
+                tracing::warn!(account = %name, service = service.as_str(), until = %until,
+                    "Meta's usage headers or a throttle error pause this probe");
+            }
+            reports.extend(report);
+            step_calls.extend(calls);
+        }
+        let kept = pacing.recent.entry(name.clone()).or_default();
+        kept.extend(step_calls.iter().map(|c| (now, c.clone())));
+        kept.retain(|(t, _)| now - *t <= RECENT_CALLS);
+        let window = kept.iter().map(|(_, c)| c);
+        let mut limits = probe::rate_limits::for_step(
+            window,
+            &step_calls,
+            now,
+            f64::from(watched.account.monitoring.usage_warning_pct),
+        );
+        limits.tile = with_pacing(limits.tile, &pacing.plan, name, now);
+        reports.push(limits);
+        reports
+    }
+
+    /// Persist: runs, points, tiles and their status transitions in one transaction, with the
+    /// account's throttle pauses; the status changes go to the log.
+    fn persist(
+        &self,
+        watched: &Watched,
+        reports: &[ProbeReport],
+        now: OffsetDateTime,
+    ) -> Result<AccountTiles, StoreError> {
+        let name = &watched.account.name;
+        let pauses: Vec<_> = lock(&self.pacing).plan.pauses(name, now);
+        let pauses: Vec<(&str, OffsetDateTime)> = pauses
+            .iter()
+            .map(|(b, until)| (b.as_str(), *until))
+            .collect();
+        let mut store = lock(&watched.store);
+        let before = store.tiles(watched.id)?;
+        check::persist(&mut store, watched.id, reports)?;
+        store.save_pauses(watched.id, &pauses, now)?;
+        let after = store.tiles(watched.id)?;
+        for tile in &after {
+            let previous = before.iter().find(|t| t.service == tile.service);
+            if previous.is_none_or(|p| p.status != tile.status) {
+                tracing::info!(
+                    account = %name,
+                    service = tile.service.as_str(),
+                    from = previous.map(|p| p.status.as_str()),
+                    to = tile.status.as_str(),
+                    reason = %tile.message,
+                    "status changed"
+                );
+            }
+        }
+        // The roll-up job runs here when due, so every way of checking keeps history bounded.
+        if let Some(job) = store.maintain_if_due(now)? {
+            tracing::debug!(?job, "history rolled up and pruned");
+        }
+        Ok(AccountTiles::new(name, after))
+    }
+
+    /// Decide → notify → record: the decision is claimed in the database (see
+    /// [`crate::store::Store::claim_alerts`]) so two processes never send the same alert,
+    /// sent without holding the store, and its outcome recorded. The window hears of each.
+    fn alert(
+        &self,
+        watched: &Watched,
+        reports: &[ProbeReport],
+        keychain_problem: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Action>, StoreError> {
+        if !watched.alerts {
+            return Ok(Vec::new());
+        }
+        let name = &watched.account.name;
+        let conditions = rules::conditions(reports, keychain_problem, now);
+        let channels: Vec<&str> = watched.notifiers.iter().map(|n| n.channel()).collect();
+        let claimed = lock(&watched.store).claim_alerts(watched.id, &channels, now, |states| {
+            decide(states, &conditions, now, &self.policy)
+        })?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut outcomes = Vec::new();
+        let mut actions = Vec::with_capacity(claimed.len());
+        for (action, rows) in claimed {
+            let message = build_message(name, &action);
+            let sent = send_all(&watched.notifiers, &message);
+            for ((id, _), (channel, outcome)) in rows.into_iter().zip(sent) {
+                match &outcome {
+                    Ok(()) => tracing::info!(account = %name, channel, kind = ?action.kind,
+                        key = %action.key, title = %action.title, "alert sent"),
+                    Err(e) => tracing::warn!(account = %name, channel, kind = ?action.kind,
+                        key = %action.key, title = %action.title, error = %e, "alert not delivered"),
+                }
+                outcomes.push((id, outcome));
+            }
+            if watched.notifiers.is_empty() {
+                tracing::info!(account = %name, kind = ?action.kind, key = %action.key,
+                    title = %action.title, "alert decided; no channel is configured");
+            }
+            actions.push(action);
+        }
+        lock(&watched.store).record_deliveries(&outcomes)?;
+        for action in &actions {
+            self.events.emit(MonitorEvent::AlertSent {
+                account: name.clone(),
+                title: action.title.clone(),
+            });
+        }
+        Ok(actions)
+    }
+}
+
+/// The rate-limit tile with what the schedule knows: "paused ads until 00:37 UTC" (grouped by
+/// the time the pause ends) and the calls the monitor itself made in the last hour.
+fn with_pacing(
+    mut tile: Tile,
+    plan: &crate::schedule::Plan,
+    account: &str,
+    now: OffsetDateTime,
+) -> Tile {
+    let mut pauses: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for service in Service::ALL
+        .into_iter()
+        .filter(|s| crate::schedule::default_interval(*s).is_some())
+    {
+        if let Some(until) = plan.paused_until(account, service, now) {
+            let at = format!("{:02}:{:02} UTC", until.hour(), until.minute());
+            pauses.entry(at).or_default().push(service.as_str());
+        }
+    }
+    let paused: Vec<String> = pauses
+        .into_iter()
+        .map(|(at, services)| format!("{} until {at}", services.join(", ")))
+        .collect();
+    if !paused.is_empty() {
+        tile.message = format!("{}; paused {}", tile.message, paused.join(", "));
+        tile = tile.with_metric("paused", paused);
+    }
+    tile.with_metric("calls_per_hour", plan.calls_per_hour(account))
+}

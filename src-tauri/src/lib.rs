@@ -1,14 +1,11 @@
-//! The Tauri shell: the in-process monitor, commands that delegate to it in a line or two,
-//! and the core's events forwarded to the window.
+//! The Tauri shell: the core's application API ([`App`]) in Tauri's state, commands that
+//! adapt it in a line or two, and the core's events forwarded to the window and the tray.
 
-mod capi;
-mod catalog;
+mod demo;
 mod events;
 pub mod ipc;
 mod logging;
-mod monitor;
 mod prefs;
-mod settings;
 mod tray;
 #[cfg(target_os = "linux")]
 mod webkit;
@@ -31,11 +28,11 @@ use crate::ipc::{
     ImportResult, IpcError, Overview, SecretName, SentEventsView, ServiceHistory, SettingsView,
     SyncSelection, TestEventResult,
 };
-use crate::monitor::Monitor;
+use meta_monitor_core::app::{App, Options};
 
 /// Every watched account's tiles, and whether this is the demo.
 #[tauri::command]
-async fn overview(monitor: tauri::State<'_, Monitor>) -> Result<Overview, IpcError> {
+async fn overview(monitor: tauri::State<'_, App>) -> Result<Overview, IpcError> {
     tokio::task::block_in_place(|| monitor.overview())
 }
 
@@ -44,7 +41,7 @@ async fn overview(monitor: tauri::State<'_, Monitor>) -> Result<Overview, IpcErr
 /// `monitor://tiles-changed`.
 #[tauri::command]
 async fn check_now(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     service: Option<Service>,
     anyway: Option<bool>,
@@ -55,13 +52,13 @@ async fn check_now(
     } else {
         Pauses::Respect
     };
-    monitor.check_now(&account, scope, pauses).await
+    monitor.check(&account, scope, pauses).await
 }
 
 /// One stored series as an SVG chart sized to the view.
 #[tauri::command]
 async fn chart(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     request: ChartRequest,
 ) -> Result<ChartView, IpcError> {
     tokio::task::block_in_place(|| monitor.chart(&request))
@@ -72,7 +69,7 @@ async fn chart(
 #[tauri::command]
 async fn export_chart(
     app: tauri::AppHandle,
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     request: ChartRequest,
     format: ExportFormat,
 ) -> Result<Option<String>, IpcError> {
@@ -101,7 +98,7 @@ async fn export_chart(
 /// A service's recent failures (code, subcode, fbtrace_id) and its 24 h error rate.
 #[tauri::command]
 async fn service_history(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     service: Service,
 ) -> Result<ServiceHistory, IpcError> {
@@ -111,7 +108,7 @@ async fn service_history(
 /// The account's notification history, newest first.
 #[tauri::command]
 async fn alerts(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
 ) -> Result<Vec<Notification>, IpcError> {
     tokio::task::block_in_place(|| monitor.alerts(&account))
@@ -120,7 +117,7 @@ async fn alerts(
 /// The configured accounts, which secrets are stored (never their values), the keychain state.
 #[tauri::command]
 async fn settings(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     logs: tauri::State<'_, LogFolder>,
 ) -> Result<SettingsView, IpcError> {
     let mut view = tokio::task::block_in_place(|| monitor.settings())?;
@@ -131,7 +128,7 @@ async fn settings(
 /// Adds or updates an account, then watches it.
 #[tauri::command]
 async fn save_account(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: Account,
     is_new: bool,
 ) -> Result<(), IpcError> {
@@ -141,7 +138,7 @@ async fn save_account(
 
 /// Removes an account with its history and keychain entries.
 #[tauri::command]
-async fn remove_account(monitor: tauri::State<'_, Monitor>, name: String) -> Result<(), IpcError> {
+async fn remove_account(monitor: tauri::State<'_, App>, name: String) -> Result<(), IpcError> {
     tokio::task::block_in_place(|| monitor.remove_account(&name))?;
     monitor.reload().await
 }
@@ -149,7 +146,7 @@ async fn remove_account(monitor: tauri::State<'_, Monitor>, name: String) -> Res
 /// Stores a secret in the OS keychain.
 #[tauri::command]
 async fn set_secret(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     name: SecretName,
     value: String,
@@ -161,7 +158,7 @@ async fn set_secret(
 /// Deletes a secret from the OS keychain.
 #[tauri::command]
 async fn delete_secret(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     name: SecretName,
 ) -> Result<(), IpcError> {
@@ -172,7 +169,7 @@ async fn delete_secret(
 /// Runs the token and graph_api probes of an account and explains the outcome.
 #[tauri::command]
 async fn test_connection(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
 ) -> Result<ConnectionTest, IpcError> {
     monitor.test_connection(&account).await
@@ -182,7 +179,7 @@ async fn test_connection(
 /// the payload.
 #[tauri::command]
 async fn preview_event(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     input: EventInput,
 ) -> Result<EventPreview, IpcError> {
@@ -192,7 +189,7 @@ async fn preview_event(
 /// Sends one Conversions API event (the test code unless `live`) and logs it.
 #[tauri::command]
 async fn send_test_event(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     input: EventInput,
     test_code: Option<String>,
@@ -206,7 +203,7 @@ async fn send_test_event(
 /// The events the app sent: 24 h counts by name and outcome, and the newest.
 #[tauri::command]
 async fn sent_events(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
 ) -> Result<SentEventsView, IpcError> {
     tokio::task::block_in_place(|| monitor.sent_events(&account))
@@ -214,16 +211,13 @@ async fn sent_events(
 
 /// The desktop preferences (close to tray, start at login).
 #[tauri::command]
-async fn catalog(
-    monitor: tauri::State<'_, Monitor>,
-    account: String,
-) -> Result<CatalogView, IpcError> {
+async fn catalog(monitor: tauri::State<'_, App>, account: String) -> Result<CatalogView, IpcError> {
     tokio::task::block_in_place(|| monitor.catalog_view(&account))
 }
 
 #[tauri::command]
 async fn import_feed(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     file_name: String,
     text: String,
@@ -233,7 +227,7 @@ async fn import_feed(
 
 #[tauri::command]
 async fn save_product(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     product: std::collections::BTreeMap<String, String>,
     previous_id: Option<String>,
@@ -243,7 +237,7 @@ async fn save_product(
 
 #[tauri::command]
 async fn sync_products(
-    monitor: tauri::State<'_, Monitor>,
+    monitor: tauri::State<'_, App>,
     account: String,
     selection: SyncSelection,
     progress: tauri::ipc::Channel<SyncProgress>,
@@ -256,7 +250,7 @@ async fn sync_products(
 }
 
 #[tauri::command]
-fn cancel_sync(monitor: tauri::State<'_, Monitor>, account: String) -> bool {
+fn cancel_sync(monitor: tauri::State<'_, App>, account: String) -> bool {
     monitor.cancel_sync(&account)
 }
 
@@ -273,6 +267,21 @@ fn set_preferences(
     value: DesktopPrefs,
 ) -> Result<(), IpcError> {
     prefs.set(&app, value)
+}
+
+/// Why the app could not start (its database cannot be opened), for the window to explain.
+pub struct StartupProblem(pub Option<IpcError>);
+
+/// Why the app could not start, if it could not: the window shows it instead of the views.
+#[tauri::command]
+fn startup_problem(problem: tauri::State<'_, StartupProblem>) -> Option<IpcError> {
+    problem.0.clone()
+}
+
+/// Quits the app (the explanation window's button).
+#[tauri::command]
+fn quit(app: tauri::AppHandle) {
+    app.exit(0);
 }
 
 /// Where the log files are (None: logging could not start).
@@ -311,13 +320,30 @@ pub fn run() -> anyhow::Result<()> {
                 app: handle,
                 tray: tray::TrayStatus::default(),
             });
-            let monitor = Monitor::open(&store::default_path(), demo, events)?;
-            monitor.start()?;
+            let db = store::default_path();
+            let options = Options {
+                forced_demo: demo,
+                demo: Some(demo::starter()),
+                ..Options::default()
+            };
+            let opened = tauri::async_runtime::block_on(App::open(&db, options, events));
+            let monitor = match opened {
+                Ok(monitor) => monitor,
+                Err(e) => {
+                    // The window explains it (path, what to do) instead of a crash; the file
+                    // is left as it is.
+                    tracing::error!(error = %e.message, "the app cannot start");
+                    app.manage(StartupProblem(Some(e)));
+                    return Ok(());
+                }
+            };
+            app.manage(StartupProblem(None));
+            monitor.start();
             app.manage(monitor);
             // A catalog sync stopped by a quit or a crash carries on where its queue is.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                let monitor = handle.state::<Monitor>();
+                let monitor = handle.state::<App>();
                 for account in monitor.interrupted_syncs() {
                     let resumed = monitor
                         .sync_products(&account, SyncSelection::Queued, |_: &SyncProgress| {})
@@ -333,9 +359,10 @@ pub fn run() -> anyhow::Result<()> {
         .on_window_event(|window, event| {
             // Closing the window keeps monitoring in the tray, unless the setting says quit.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                let keep = window
-                    .try_state::<prefs::Prefs>()
-                    .is_some_and(|p| p.get().close_to_tray);
+                let keep = window.try_state::<App>().is_some()
+                    && window
+                        .try_state::<prefs::Prefs>()
+                        .is_some_and(|p| p.get().close_to_tray);
                 if keep {
                     api.prevent_close();
                     let _ = window.hide();
@@ -343,6 +370,8 @@ pub fn run() -> anyhow::Result<()> {
             }
         })
         .invoke_handler(tauri::generate_handler![
+            startup_problem,
+            quit,
             overview,
             check_now,
             chart,
@@ -369,7 +398,7 @@ pub fn run() -> anyhow::Result<()> {
         .build(tauri::generate_context!())
         .context("building the Meta Monitor window")?;
     app.run(|handle, event| {
-        if let (tauri::RunEvent::Exit, Some(monitor)) = (event, handle.try_state::<Monitor>()) {
+        if let (tauri::RunEvent::Exit, Some(monitor)) = (event, handle.try_state::<App>()) {
             monitor.shutdown();
         }
     });

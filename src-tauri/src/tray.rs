@@ -10,7 +10,7 @@ use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager};
 
-use crate::monitor::Monitor;
+use meta_monitor_core::app::App;
 
 const TRAY_ID: &str = "status";
 const SIZE: u32 = 32;
@@ -91,7 +91,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
             "check" => {
                 let app = app.clone();
                 tauri::async_runtime::spawn(async move {
-                    if let Some(monitor) = app.try_state::<Monitor>() {
+                    if let Some(monitor) = app.try_state::<App>() {
                         monitor.check_all().await;
                     }
                 });

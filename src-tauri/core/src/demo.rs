@@ -1,12 +1,40 @@
-//! The demo's past: 30 days of plausible history for the demo account, so its charts are not
-//! empty on first launch. Only ever written to the demo's in-memory store, next to a DEMO
-//! label; a real account's history is only what was measured.
+//! The demo: its account (pointing at a simulator the caller runs), and its past — 30 days of
+//! plausible history so its charts are not empty on first launch, and its shop's products.
+//! Only ever written to the demo's in-memory store, next to a DEMO label; a real account's
+//! history is only what was measured.
 
 use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
 use crate::store::{Store, StoreError};
+
+/// The simulator's identifiers the demo account watches (the simulator is the caller's: the
+/// core shares no code with it).
+#[derive(Debug, Clone, Copy)]
+pub struct DemoIds<'a> {
+    pub app_id: &'a str,
+    pub ad_account: &'a str,
+    pub pixel: &'a str,
+    pub catalog: &'a str,
+    pub business: &'a str,
+}
+
+/// The demo account, named `demo`, pointing at the simulator at `base_url`.
+pub fn account(
+    base_url: &str,
+    ids: DemoIds<'_>,
+) -> Result<crate::Account, crate::account::AccountError> {
+    let mut a = crate::Account::new("demo");
+    a.graph_url = base_url.to_owned();
+    a.app_id = Some(ids.app_id.to_owned());
+    a.ad_account_id = Some(ids.ad_account.to_owned());
+    a.pixel_id = Some(ids.pixel.to_owned());
+    a.catalog_id = Some(ids.catalog.to_owned());
+    a.business_id = Some(ids.business.to_owned());
+    a.test_event_code = Some("TEST-DEMO".to_owned());
+    a.validate()
+}
 
 /// How far back the demo's history goes.
 pub const DAYS: i64 = 30;

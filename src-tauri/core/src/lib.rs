@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod alert;
+pub mod app;
 pub mod capi;
 pub mod catalog;
 pub mod chart;

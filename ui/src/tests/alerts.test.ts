@@ -46,3 +46,20 @@ describe('Alerts', () => {
     expect(mock.calls.filter((c) => c === 'alerts:shop').length).toBe(before + 1);
   });
 });
+
+describe('Startup problem', () => {
+  it('explains a database that cannot be opened instead of the views, and quits on request', async () => {
+    mock.problem = {
+      code: 'Store',
+      message: 'The database /home/op/meta-monitor.db cannot be opened (file is not a database); move it away.',
+    };
+    render(App);
+    const panel = await screen.findByRole('alert', { name: 'Meta Monitor cannot start' });
+    expect(within(panel).getByText(/meta-monitor\.db cannot be opened/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Alerts' }), 'no views while it cannot start').toBeNull();
+    expect(mock.calls, 'nothing else is asked of a backend that did not start').not.toContain('overview');
+    within(panel).getByRole('button', { name: 'Quit' }).click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(mock.calls).toContain('quit');
+  });
+});

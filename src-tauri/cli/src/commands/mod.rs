@@ -14,6 +14,7 @@ pub mod secret;
 use std::time::Duration;
 
 use anyhow::Context;
+use meta_monitor_core::app::AppError;
 use meta_monitor_core::graph::Timeouts;
 use meta_monitor_core::monitor::Pauses;
 use meta_monitor_core::store::{self, Store};
@@ -32,8 +33,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         total,
     };
     let db = cli.db.clone().unwrap_or_else(store::default_path);
-    let open =
-        || Store::open(&db).with_context(|| format!("opening the database {}", db.display()));
+    // The same words as the desktop's explanation window.
+    let open = || Store::open(&db).map_err(|e| anyhow::Error::new(AppError::database(&db, e)));
     match cli.command {
         Command::Account(cmd) => account::run(cmd, &mut open()?),
         Command::Secret(cmd) => secret::run(cmd, &open()?),

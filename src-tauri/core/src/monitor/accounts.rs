@@ -45,6 +45,16 @@ impl AccountEntry {
         }
     }
 
+    /// An account whose secrets were not asked for (commands that only read the database).
+    pub fn without_secrets(stored: StoredAccount) -> Self {
+        Self {
+            id: stored.id,
+            credentials: Err("the keychain was not read for this command".to_owned()),
+            team_webhook: None,
+            account: stored.account,
+        }
+    }
+
     /// An account held in memory only (the `env` account, the demo): its own in-memory store,
     /// never the database file.
     pub fn in_memory(

@@ -273,6 +273,11 @@ impl Store {
 
     fn init(mut conn: Connection) -> Result<Self, StoreError> {
         conn.busy_timeout(Duration::from_secs(5))?;
+        // Before anything writes: a damaged file is reported and left exactly as it is.
+        let verdict: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+        if verdict != "ok" {
+            return Err(StoreError::Corrupt(format!("integrity check: {verdict}")));
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -399,5 +404,27 @@ mod tests {
             .pragma_query_value(None, "foreign_keys", |r| r.get(0))
             .expect("pragma");
         assert_eq!(fk, 1, "foreign keys on");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_opened_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let garbage = dir.path().join("garbage.db");
+        let bytes = b"not a database at all\n".repeat(100);
+        std::fs::write(&garbage, &bytes).expect("write");
+        assert!(Store::open(&garbage).is_err(), "not a database");
+        assert_eq!(std::fs::read(&garbage).expect("read"), bytes, "untouched");
+
+        // A database from a newer Meta Monitor: its schema is ahead of ours.
+        let newer = dir.path().join("newer.db");
+        drop(Store::open(&newer).expect("created"));
+        rusqlite::Connection::open(&newer)
+            .and_then(|c| c.pragma_update(None, "user_version", 999))
+            .expect("bump the schema version");
+        let err = Store::open(&newer).err().expect("refused");
+        assert!(
+            matches!(err, StoreError::Migration(_)),
+            "a newer schema is a migration error, which the app explains as such: {err}"
+        );
     }
 }

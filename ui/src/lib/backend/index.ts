@@ -61,6 +61,10 @@ export type {
 export type Unsubscribe = () => void;
 
 export interface Backend {
+  /** Why the app could not start (its database cannot be opened), or null when it runs. */
+  startupProblem(): Promise<IpcError | null>;
+  /** Quits the app. */
+  quit(): Promise<void>;
   /** Every watched account's stored tiles, and whether this is the demo. */
   overview(): Promise<Overview>;
   /** Runs every probe of one account now. */

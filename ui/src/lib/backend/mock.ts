@@ -29,6 +29,7 @@ import type {
   ServiceHistory,
   SettingsView,
   TestEventResult,
+  IpcError,
 } from './index';
 
 export function tile(service: Tile['service'], status: Status, extra: Partial<Tile> = {}): Tile {
@@ -88,7 +89,19 @@ export class MockBackend implements Backend {
   calls: string[] = [];
   private listeners: ((e: WindowEvent) => void)[] = [];
 
+  /** What `startupProblem` answers (null: the app started). */
+  problem: IpcError | null = null;
+
   constructor(public state: Overview) {}
+
+  async startupProblem(): Promise<IpcError | null> {
+    this.calls.push('startupProblem');
+    return this.problem;
+  }
+
+  async quit(): Promise<void> {
+    this.calls.push('quit');
+  }
 
   async overview(): Promise<Overview> {
     this.calls.push('overview');

@@ -22,6 +22,7 @@ import type {
   SettingsView,
   TestEventResult,
   Unsubscribe,
+  IpcError,
 } from './index';
 
 const CHANNELS = [
@@ -32,6 +33,8 @@ const CHANNELS = [
 ] as const;
 
 export const tauriBackend: Backend = {
+  startupProblem: () => invoke<IpcError | null>('startup_problem'),
+  quit: () => invoke<void>('quit'),
   overview: () => invoke<Overview>('overview'),
   checkNow: (account) => invoke<AccountTiles>('check_now', { account }),
   chart: (request) => invoke<ChartView>('chart', { request }),

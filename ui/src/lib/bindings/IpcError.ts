@@ -2,6 +2,6 @@
 import type { ErrorCode } from "./ErrorCode";
 
 /**
- * The one error shape that crosses IPC: the UI branches on `code`, never on `message`.
+ * An operation's failure: a machine code and a sentence for the operator.
  */
 export type IpcError = { code: ErrorCode, message: string, };

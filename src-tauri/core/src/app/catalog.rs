@@ -5,22 +5,22 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use meta_monitor_core::catalog::import::{self, FeedFormat};
-use meta_monitor_core::catalog::product::{FieldProblem, Product};
-use meta_monitor_core::catalog::sync::{self, SyncOptions, SyncProgress, SyncSummary};
-use meta_monitor_core::check::AccountTiles;
-use meta_monitor_core::store::products::{StoredProduct, SyncStatus};
+use crate::catalog::import::{self, FeedFormat};
+use crate::catalog::product::{FieldProblem, Product};
+use crate::catalog::sync::{self, SyncOptions, SyncProgress, SyncSummary};
+use crate::check::AccountTiles;
+use crate::store::products::{StoredProduct, SyncStatus};
 use time::OffsetDateTime;
 
-use crate::ipc::{CatalogView, ErrorCode, ImportResult, IpcError, SyncSelection};
-use crate::monitor::{Monitor, lock};
+use super::types::{CatalogView, ImportResult, SyncSelection};
+use super::{App, AppError, ErrorCode, lock};
 
-impl Monitor {
-    pub fn catalog_view(&self, account: &str) -> Result<CatalogView, IpcError> {
+impl App {
+    pub fn catalog_view(&self, account: &str) -> Result<CatalogView, AppError> {
         let (entry, store) = self.entry(account)?;
         let store = lock(&store);
-        let products = store.products(entry.id, None).map_err(IpcError::store)?;
-        let counts = store.product_counts(entry.id).map_err(IpcError::store)?;
+        let products = store.products(entry.id, None).map_err(AppError::store)?;
+        let counts = store.product_counts(entry.id).map_err(AppError::store)?;
         Ok(CatalogView {
             catalog_id: entry.account.catalog_id.clone(),
             counts,
@@ -35,15 +35,15 @@ impl Monitor {
         account: &str,
         file_name: &str,
         text: &str,
-    ) -> Result<ImportResult, IpcError> {
+    ) -> Result<ImportResult, AppError> {
         let (entry, store) = self.entry(account)?;
         let format = FeedFormat::from_path(std::path::Path::new(file_name));
         let feed = import::read(text.as_bytes(), format)
-            .map_err(|e| IpcError::new(ErrorCode::Validation, format!("{file_name}: {e}")))?;
+            .map_err(|e| AppError::new(ErrorCode::Validation, format!("{file_name}: {e}")))?;
         let products: Vec<Product> = feed.products.into_iter().map(|(_, p)| p).collect();
         let counts = lock(&store)
             .import_products(entry.id, &products, OffsetDateTime::now_utc())
-            .map_err(IpcError::store)?;
+            .map_err(AppError::store)?;
         Ok(ImportResult {
             counts,
             rejected: feed.rejected,
@@ -57,7 +57,7 @@ impl Monitor {
         account: &str,
         product: Product,
         previous_id: Option<String>,
-    ) -> Result<Vec<FieldProblem>, IpcError> {
+    ) -> Result<Vec<FieldProblem>, AppError> {
         let (entry, store) = self.entry(account)?;
         let product = Product::from_pairs(product.0);
         let problems = product.problems();
@@ -68,7 +68,7 @@ impl Monitor {
         if let Some(old) = previous_id.filter(|old| old != product.id()) {
             if store
                 .product(entry.id, product.id())
-                .map_err(IpcError::store)?
+                .map_err(AppError::store)?
                 .is_some()
             {
                 return Ok(vec![FieldProblem {
@@ -78,11 +78,11 @@ impl Monitor {
             }
             store
                 .forget_product(entry.id, &old)
-                .map_err(IpcError::store)?;
+                .map_err(AppError::store)?;
         }
         store
             .import_products(entry.id, &[product], OffsetDateTime::now_utc())
-            .map_err(IpcError::store)?;
+            .map_err(AppError::store)?;
         Ok(Vec::new())
     }
 
@@ -93,9 +93,9 @@ impl Monitor {
         account: &str,
         selection: SyncSelection,
         progress: impl Fn(&SyncProgress) + Send + Sync,
-    ) -> Result<SyncSummary, IpcError> {
+    ) -> Result<SyncSummary, AppError> {
         let (entry, store) = self.entry(account)?;
-        let invalid = |m: String| IpcError::new(ErrorCode::Validation, m);
+        let invalid = |m: String| AppError::new(ErrorCode::Validation, m);
         let catalog =
             entry.account.catalog_id.clone().ok_or_else(|| {
                 invalid(format!("{account} has no catalog id; add it in Settings"))
@@ -103,7 +103,7 @@ impl Monitor {
         let credentials = entry
             .credentials
             .clone()
-            .map_err(|why| IpcError::new(ErrorCode::KeychainUnavailable, why))?;
+            .map_err(|why| AppError::new(ErrorCode::KeychainUnavailable, why))?;
         let cancel = Arc::new(AtomicBool::new(false));
         {
             let mut syncs = lock(&self.syncs);
@@ -123,9 +123,9 @@ impl Monitor {
             0,
             matches!(&selection, SyncSelection::Ids { ids } if ids.len() <= sync::READ_BACK_LIMIT),
         );
-        tokio::task::block_in_place(|| -> Result<(), IpcError> {
+        tokio::task::block_in_place(|| -> Result<(), AppError> {
             let mut store = lock(&store);
-            let products = store.products(entry.id, None).map_err(IpcError::store)?;
+            let products = store.products(entry.id, None).map_err(AppError::store)?;
             let updates = |wanted: &dyn Fn(&StoredProduct) -> bool| -> Vec<Product> {
                 products
                     .iter()
@@ -146,12 +146,12 @@ impl Monitor {
                         .map(|p| p.fields.id().to_owned())
                         .filter(|id| ids.contains(id))
                         .collect();
-                    sync::queue_deletes(&mut store, entry.id, &known).map_err(IpcError::store)?;
+                    sync::queue_deletes(&mut store, entry.id, &known).map_err(AppError::store)?;
                     return Ok(());
                 }
             };
             invalid_count = sync::queue_updates(&mut store, entry.id, &catalog, &chosen, now)
-                .map_err(IpcError::store)?
+                .map_err(AppError::store)?
                 .1;
             Ok(())
         })?;
@@ -166,12 +166,12 @@ impl Monitor {
         .await;
         // The catalog tile shows the new failed / pending counts at once.
         let refreshed = tokio::task::block_in_place(|| {
-            meta_monitor_core::check::refresh_catalog_tile(&mut lock(&store), entry.id)
+            crate::check::refresh_catalog_tile(&mut lock(&store), entry.id)
         });
         if let Ok(Some(tiles)) = refreshed {
             self.announce(AccountTiles::new(account, tiles));
         }
-        let mut summary = result.map_err(|e| IpcError::new(ErrorCode::Validation, e))?;
+        let mut summary = result.map_err(|e| AppError::new(ErrorCode::Validation, e))?;
         summary.invalid += invalid_count;
         Ok(summary)
     }
@@ -188,7 +188,7 @@ impl Monitor {
 
 /// Takes the account off the running syncs however the sync ends.
 struct Running<'a> {
-    monitor: &'a Monitor,
+    monitor: &'a App,
     account: &'a str,
 }
 

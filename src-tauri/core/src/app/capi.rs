@@ -3,18 +3,16 @@
 //! operator chose live, and the event log. Raw values only pass through here; they are never
 //! stored, logged or sent.
 
-use meta_monitor_core::capi::event::{self, EventInput};
-use meta_monitor_core::capi::normalize::{self, Key};
-use meta_monitor_core::capi::send;
+use crate::capi::event::{self, EventInput};
+use crate::capi::normalize::{self, Key};
+use crate::capi::send;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::ipc::{
-    ErrorCode, EventPreview, IpcError, PreviewField, SentEventsView, TestEventResult,
-};
-use crate::monitor::{Monitor, lock};
+use super::types::{EventPreview, PreviewField, SentEventsView, TestEventResult};
+use super::{App, AppError, ErrorCode, lock};
 
-impl Monitor {
+impl App {
     /// What `input` would send: each customer value normalized and hashed (or why not), the
     /// problems Meta would refuse it for, and the payload. Gives the event an id when it has
     /// none, so the preview and the send agree.
@@ -22,7 +20,7 @@ impl Monitor {
         &self,
         account: &str,
         mut input: EventInput,
-    ) -> Result<EventPreview, IpcError> {
+    ) -> Result<EventPreview, AppError> {
         let (entry, _) = self.entry(account)?;
         let hash_external_id = entry.account.monitoring.hash_external_id;
         input
@@ -77,9 +75,9 @@ impl Monitor {
         input: EventInput,
         test_code: Option<String>,
         live: bool,
-    ) -> Result<TestEventResult, IpcError> {
+    ) -> Result<TestEventResult, AppError> {
         let (entry, store) = self.entry(account)?;
-        let invalid = |m: String| IpcError::new(ErrorCode::Validation, m);
+        let invalid = |m: String| AppError::new(ErrorCode::Validation, m);
         let pixel = entry
             .account
             .pixel_id
@@ -103,7 +101,7 @@ impl Monitor {
         let credentials = entry
             .credentials
             .clone()
-            .map_err(|why| IpcError::new(ErrorCode::KeychainUnavailable, why))?;
+            .map_err(|why| AppError::new(ErrorCode::KeychainUnavailable, why))?;
         let now = OffsetDateTime::now_utc();
         let built = event::build(&input, now, entry.account.monitoring.hash_external_id).map_err(
             |problems| {
@@ -127,7 +125,7 @@ impl Monitor {
             OffsetDateTime::now_utc(),
         );
         tokio::task::block_in_place(|| lock(&store).record_sent_events(entry.id, &rows))
-            .map_err(IpcError::store)?;
+            .map_err(AppError::store)?;
         let payload = serde_json::to_string_pretty(&json!({
             "data": [built.json],
             "test_event_code": test_code,
@@ -152,15 +150,15 @@ impl Monitor {
     }
 
     /// Events sent in the last 24 h by name and outcome, and the newest ones.
-    pub fn sent_events(&self, account: &str) -> Result<SentEventsView, IpcError> {
+    pub fn sent_events(&self, account: &str) -> Result<SentEventsView, AppError> {
         let (entry, store) = self.entry(account)?;
         let store = lock(&store);
         let since = OffsetDateTime::now_utc() - time::Duration::days(1);
         Ok(SentEventsView {
             counts_24h: store
                 .sent_counts(entry.id, since)
-                .map_err(IpcError::store)?,
-            recent: store.sent_events(entry.id, 20).map_err(IpcError::store)?,
+                .map_err(AppError::store)?,
+            recent: store.sent_events(entry.id, 20).map_err(AppError::store)?,
         })
     }
 }

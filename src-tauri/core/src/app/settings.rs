@@ -2,34 +2,19 @@
 //! into the OS keychain and never sent back (only whether each is stored); "Test connection".
 //! Every change reloads what the monitor watches.
 
-use meta_monitor_core::graph::{Credentials, GraphClient, Timeouts, http_client};
-use meta_monitor_core::probe::{self, ProbeContext};
-use meta_monitor_core::secrets::{Keychain, KeychainError, SecretKind};
-use meta_monitor_core::store::{Store, StoreError};
-use meta_monitor_core::{Account, Secret, Service, Status};
+use crate::account::Account;
+use crate::graph::{Credentials, GraphClient, Timeouts, http_client};
+use crate::probe::{self, ProbeContext};
+use crate::secret::Secret;
+use crate::secrets::{Keychain, SecretKind};
+use crate::store::Store;
+use crate::tile::{Service, Status};
 use time::OffsetDateTime;
 
-use crate::ipc::{
-    ConnectionTest, ErrorCode, IpcError, KeychainStatus, SecretName, SecretState, SettingsView,
-    StoredAccountView,
+use super::types::{
+    ConnectionTest, KeychainStatus, SecretName, SecretState, SettingsView, StoredAccountView,
 };
-use crate::monitor::Monitor;
-
-impl From<KeychainError> for IpcError {
-    fn from(e: KeychainError) -> Self {
-        IpcError::new(ErrorCode::KeychainUnavailable, e)
-    }
-}
-
-impl From<StoreError> for IpcError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NoSuchAccount(_) => IpcError::new(ErrorCode::NoSuchAccount, e),
-            StoreError::DuplicateAccount(_) => IpcError::new(ErrorCode::Validation, e),
-            other => IpcError::store(other),
-        }
-    }
-}
+use super::{App, AppError, ErrorCode};
 
 fn kind(name: SecretName) -> SecretKind {
     match name {
@@ -47,13 +32,13 @@ const SECRETS: [SecretName; 4] = [
     SecretName::VerifyToken,
 ];
 
-impl Monitor {
-    fn file_store(&self) -> Result<Store, IpcError> {
+impl App {
+    fn file_store(&self) -> Result<Store, AppError> {
         Ok(Store::open(self.db_path())?)
     }
 
     /// The configured accounts with which secrets are stored, and the keychain's state.
-    pub fn settings(&self) -> Result<SettingsView, IpcError> {
+    pub fn settings(&self) -> Result<SettingsView, AppError> {
         let accounts = self.file_store()?.accounts()?;
         let keychain = Keychain::new();
         let mut problem = None;
@@ -95,10 +80,10 @@ impl Monitor {
     }
 
     /// Adds (`is_new`) or updates an account's non-secret settings, after validation.
-    pub fn save_account(&self, account: Account, is_new: bool) -> Result<(), IpcError> {
+    pub fn save_account(&self, account: Account, is_new: bool) -> Result<(), AppError> {
         let account = account
             .validate()
-            .map_err(|e| IpcError::new(ErrorCode::Validation, e))?;
+            .map_err(|e| AppError::new(ErrorCode::Validation, e))?;
         let store = self.file_store()?;
         if is_new {
             store.add_account(&account, OffsetDateTime::now_utc())?;
@@ -109,7 +94,7 @@ impl Monitor {
     }
 
     /// Removes an account, its history and its keychain entries.
-    pub fn remove_account(&self, name: &str) -> Result<(), IpcError> {
+    pub fn remove_account(&self, name: &str) -> Result<(), AppError> {
         self.file_store()?.remove_account(name)?;
         let keychain = Keychain::new();
         for secret in SECRETS {
@@ -119,28 +104,28 @@ impl Monitor {
     }
 
     /// Puts a secret into the keychain (nowhere else); an empty value is refused.
-    pub fn set_secret(&self, account: &str, name: SecretName, value: &str) -> Result<(), IpcError> {
+    pub fn set_secret(&self, account: &str, name: SecretName, value: &str) -> Result<(), AppError> {
         let value = value.trim();
         if value.is_empty() {
-            return Err(IpcError::new(ErrorCode::Validation, "the value is empty"));
+            return Err(AppError::new(ErrorCode::Validation, "the value is empty"));
         }
         self.file_store()?.require_account(account)?;
         Keychain::new().set(account, kind(name), &Secret::new(value))?;
         Ok(())
     }
 
-    pub fn delete_secret(&self, account: &str, name: SecretName) -> Result<(), IpcError> {
+    pub fn delete_secret(&self, account: &str, name: SecretName) -> Result<(), AppError> {
         Keychain::new().delete(account, kind(name))?;
         Ok(())
     }
 
     /// Runs the token and graph_api probes of a configured account with its keychain secrets
     /// and explains the outcome in words.
-    pub async fn test_connection(&self, name: &str) -> Result<ConnectionTest, IpcError> {
+    pub async fn test_connection(&self, name: &str) -> Result<ConnectionTest, AppError> {
         let (account, credentials) = tokio::task::block_in_place(|| {
             let account = self.file_store()?.require_account(name)?.account;
             let credentials: Credentials = Keychain::new().credentials(name)?;
-            Ok::<_, IpcError>((account, credentials))
+            Ok::<_, AppError>((account, credentials))
         })?;
         Ok(probe_connection(&account, credentials).await)
     }
@@ -194,10 +179,8 @@ pub async fn probe_connection(account: &Account, credentials: Credentials) -> Co
 }
 
 /// One sentence an operator can act on.
-fn explain(tiles: &[meta_monitor_core::Tile]) -> String {
-    let code = |t: &meta_monitor_core::Tile, key: &str| {
-        t.metrics.get(key).and_then(serde_json::Value::as_i64)
-    };
+fn explain(tiles: &[crate::Tile]) -> String {
+    let code = |t: &crate::Tile, key: &str| t.metrics.get(key).and_then(serde_json::Value::as_i64);
     let failing: Vec<_> = tiles.iter().filter(|t| t.status != Status::Up).collect();
     let Some(first) = failing.first() else {
         return "Connected: the token is valid and the Graph API answers.".to_owned();

@@ -1,0 +1,120 @@
+//! History for the views: charts of stored series (SVG for the window, PNG or SVG files),
+//! a service's recent failures and error rate, the notification history.
+
+use std::path::Path;
+
+use time::OffsetDateTime;
+
+use super::types::{ChartRequest, ChartView, ExportFormat, ServiceHistory};
+use super::{App, AppError, ErrorCode, lock};
+use crate::chart;
+use crate::store::alerts::Notification;
+use crate::store::rollups::ChartPoint;
+use crate::tile::Service;
+
+impl App {
+    /// A chart of one stored series over a window, rendered to SVG for the view's size.
+    pub fn chart(&self, request: &ChartRequest) -> Result<ChartView, AppError> {
+        let (lines, style, points, summary) = self.chart_lines(request)?;
+        let svg = chart::svg(&lines, &style).map_err(|e| AppError::new(ErrorCode::Internal, e))?;
+        Ok(ChartView {
+            svg,
+            points,
+            summary,
+        })
+    }
+
+    /// Writes the chart of `request` to `path` as PNG or SVG (chart export).
+    pub fn export_chart(
+        &self,
+        request: &ChartRequest,
+        format: ExportFormat,
+        path: &Path,
+    ) -> Result<(), AppError> {
+        let (lines, style, _, _) = self.chart_lines(request)?;
+        let internal = |e: chart::ChartError| AppError::new(ErrorCode::Internal, e);
+        match format {
+            ExportFormat::Png => chart::write_png(&lines, &style, path).map_err(internal),
+            ExportFormat::Svg => {
+                let svg = chart::svg(&lines, &style).map_err(internal)?;
+                std::fs::write(path, svg).map_err(|e| {
+                    let why = format!("could not write {}: {e}", path.display());
+                    AppError::new(ErrorCode::Internal, why)
+                })
+            }
+        }
+    }
+
+    /// The lines of a chart, its style, how many points it has and the window's summary.
+    fn chart_lines(
+        &self,
+        request: &ChartRequest,
+    ) -> Result<(Vec<chart::Line>, chart::Style, u32, Option<ChartPoint>), AppError> {
+        let (entry, store) = self.entry(&request.account)?;
+        let to = OffsetDateTime::now_utc();
+        let from = to - request.window.duration();
+        let width = request.width.clamp(200, 2400);
+        let (points, summary) = {
+            let store = lock(&store);
+            let points = store
+                .chart(
+                    entry.id,
+                    &request.metric,
+                    from,
+                    to,
+                    (width / 4) as usize,
+                    to,
+                )
+                .map_err(AppError::from)?;
+            let summary = store
+                .chart(entry.id, &request.metric, from, to, 1, to)
+                .map_err(AppError::from)?
+                .pop();
+            (points, summary)
+        };
+        let lines = if request.percentiles {
+            chart::percentile_lines(&points)
+        } else {
+            vec![chart::mean_line(&request.metric, &points)]
+        };
+        let style = chart::Style {
+            width,
+            height: request.height.clamp(120, 1600),
+            dark: request.dark,
+            unit: request.unit.clone(),
+            window: Some((from, to)),
+        };
+        let count = u32::try_from(points.len()).unwrap_or(u32::MAX);
+        Ok((lines, style, count, summary))
+    }
+
+    /// A service's newest failures and its error rate over the last 24 h.
+    pub fn service_history(
+        &self,
+        account: &str,
+        service: Service,
+    ) -> Result<ServiceHistory, AppError> {
+        let (entry, store) = self.entry(account)?;
+        let store = lock(&store);
+        let since = OffsetDateTime::now_utc() - time::Duration::days(1);
+        let failures = store
+            .recent_failures(entry.id, service, 20)
+            .map_err(AppError::from)?;
+        let (runs, failed) = store
+            .run_counts(entry.id, service, since)
+            .map_err(AppError::from)?;
+        Ok(ServiceHistory {
+            failures,
+            runs_24h: u32::try_from(runs).unwrap_or(u32::MAX),
+            failed_24h: u32::try_from(failed).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// The newest notifications of `account`, every channel's outcome included.
+    pub fn alerts(&self, account: &str) -> Result<Vec<Notification>, AppError> {
+        let (entry, store) = self.entry(account)?;
+        lock(&store)
+            .notifications(entry.id, 200)
+            .map_err(AppError::from)
+    }
+}

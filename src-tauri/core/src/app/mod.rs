@@ -1,0 +1,417 @@
+//! The application API: one [`App`] owns the store, the watched accounts with their keychain
+//! secrets and the monitor, with one method per user operation — check, watch, overview,
+//! history and charts, alerts, settings and secrets, catalog, Conversions API. The desktop
+//! shell and the CLI adapt these methods in a few lines each, so the window and the command
+//! line behave alike (same validation, same errors). Results reach a window through the
+//! [`EventSink`] the caller gives.
+
+mod capi;
+mod catalog;
+mod error;
+mod history;
+mod settings;
+pub mod types;
+
+use std::any::Any;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+pub use error::{AppError, ErrorCode};
+pub use settings::probe_connection;
+
+use crate::account::Account;
+use crate::alert::Policy;
+use crate::check::{self, AccountTiles};
+use crate::clock::SystemClock;
+use crate::events::{EventSink, MonitorEvent};
+use crate::graph::{Credentials, GraphClient, Timeouts, http_client};
+use crate::monitor::{AccountEntry, Monitor, Pauses, Scope, Watched};
+use crate::secrets::Keychain;
+use crate::store::{Store, StoreError};
+use types::Overview;
+
+/// A demo world to watch: an account pointing at a simulator, the simulator's fake
+/// credentials (in memory only, never in the keychain) and whatever keeps the simulator
+/// running for as long as the demo is watched. The caller starts it: the core knows no
+/// simulator.
+pub struct Demo {
+    pub account: Account,
+    pub credentials: Credentials,
+    pub keep_alive: Box<dyn Any + Send + Sync>,
+}
+
+/// Starts a demo world when one is needed (no account configured, or `--demo`).
+pub type DemoStarter = Arc<dyn Fn() -> BoxFuture<'static, Result<Demo, String>> + Send + Sync>;
+
+/// How an [`App`] opens: what it watches and how it calls Meta.
+#[derive(Clone)]
+pub struct Options {
+    /// The demo even when accounts are configured (`--demo`).
+    pub forced_demo: bool,
+    /// Starts the demo when no account is configured; `None` watches nothing then (the CLI).
+    pub demo: Option<DemoStarter>,
+    /// Each Graph request's timeouts.
+    pub timeouts: Timeouts,
+    /// Only this account (a command about one account needs no other's secrets).
+    pub only: Option<String>,
+    /// Read the accounts' secrets from the keychain. Commands that only read the database
+    /// (`status`, `alerts`) never touch it: a locked keychain may prompt.
+    pub secrets: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            forced_demo: false,
+            demo: None,
+            timeouts: Timeouts::default(),
+            only: None,
+            secrets: true,
+        }
+    }
+}
+
+/// What is being watched right now: the configured accounts, or the demo.
+struct Watch {
+    store: Arc<Mutex<Store>>,
+    entries: Vec<AccountEntry>,
+    /// The same accounts with their notifiers, as the monitor checks them.
+    watched: Arc<Vec<Watched>>,
+    /// The check pipeline and its pacing, shared by the scheduler and "Check now".
+    monitor: Arc<Monitor>,
+    /// Keeps the demo's simulator alive while the demo is watched.
+    demo: Option<Box<dyn Any + Send + Sync>>,
+    stop: watch::Sender<bool>,
+    running: Option<tokio::task::JoinHandle<()>>,
+    /// The demo's history was written (once per demo watch).
+    seeded: bool,
+}
+
+pub struct App {
+    db_path: PathBuf,
+    options: Options,
+    http: reqwest::Client,
+    events: Arc<dyn EventSink>,
+    runtime: tokio::runtime::Handle,
+    current: Mutex<Watch>,
+    /// One reload at a time: two interleaved would start two schedulers on one watch.
+    reloading: tokio::sync::Mutex<()>,
+    /// Catalog syncs running, by account: their cancel flags.
+    syncs: Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Watch {
+    /// The configured accounts with their keychain entries (blocking D-Bus calls), or the demo
+    /// when there are none or it is forced.
+    async fn load(app: &AppConfig<'_>) -> Result<Self, AppError> {
+        let options = app.options;
+        if !options.forced_demo {
+            let file_store =
+                Store::open(app.db_path).map_err(|e| AppError::database(app.db_path, e))?;
+            let stored = match &options.only {
+                Some(name) => vec![file_store.require_account(name)?],
+                None => file_store.accounts()?,
+            };
+            if !stored.is_empty() || options.demo.is_none() {
+                let entries = if options.secrets {
+                    tokio::task::block_in_place(|| AccountEntry::load_all(stored, &Keychain::new()))
+                } else {
+                    stored
+                        .into_iter()
+                        .map(AccountEntry::without_secrets)
+                        .collect()
+                };
+                let file_store = Arc::new(Mutex::new(file_store));
+                return Self::new(file_store, entries, None, app);
+            }
+        }
+        let Some(start_demo) = &options.demo else {
+            return Err(AppError::invalid("no demo in this program"));
+        };
+        let demo = start_demo()
+            .await
+            .map_err(|e| AppError::new(ErrorCode::Internal, format!("the demo: {e}")))?;
+        let (store, entry) =
+            AccountEntry::in_memory(demo.account, demo.credentials, OffsetDateTime::now_utc())?;
+        Self::new(store, vec![entry], Some(demo.keep_alive), app)
+    }
+
+    fn new(
+        store: Arc<Mutex<Store>>,
+        entries: Vec<AccountEntry>,
+        demo: Option<Box<dyn Any + Send + Sync>>,
+        app: &AppConfig<'_>,
+    ) -> Result<Self, AppError> {
+        let watched = entries
+            .iter()
+            .map(|e| e.watched(store.clone(), true))
+            .collect::<Result<Vec<Watched>, String>>()
+            .map_err(|e| AppError::new(ErrorCode::Internal, e))?;
+        let monitor = Monitor::new(
+            Arc::new(SystemClock),
+            app.http.clone(),
+            Policy::default(),
+            app.events.clone(),
+        );
+        Ok(Self {
+            store,
+            entries,
+            watched: Arc::new(watched),
+            monitor: Arc::new(monitor),
+            demo,
+            stop: watch::channel(false).0,
+            running: None,
+            seeded: false,
+        })
+    }
+}
+
+/// What loading a watch needs from the app.
+struct AppConfig<'a> {
+    db_path: &'a Path,
+    options: &'a Options,
+    http: &'a reqwest::Client,
+    events: &'a Arc<dyn EventSink>,
+}
+
+impl App {
+    /// Loads what to watch (see [`Options`]). Call it inside the tokio runtime the app will
+    /// run on (its tasks are spawned there).
+    pub async fn open(
+        db_path: &Path,
+        options: Options,
+        events: Arc<dyn EventSink>,
+    ) -> Result<Self, AppError> {
+        let http =
+            http_client(options.timeouts).map_err(|e| AppError::new(ErrorCode::Internal, e))?;
+        let current = Watch::load(&AppConfig {
+            db_path,
+            options: &options,
+            http: &http,
+            events: &events,
+        })
+        .await?;
+        Ok(Self {
+            db_path: db_path.to_owned(),
+            options,
+            http,
+            events,
+            runtime: tokio::runtime::Handle::current(),
+            current: Mutex::new(current),
+            reloading: tokio::sync::Mutex::new(()),
+            syncs: Mutex::default(),
+        })
+    }
+
+    fn config(&self) -> AppConfig<'_> {
+        AppConfig {
+            db_path: &self.db_path,
+            options: &self.options,
+            http: &self.http,
+            events: &self.events,
+        }
+    }
+
+    /// A Graph client for `account` on the app's HTTP client (its timeouts).
+    fn client(&self, account: &Account, credentials: Credentials) -> Result<GraphClient, AppError> {
+        GraphClient::new(
+            self.http.clone(),
+            &account.graph_url,
+            &account.api_version,
+            credentials,
+            account.app_id.clone(),
+        )
+        .map_err(|e| AppError::new(ErrorCode::Validation, e))
+    }
+
+    /// Tells the window (and the tray) about an account's stored tiles.
+    fn announce(&self, tiles: AccountTiles) {
+        self.events.emit(MonitorEvent::TilesChanged(tiles));
+    }
+
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    pub fn is_demo(&self) -> bool {
+        lock(&self.current).demo.is_some()
+    }
+
+    /// Starts the scheduler over what is watched (and, the first time the demo is watched,
+    /// writes its past and syncs its shop's products).
+    pub fn start(&self) {
+        let mut current = lock(&self.current);
+        if current.demo.is_some() && !current.seeded {
+            current.seeded = true;
+            self.seed_demo(&current);
+        }
+        let mut stopped = current.stop.subscribe();
+        let (monitor, watched) = (current.monitor.clone(), current.watched.clone());
+        current.running = Some(self.runtime.spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            // Store errors are retried inside and shown in the window; it ends on shutdown.
+            monitor.run(&watched, shutdown).await;
+        }));
+    }
+
+    /// Charts with a past from the first seconds: 30 days of the demo's own history, written
+    /// after the window's first tiles, a day per transaction; then the demo shop's products,
+    /// synced to the simulated catalog for real.
+    fn seed_demo(&self, current: &Watch) {
+        let (store, events) = (current.store.clone(), self.events.clone());
+        let ids: Vec<i64> = current.entries.iter().map(|e| e.id).collect();
+        let catalogs: Vec<_> = current
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let catalog = e.account.catalog_id.clone()?;
+                let client = self.client(&e.account, e.credentials.clone().ok()?).ok()?;
+                Some((e.id, catalog, client))
+            })
+            .collect();
+        self.runtime.spawn(async move {
+            let history = {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || {
+                    let now = OffsetDateTime::now_utc();
+                    ids.iter()
+                        .try_for_each(|&id| crate::demo::seed_history(&store, id, now).map(drop))
+                })
+                .await
+            };
+            if let Ok(Err(e)) = history {
+                tracing::error!(error = %e, "the demo's history could not be written");
+            }
+            for (id, catalog, client) in catalogs {
+                if let Err(e) = crate::demo::seed_catalog(&client, &store, id, &catalog).await {
+                    tracing::error!(error = %e, "the demo's products could not be synced");
+                }
+                let _ = check::refresh_catalog_tile(&mut lock(&store), id);
+            }
+            events.emit(MonitorEvent::Reloaded);
+        });
+    }
+
+    /// Stops the scheduler after the step in flight is stored (at most 5 s).
+    async fn stop(&self) {
+        let running = {
+            let mut current = lock(&self.current);
+            let _ = current.stop.send(true);
+            current.running.take()
+        };
+        if let Some(handle) = running {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), handle).await;
+        }
+    }
+
+    /// Stops watching at exit.
+    pub fn shutdown(&self) {
+        self.runtime.block_on(self.stop());
+    }
+
+    /// Watches the accounts as they are now configured (after Settings changed them).
+    pub async fn reload(&self) -> Result<(), AppError> {
+        let _one_at_a_time = self.reloading.lock().await;
+        self.stop().await;
+        let next = Watch::load(&self.config()).await?;
+        *lock(&self.current) = next;
+        self.start();
+        self.events.emit(MonitorEvent::Reloaded);
+        Ok(())
+    }
+
+    /// Accounts whose catalog queue still holds items: a sync was interrupted (quit, crash)
+    /// and is finished when the app starts.
+    pub fn interrupted_syncs(&self) -> Vec<String> {
+        let current = lock(&self.current);
+        let store = lock(&current.store);
+        current
+            .entries
+            .iter()
+            .filter(|e| e.account.catalog_id.is_some())
+            .filter(|e| store.queue_len(e.id).is_ok_and(|n| n > 0))
+            .map(|e| e.account.name.clone())
+            .collect()
+    }
+
+    /// The entry of `account` and the store it lives in.
+    fn entry(&self, account: &str) -> Result<(AccountEntry, Arc<Mutex<Store>>), AppError> {
+        let current = lock(&self.current);
+        current
+            .entries
+            .iter()
+            .find(|e| e.account.name == account)
+            .map(|e| (e.clone(), current.store.clone()))
+            .ok_or_else(|| AppError::from(StoreError::NoSuchAccount(account.to_owned())))
+    }
+
+    /// Every account's stored tiles.
+    pub fn overview(&self) -> Result<Overview, AppError> {
+        let current = lock(&self.current);
+        let store = lock(&current.store);
+        let accounts = current
+            .entries
+            .iter()
+            .map(|e| Ok(AccountTiles::new(&e.account.name, store.tiles(e.id)?)))
+            .collect::<Result<_, AppError>>()?;
+        Ok(Overview {
+            demo: current.demo.is_some(),
+            accounts,
+        })
+    }
+
+    /// Checks `account` now through the scheduler's own pipeline — every service or one; a
+    /// throttle pause is honoured unless `pauses` says otherwise — and returns the stored
+    /// tiles. The window hears of the tiles and of each alert sent.
+    ///
+    /// When the keychain refused this account's credentials (locked at login, say), they are
+    /// read again first, and the watch reloads once they come: unlocking and pressing "Check
+    /// now" recovers without a restart. Only here, on the operator's request — retrying on a
+    /// timer would raise an unlock prompt every time.
+    pub async fn check(
+        &self,
+        account: &str,
+        scope: Scope,
+        pauses: Pauses,
+    ) -> Result<AccountTiles, AppError> {
+        let (entry, _) = self.entry(account)?;
+        if entry.credentials.is_err() && !self.is_demo() {
+            let keychain = Keychain::new();
+            if tokio::task::block_in_place(|| keychain.credentials(account)).is_ok() {
+                self.reload().await?;
+            }
+        }
+        let (monitor, watched) = {
+            let current = lock(&self.current);
+            (current.monitor.clone(), current.watched.clone())
+        };
+        let watched = watched
+            .iter()
+            .find(|w| w.account.name == account)
+            .ok_or_else(|| AppError::from(StoreError::NoSuchAccount(account.to_owned())))?;
+        Ok(monitor.check(watched, scope, pauses).await?.tiles)
+    }
+
+    /// "Check now" for every watched account (the tray's menu).
+    pub async fn check_all(&self) {
+        let names: Vec<String> = lock(&self.current)
+            .entries
+            .iter()
+            .map(|e| e.account.name.clone())
+            .collect();
+        for name in names {
+            // Each result reaches the window and the tray as an event; errors are in its tiles.
+            let _ = self.check(&name, Scope::All, Pauses::Respect).await;
+        }
+    }
+}

@@ -52,7 +52,7 @@ async fn check_now(
     } else {
         Pauses::Respect
     };
-    monitor.check(&account, scope, pauses).await
+    Ok(monitor.check(&account, scope, pauses).await?.tiles)
 }
 
 /// One stored series as an SVG chart sized to the view.

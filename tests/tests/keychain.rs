@@ -87,6 +87,22 @@ fn secrets_round_trip_through_gnome_keyring() {
         "an empty secret is invalid input: {}",
         describe(&empty)
     );
+
+    // Removing the account removes its keychain entries: an account added again under the
+    // same name must not inherit the old token.
+    let set = run_cli(
+        &env,
+        &["--db", &db, "secret", "set", "shop", "access-token"],
+        Some("fake-keychain-token-5678\n"),
+    );
+    assert!(set.status.success(), "{}", describe(&set));
+    let remove = run_cli(&env, &["--db", &db, "account", "remove", "shop"], None);
+    assert!(remove.status.success(), "{}", describe(&remove));
+    let left = keyring.secret_tool_search(SERVICE);
+    assert!(
+        !left.contains("shop/access-token") && !left.contains("5678"),
+        "no entry of the removed account is left: {left}"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ use meta_monitor_core::Account;
 use meta_monitor_core::store::{Store, StoreError};
 use time::OffsetDateTime;
 
+use super::Session;
 use crate::{Failure, output};
 
 #[derive(Subcommand)]
@@ -55,7 +56,7 @@ pub enum AccountCommand {
     Remove { name: String },
 }
 
-pub fn run(cmd: AccountCommand, store: &mut Store) -> Result<(), Failure> {
+pub fn run(cmd: AccountCommand, session: &Session, store: &mut Store) -> Result<(), Failure> {
     match cmd {
         AccountCommand::Add {
             name,
@@ -140,11 +141,15 @@ pub fn run(cmd: AccountCommand, store: &mut Store) -> Result<(), Failure> {
             Ok(())
         }
         AccountCommand::Remove { name } => {
-            store.remove_account(&name).map_err(|e| match e {
-                StoreError::NoSuchAccount(_) => Failure::usage(e),
-                other => other.into(),
-            })?;
-            println!("removed account {name}");
+            // With its history and its keychain entries: a re-added account of the same
+            // name must not inherit the old token.
+            let options = meta_monitor_core::app::Options {
+                secrets: false,
+                ..session.options(Some(&name))
+            };
+            let (_runtime, app) = session.open(options)?;
+            app.remove_account(&name)?;
+            println!("removed account {name} and its keychain entries");
             Ok(())
         }
     }

@@ -2,15 +2,11 @@
 //! `meta-monitor notify-test NAME` (one test notification through every channel).
 
 use anyhow::anyhow;
-use meta_monitor_core::alert::{Action, ActionKind, Severity};
-use meta_monitor_core::notify::{build_message, send_all};
-use meta_monitor_core::secrets::{Keychain, SecretKind};
-use meta_monitor_core::store::Store;
+use meta_monitor_core::app::Options;
 use meta_monitor_core::store::alerts::Notification;
 use serde::Serialize;
-use time::OffsetDateTime;
 
-use super::check::{notifiers, selected};
+use super::Session;
 use crate::{Failure, output};
 
 #[derive(Serialize)]
@@ -20,11 +16,16 @@ struct Row<'a> {
     notification: &'a Notification,
 }
 
-pub fn history(store: &Store, name: Option<&str>, json: bool) -> Result<(), Failure> {
+pub fn history(session: &Session, name: Option<&str>, json: bool) -> Result<(), Failure> {
+    let options = Options {
+        secrets: false,
+        ..session.options(name)
+    };
+    let (_runtime, app) = session.open(options)?;
     let mut all = Vec::new();
-    for stored in selected(store, name)? {
-        for n in store.notifications(stored.id, 200)? {
-            all.push((stored.account.name.clone(), n));
+    for account in app.account_names() {
+        for n in app.alerts(&account)? {
+            all.push((account.clone(), n));
         }
     }
     all.sort_by_key(|(_, n)| std::cmp::Reverse(n.at));
@@ -57,30 +58,15 @@ pub fn history(store: &Store, name: Option<&str>, json: bool) -> Result<(), Fail
     Ok(())
 }
 
-pub fn notify_test(store: &mut Store, name: &str) -> Result<(), Failure> {
-    let stored = selected(store, Some(name))?.remove(0);
-    let webhook = Keychain::new().get(name, SecretKind::TeamWebhook)?;
-    let notifiers = notifiers(&stored.account.monitoring, webhook)?;
-    let action = Action {
-        kind: ActionKind::Fire,
-        key: "test".to_owned(),
-        severity: Severity::Info,
-        title: "Test notification from Meta Monitor".to_owned(),
-        body: "If you can read this, alerts for this account reach you here.".to_owned(),
-    };
-    let outcomes = send_all(&notifiers, &build_message(name, &action));
+pub fn notify_test(session: &Session, name: &str) -> Result<(), Failure> {
+    let (_runtime, app) = session.open(session.options(Some(name)))?;
+    let outcomes = app.notify_test(name)?;
     for (channel, outcome) in &outcomes {
         match outcome {
             Ok(()) => println!("{channel}: delivered"),
             Err(e) => println!("{channel}: FAILED: {e}"),
         }
     }
-    let sent: Vec<_> = outcomes
-        .iter()
-        .map(|(c, o)| (action.clone(), (*c).to_owned(), o.clone()))
-        .collect();
-    let states = store.alert_states(stored.id)?;
-    store.save_alerts(stored.id, &states, &sent, OffsetDateTime::now_utc())?;
     let failed = outcomes.iter().filter(|(_, o)| o.is_err()).count();
     if failed > 0 {
         return Err(anyhow!("{failed} of {} channel(s) failed", outcomes.len()).into());

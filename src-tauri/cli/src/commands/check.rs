@@ -1,22 +1,16 @@
-//! `meta-monitor check` (probe now, store, print) and `status` (stored tiles, no network).
+//! `meta-monitor check` (probe now, store, alert, print) and `status` (stored tiles, no
+//! network, no keychain): adapters of the core's application API.
 
-use std::sync::{Arc, Mutex};
-
-use meta_monitor_core::account::Monitoring;
-use meta_monitor_core::alert::Policy;
-use meta_monitor_core::check::AccountTiles;
-use meta_monitor_core::clock::SystemClock;
-use meta_monitor_core::events::NoEvents;
-use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
-use meta_monitor_core::monitor::{AccountEntry, Monitor, Pauses, Scope, Watched};
-use meta_monitor_core::notify::Notifier;
-use meta_monitor_core::secrets::Keychain;
+use meta_monitor_core::app::Options;
+use meta_monitor_core::graph::Credentials;
+use meta_monitor_core::monitor::Pauses;
 use meta_monitor_core::store::{Store, StoreError, accounts::StoredAccount};
-use meta_monitor_core::{Account, Secret, env_account};
-use time::OffsetDateTime;
+use meta_monitor_core::{Account, env_account};
 
+use super::Session;
 use crate::{Failure, output};
 
+/// The stored accounts `name` selects (all when `None`); an unknown name is a usage error.
 pub fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>, Failure> {
     match name {
         Some(n) => Ok(vec![store.account(n)?.ok_or_else(|| {
@@ -26,54 +20,28 @@ pub fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>,
     }
 }
 
-/// The channels the account's settings choose; the team webhook only when its URL is in the
-/// keychain.
-pub fn notifiers(
-    monitoring: &Monitoring,
-    webhook: Option<Secret>,
-) -> Result<Vec<Box<dyn Notifier>>, Failure> {
-    Ok(meta_monitor_core::notify::channels(monitoring, webhook).map_err(|e| anyhow::anyhow!(e))?)
-}
-
 /// `check`: every account (or one) through the monitor's pipeline once — the same steps,
 /// pauses and alert claims as `run` and the desktop.
 pub fn check(
-    store: Store,
+    session: &Session,
     name: Option<&str>,
     json: bool,
     notify: bool,
     pauses: Pauses,
-    timeouts: Timeouts,
 ) -> Result<(), Failure> {
-    let env = env_account(name)?;
-    let accounts = if name == Some(env_account::NAME) {
-        Vec::new()
-    } else {
-        selected(&store, name)?
+    let options = Options {
+        env: env_account(name)?,
+        notify,
+        ..session.options(name)
     };
-    if accounts.is_empty() && env.is_none() && !json {
+    let (runtime, app) = session.open(options)?;
+    if app.account_names().is_empty() && !json {
         println!(
             "no accounts yet; add one with: meta-monitor account add NAME …  (or try: meta-monitor demo)"
         );
         return Ok(());
     }
-    let watched = watched(store, accounts, env, notify)?;
-    let monitor = Monitor::new(
-        Arc::new(SystemClock),
-        http_client(timeouts)?,
-        Policy::default(),
-        Arc::new(NoEvents),
-    );
-    let outcomes = super::runtime()?.block_on(async {
-        for w in &watched {
-            monitor.watch(w)?;
-        }
-        let checks = watched.iter().map(|w| monitor.check(w, Scope::All, pauses));
-        futures::future::join_all(checks)
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    let outcomes = runtime.block_on(app.check_every(pauses))?;
     let mut results = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         let name = &outcome.tiles.account;
@@ -95,34 +63,6 @@ pub fn check(
     output::print_results(&results, json)
 }
 
-/// The accounts as the monitor watches them: the `env` account first (in memory only, never
-/// written to the database file), then the configured ones with their keychain secrets.
-pub fn watched(
-    store: Store,
-    accounts: Vec<StoredAccount>,
-    env: Option<(Account, Credentials)>,
-    notify: bool,
-) -> Result<Vec<Watched>, Failure> {
-    let mut watched = Vec::with_capacity(accounts.len() + 1);
-    if let Some((account, credentials)) = env {
-        let (memory, entry) =
-            AccountEntry::in_memory(account, credentials, OffsetDateTime::now_utc())?;
-        watched.push(entry.watched(memory, notify).map_err(anyhow::Error::msg)?);
-    }
-    // Keychain reads block on D-Bus: all of them before the runtime starts (none when only
-    // the env account is watched).
-    let entries = AccountEntry::load_all(accounts, &Keychain::new());
-    let store = Arc::new(Mutex::new(store));
-    for entry in entries {
-        watched.push(
-            entry
-                .watched(store.clone(), notify)
-                .map_err(anyhow::Error::msg)?,
-        );
-    }
-    Ok(watched)
-}
-
 /// The `env` account (from `META_*` variables) when it is configured and `name` selects it;
 /// an invalid variable is a usage error.
 pub fn env_account(name: Option<&str>) -> Result<Option<(Account, Credentials)>, Failure> {
@@ -140,15 +80,14 @@ pub fn env_account(name: Option<&str>) -> Result<Option<(Account, Credentials)>,
     Ok(env)
 }
 
-pub fn status(store: &Store, name: Option<&str>, json: bool) -> Result<(), Failure> {
-    let accounts = selected(store, name)?;
-    let mut results = Vec::with_capacity(accounts.len());
-    for stored in &accounts {
-        results.push(AccountTiles::new(
-            &stored.account.name,
-            store.tiles(stored.id)?,
-        ));
-    }
+/// `status`: the stored tiles, without the network or the keychain.
+pub fn status(session: &Session, name: Option<&str>, json: bool) -> Result<(), Failure> {
+    let options = Options {
+        secrets: false,
+        ..session.options(name)
+    };
+    let (_runtime, app) = session.open(options)?;
+    let results = app.overview()?.accounts;
     if results.is_empty() && !json {
         println!("no accounts yet; add one with: meta-monitor account add NAME …");
         return Ok(());

@@ -14,7 +14,7 @@ pub mod secret;
 use std::time::Duration;
 
 use anyhow::Context;
-use meta_monitor_core::app::AppError;
+use meta_monitor_core::app::{App, AppError, Options};
 use meta_monitor_core::graph::Timeouts;
 use meta_monitor_core::monitor::Pauses;
 use meta_monitor_core::store::{self, Store};
@@ -35,9 +35,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let db = cli.db.clone().unwrap_or_else(store::default_path);
     // The same words as the desktop's explanation window.
     let open = || Store::open(&db).map_err(|e| anyhow::Error::new(AppError::database(&db, e)));
+    let session = Session {
+        db: db.clone(),
+        timeouts,
+    };
     match cli.command {
-        Command::Account(cmd) => account::run(cmd, &mut open()?),
-        Command::Secret(cmd) => secret::run(cmd, &open()?),
+        Command::Account(cmd) => account::run(cmd, &session, &mut open()?),
+        Command::Secret(cmd) => secret::run(cmd, &session),
         Command::Check {
             name,
             json,
@@ -49,10 +53,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 Pauses::Respect
             };
-            check::check(open()?, name.as_deref(), json, !no_notify, pauses, timeouts)
+            check::check(&session, name.as_deref(), json, !no_notify, pauses)
         }
-        Command::Status { name, json } => check::status(&open()?, name.as_deref(), json),
-        Command::Alerts { name, json } => alerts::history(&open()?, name.as_deref(), json),
+        Command::Status { name, json } => check::status(&session, name.as_deref(), json),
+        Command::Alerts { name, json } => alerts::history(&session, name.as_deref(), json),
         Command::History {
             name,
             metric,
@@ -63,8 +67,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             name,
             speed,
             metrics,
-        } => run::run(open()?, name.as_deref(), speed, metrics, timeouts),
-        Command::NotifyTest { name } => alerts::notify_test(&mut open()?, &name),
+        } => run::run(&session, name.as_deref(), speed, metrics),
+        Command::NotifyTest { name } => alerts::notify_test(&session, &name),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),
         Command::TestEvent(args) => {
@@ -132,6 +136,31 @@ fn test_event_request(args: crate::TestEventArgs) -> Result<events::TestEvent, F
         live: args.live,
         json: args.json,
     })
+}
+
+/// What every command that goes through the application API opens it with.
+pub struct Session {
+    pub db: std::path::PathBuf,
+    pub timeouts: Timeouts,
+}
+
+impl Session {
+    /// The options for a command about `name` (every account when `None`).
+    pub fn options(&self, name: Option<&str>) -> Options {
+        Options {
+            timeouts: self.timeouts,
+            only: name.map(str::to_owned),
+            ..Options::default()
+        }
+    }
+
+    /// The application API over the database, on a runtime that lives as long as it.
+    pub fn open(&self, options: Options) -> Result<(tokio::runtime::Runtime, App), Failure> {
+        let runtime = runtime()?;
+        let events = std::sync::Arc::new(meta_monitor_core::events::NoEvents);
+        let app = runtime.block_on(App::open(&self.db, options, events))?;
+        Ok((runtime, app))
+    }
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {

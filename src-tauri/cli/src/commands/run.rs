@@ -1,62 +1,42 @@
 //! `meta-monitor run [NAME] [--speed N]`: the scheduler and notifiers in the foreground until
 //! SIGINT or SIGTERM; the step in flight is finished and stored before exiting.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use meta_monitor_core::alert::Policy;
+use meta_monitor_core::app::Options;
 use meta_monitor_core::clock::{Clock, ScaledClock, SystemClock};
-use meta_monitor_core::env_account;
-use meta_monitor_core::graph::{Timeouts, http_client};
-use meta_monitor_core::monitor::Monitor;
-use meta_monitor_core::store::Store;
 
-use super::check::selected;
+use super::Session;
 use crate::Failure;
 
 pub fn run(
-    store: Store,
+    session: &Session,
     name: Option<&str>,
     speed: f64,
     metrics: Option<std::net::SocketAddr>,
-    timeouts: Timeouts,
 ) -> Result<(), Failure> {
     if !(1.0..=100_000.0).contains(&speed) {
         return Err(Failure::usage(anyhow::anyhow!(
             "--speed must be between 1 and 100000"
         )));
     }
-    let env = super::check::env_account(name)?;
-    let accounts = if name == Some(env_account::NAME) {
-        Vec::new()
-    } else {
-        selected(&store, name)?
-    };
-    if accounts.is_empty() && env.is_none() {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "no accounts to watch; add one with: meta-monitor account add"
-        )));
-    }
-    // The exporter reads the same stores the monitor writes.
-    let watched = super::check::watched(store, accounts, env, true)?;
-    let mut stores: Vec<Arc<Mutex<Store>>> = Vec::new();
-    for w in &watched {
-        if !stores.iter().any(|s| Arc::ptr_eq(s, &w.store)) {
-            stores.push(w.store.clone());
-        }
-    }
     let clock: Arc<dyn Clock> = if speed > 1.0 {
         Arc::new(ScaledClock::new(speed))
     } else {
         Arc::new(SystemClock)
     };
-    let monitor = Monitor::new(
+    let options = Options {
+        env: super::check::env_account(name)?,
         clock,
-        http_client(timeouts)?,
-        Policy::default(),
-        Arc::new(meta_monitor_core::events::NoEvents),
-    );
-    let count = watched.len();
-    let runtime = super::runtime()?;
+        ..session.options(name)
+    };
+    let (runtime, app) = session.open(options)?;
+    let count = app.account_names().len();
+    if count == 0 {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "no accounts to watch; add one with: meta-monitor account add"
+        )));
+    }
     let summary = runtime.block_on(async {
         // One signal stops both the runner and the exporter.
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -70,7 +50,11 @@ pub fn run(
                 let done = async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 };
-                Some(tokio::spawn(crate::metrics::serve(listener, stores, done)))
+                Some(tokio::spawn(crate::metrics::serve(
+                    listener,
+                    app.stores(),
+                    done,
+                )))
             }
             None => None,
         };
@@ -79,7 +63,7 @@ pub fn run(
             shutdown_signal().await;
             let _ = stop.send(true);
         };
-        let summary = monitor.run(&watched, signal).await;
+        let summary = app.run(signal).await;
         if let Some(task) = exporter {
             let _ = task.await;
         }

@@ -5,10 +5,10 @@ use std::io::Read;
 
 use anyhow::anyhow;
 use clap::Subcommand;
-use meta_monitor_core::Secret;
-use meta_monitor_core::secrets::{Keychain, SecretKind};
-use meta_monitor_core::store::{Store, StoreError};
+use meta_monitor_core::app::Options;
+use meta_monitor_core::app::types::SecretName;
 
+use super::Session;
 use crate::Failure;
 
 #[derive(Subcommand)]
@@ -19,62 +19,51 @@ pub enum SecretCommand {
     Delete { name: String, kind: String },
 }
 
-fn parse_kind(kind: &str) -> Result<SecretKind, Failure> {
-    SecretKind::parse(kind).ok_or_else(|| {
+fn parse_kind(kind: &str) -> Result<SecretName, Failure> {
+    SecretName::parse(kind).ok_or_else(|| {
         Failure::usage(anyhow!(
             "unknown secret kind {kind:?}: use access-token, app-secret, team-webhook or verify-token"
         ))
     })
 }
 
-fn require_account(store: &Store, name: &str) -> Result<(), Failure> {
-    match store.account(name)? {
-        Some(_) => Ok(()),
-        None => Err(Failure::usage(StoreError::NoSuchAccount(name.to_owned()))),
-    }
-}
-
-pub fn run(cmd: SecretCommand, store: &Store) -> Result<(), Failure> {
-    let keychain = Keychain::new();
+pub fn run(cmd: SecretCommand, session: &Session) -> Result<(), Failure> {
+    // One account's settings, none of the keychain's secrets: this command writes them.
+    let only = |name: &str| Options {
+        secrets: false,
+        ..session.options(Some(name))
+    };
     match cmd {
         SecretCommand::Set { name, kind } => {
             let kind = parse_kind(&kind)?;
-            require_account(store, &name)?;
+            let (_runtime, app) = session.open(only(&name))?;
             let mut raw = String::new();
             std::io::stdin()
                 .read_to_string(&mut raw)
-                .map_err(|e| anyhow!("reading the {kind} from stdin: {e}"))?;
-            let value = raw.trim();
-            if value.is_empty() {
+                .map_err(|e| anyhow!("reading the {} from stdin: {e}", kind.as_str()))?;
+            if raw.trim().is_empty() {
                 return Err(Failure::usage(anyhow!(
-                    "no {kind} on stdin; pipe it in, e.g. `pass meta/token | meta-monitor secret set {name} {kind}`"
+                    "no {kind} on stdin; pipe it in, e.g. `pass meta/token | meta-monitor secret set {name} {kind}`",
+                    kind = kind.as_str()
                 )));
             }
-            if value.chars().any(char::is_whitespace) {
-                return Err(Failure::usage(anyhow!(
-                    "the {kind} contains whitespace; paste only the value"
-                )));
-            }
-            let is_http = value.starts_with("https://") || value.starts_with("http://");
-            if kind == SecretKind::TeamWebhook && !is_http {
-                return Err(Failure::usage(anyhow!(
-                    "the team-webhook must be an http(s) URL"
-                )));
-            }
-            let secret = Secret::new(value);
-            keychain.set(&name, kind, &secret)?;
+            let masked = app.set_secret(&name, kind, &raw)?;
             println!(
-                "stored the {kind} of {name} in the OS keychain ({})",
-                secret.masked()
+                "stored the {} of {name} in the OS keychain ({masked})",
+                kind.as_str()
             );
             Ok(())
         }
         SecretCommand::Delete { name, kind } => {
             let kind = parse_kind(&kind)?;
-            if keychain.delete(&name, kind)? {
-                println!("deleted the {kind} of {name} from the OS keychain");
+            let (_runtime, app) = session.open(only(&name))?;
+            if app.delete_secret(&name, kind)? {
+                println!(
+                    "deleted the {} of {name} from the OS keychain",
+                    kind.as_str()
+                );
             } else {
-                println!("no {kind} of {name} was stored");
+                println!("no {} of {name} was stored", kind.as_str());
             }
             Ok(())
         }

@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 use super::types::{ChartRequest, ChartView, ExportFormat, ServiceHistory};
 use super::{App, AppError, ErrorCode, lock};
 use crate::chart;
-use crate::store::alerts::Notification;
 use crate::store::rollups::ChartPoint;
 use crate::tile::Service;
 
@@ -108,13 +107,5 @@ impl App {
             runs_24h: u32::try_from(runs).unwrap_or(u32::MAX),
             failed_24h: u32::try_from(failed).unwrap_or(u32::MAX),
         })
-    }
-
-    /// The newest notifications of `account`, every channel's outcome included.
-    pub fn alerts(&self, account: &str) -> Result<Vec<Notification>, AppError> {
-        let (entry, store) = self.entry(account)?;
-        lock(&store)
-            .notifications(entry.id, 200)
-            .map_err(AppError::from)
     }
 }

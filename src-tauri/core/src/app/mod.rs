@@ -5,6 +5,7 @@
 //! line behave alike (same validation, same errors). Results reach a window through the
 //! [`EventSink`] the caller gives.
 
+mod alerts;
 mod capi;
 mod catalog;
 mod error;
@@ -26,10 +27,10 @@ pub use settings::probe_connection;
 use crate::account::Account;
 use crate::alert::Policy;
 use crate::check::{self, AccountTiles};
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::events::{EventSink, MonitorEvent};
 use crate::graph::{Credentials, GraphClient, Timeouts, http_client};
-use crate::monitor::{AccountEntry, Monitor, Pauses, Scope, Watched};
+use crate::monitor::{AccountEntry, CheckOutcome, Monitor, Pauses, RunSummary, Scope, Watched};
 use crate::secrets::Keychain;
 use crate::store::{Store, StoreError};
 use types::Overview;
@@ -61,6 +62,13 @@ pub struct Options {
     /// Read the accounts' secrets from the keychain. Commands that only read the database
     /// (`status`, `alerts`) never touch it: a locked keychain may prompt.
     pub secrets: bool,
+    /// The `env` account (from `META_*` variables): watched in memory only, never written to
+    /// the database file.
+    pub env: Option<(Account, Credentials)>,
+    /// Decide and send alerts (false: `check --no-notify`, alert states untouched).
+    pub notify: bool,
+    /// The monitor's clock (a faster one for `run --speed`).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for Options {
@@ -71,6 +79,9 @@ impl Default for Options {
             timeouts: Timeouts::default(),
             only: None,
             secrets: true,
+            env: None,
+            notify: true,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -116,11 +127,17 @@ impl Watch {
         if !options.forced_demo {
             let file_store =
                 Store::open(app.db_path).map_err(|e| AppError::database(app.db_path, e))?;
+            let env_only = options.only.as_deref() == Some(crate::env_account::NAME);
             let stored = match &options.only {
+                _ if env_only => Vec::new(),
                 Some(name) => vec![file_store.require_account(name)?],
                 None => file_store.accounts()?,
             };
-            if !stored.is_empty() || options.demo.is_none() {
+            let env = options
+                .env
+                .clone()
+                .filter(|_| options.only.is_none() || env_only);
+            if !stored.is_empty() || env.is_some() || options.demo.is_none() {
                 let entries = if options.secrets {
                     tokio::task::block_in_place(|| AccountEntry::load_all(stored, &Keychain::new()))
                 } else {
@@ -130,7 +147,16 @@ impl Watch {
                         .collect()
                 };
                 let file_store = Arc::new(Mutex::new(file_store));
-                return Self::new(file_store, entries, None, app);
+                let mut slots: Vec<_> = entries
+                    .into_iter()
+                    .map(|e| (e, file_store.clone()))
+                    .collect();
+                if let Some((account, credentials)) = env {
+                    let (memory, entry) =
+                        AccountEntry::in_memory(account, credentials, OffsetDateTime::now_utc())?;
+                    slots.insert(0, (entry, memory));
+                }
+                return Self::new(file_store, slots, None, app);
             }
         }
         let Some(start_demo) = &options.demo else {
@@ -141,29 +167,37 @@ impl Watch {
             .map_err(|e| AppError::new(ErrorCode::Internal, format!("the demo: {e}")))?;
         let (store, entry) =
             AccountEntry::in_memory(demo.account, demo.credentials, OffsetDateTime::now_utc())?;
-        Self::new(store, vec![entry], Some(demo.keep_alive), app)
+        Self::new(
+            store.clone(),
+            vec![(entry, store)],
+            Some(demo.keep_alive),
+            app,
+        )
     }
 
     fn new(
         store: Arc<Mutex<Store>>,
-        entries: Vec<AccountEntry>,
+        slots: Vec<(AccountEntry, Arc<Mutex<Store>>)>,
         demo: Option<Box<dyn Any + Send + Sync>>,
         app: &AppConfig<'_>,
     ) -> Result<Self, AppError> {
-        let watched = entries
-            .iter()
-            .map(|e| e.watched(store.clone(), true))
-            .collect::<Result<Vec<Watched>, String>>()
-            .map_err(|e| AppError::new(ErrorCode::Internal, e))?;
+        // The team webhook's blocking HTTP client may not be built on an async worker as is.
+        let watched = tokio::task::block_in_place(|| {
+            slots
+                .iter()
+                .map(|(e, store)| e.watched(store.clone(), app.options.notify))
+                .collect::<Result<Vec<Watched>, String>>()
+        })
+        .map_err(|e| AppError::new(ErrorCode::Internal, e))?;
         let monitor = Monitor::new(
-            Arc::new(SystemClock),
+            app.options.clock.clone(),
             app.http.clone(),
             Policy::default(),
             app.events.clone(),
         );
         Ok(Self {
             store,
-            entries,
+            entries: slots.into_iter().map(|(e, _)| e).collect(),
             watched: Arc::new(watched),
             monitor: Arc::new(monitor),
             demo,
@@ -334,35 +368,40 @@ impl App {
     /// and is finished when the app starts.
     pub fn interrupted_syncs(&self) -> Vec<String> {
         let current = lock(&self.current);
-        let store = lock(&current.store);
         current
-            .entries
+            .watched
             .iter()
-            .filter(|e| e.account.catalog_id.is_some())
-            .filter(|e| store.queue_len(e.id).is_ok_and(|n| n > 0))
-            .map(|e| e.account.name.clone())
+            .filter(|w| w.account.catalog_id.is_some())
+            .filter(|w| lock(&w.store).queue_len(w.id).is_ok_and(|n| n > 0))
+            .map(|w| w.account.name.clone())
             .collect()
     }
 
     /// The entry of `account` and the store it lives in.
     fn entry(&self, account: &str) -> Result<(AccountEntry, Arc<Mutex<Store>>), AppError> {
         let current = lock(&self.current);
-        current
-            .entries
-            .iter()
-            .find(|e| e.account.name == account)
-            .map(|e| (e.clone(), current.store.clone()))
-            .ok_or_else(|| AppError::from(StoreError::NoSuchAccount(account.to_owned())))
+        let entry = current.entries.iter().find(|e| e.account.name == account);
+        let store = current.watched.iter().find(|w| w.account.name == account);
+        match (entry, store) {
+            (Some(e), Some(w)) => Ok((e.clone(), w.store.clone())),
+            _ => Err(AppError::from(StoreError::NoSuchAccount(
+                account.to_owned(),
+            ))),
+        }
     }
 
     /// Every account's stored tiles.
     pub fn overview(&self) -> Result<Overview, AppError> {
         let current = lock(&self.current);
-        let store = lock(&current.store);
         let accounts = current
-            .entries
+            .watched
             .iter()
-            .map(|e| Ok(AccountTiles::new(&e.account.name, store.tiles(e.id)?)))
+            .map(|w| {
+                Ok(AccountTiles::new(
+                    &w.account.name,
+                    lock(&w.store).tiles(w.id)?,
+                ))
+            })
             .collect::<Result<_, AppError>>()?;
         Ok(Overview {
             demo: current.demo.is_some(),
@@ -383,9 +422,9 @@ impl App {
         account: &str,
         scope: Scope,
         pauses: Pauses,
-    ) -> Result<AccountTiles, AppError> {
+    ) -> Result<CheckOutcome, AppError> {
         let (entry, _) = self.entry(account)?;
-        if entry.credentials.is_err() && !self.is_demo() {
+        if entry.credentials.is_err() && !self.is_demo() && self.options.secrets {
             let keychain = Keychain::new();
             if tokio::task::block_in_place(|| keychain.credentials(account)).is_ok() {
                 self.reload().await?;
@@ -399,7 +438,52 @@ impl App {
             .iter()
             .find(|w| w.account.name == account)
             .ok_or_else(|| AppError::from(StoreError::NoSuchAccount(account.to_owned())))?;
-        Ok(monitor.check(watched, scope, pauses).await?.tiles)
+        Ok(monitor.check(watched, scope, pauses).await?)
+    }
+
+    /// Checks every watched account at once (`meta-monitor check`), in the order watched.
+    pub async fn check_every(&self, pauses: Pauses) -> Result<Vec<CheckOutcome>, AppError> {
+        let (monitor, watched) = {
+            let current = lock(&self.current);
+            (current.monitor.clone(), current.watched.clone())
+        };
+        for w in watched.iter() {
+            monitor.watch(w)?;
+        }
+        let checks = watched.iter().map(|w| monitor.check(w, Scope::All, pauses));
+        let outcomes = futures::future::join_all(checks).await;
+        Ok(outcomes.into_iter().collect::<Result<_, _>>()?)
+    }
+
+    /// Runs the scheduler over what is watched until `shutdown` (`meta-monitor run`); the
+    /// desktop uses [`App::start`] instead.
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) -> RunSummary {
+        let (monitor, watched) = {
+            let current = lock(&self.current);
+            (current.monitor.clone(), current.watched.clone())
+        };
+        monitor.run(&watched, shutdown).await
+    }
+
+    /// The names of the watched accounts, in order.
+    pub fn account_names(&self) -> Vec<String> {
+        lock(&self.current)
+            .watched
+            .iter()
+            .map(|w| w.account.name.clone())
+            .collect()
+    }
+
+    /// Each store the watched accounts live in, once (the database file, and the `env`
+    /// account's memory): what the Prometheus exporter reads.
+    pub fn stores(&self) -> Vec<Arc<Mutex<Store>>> {
+        let mut stores: Vec<Arc<Mutex<Store>>> = Vec::new();
+        for w in lock(&self.current).watched.iter() {
+            if !stores.iter().any(|s| Arc::ptr_eq(s, &w.store)) {
+                stores.push(w.store.clone());
+            }
+        }
+        stores
     }
 
     /// "Check now" for every watched account (the tray's menu).

@@ -103,20 +103,38 @@ impl App {
         Ok(())
     }
 
-    /// Puts a secret into the keychain (nowhere else); an empty value is refused.
-    pub fn set_secret(&self, account: &str, name: SecretName, value: &str) -> Result<(), AppError> {
+    /// Puts a secret into the keychain (nowhere else) once it looks like one: not empty, no
+    /// whitespace inside (a pasted line break or a second word), a team webhook an http(s)
+    /// URL. Returns it masked, for the confirmation.
+    pub fn set_secret(
+        &self,
+        account: &str,
+        name: SecretName,
+        value: &str,
+    ) -> Result<String, AppError> {
         let value = value.trim();
+        let what = name.as_str();
         if value.is_empty() {
-            return Err(AppError::new(ErrorCode::Validation, "the value is empty"));
+            return Err(AppError::invalid(format!("the {what} is empty")));
+        }
+        if value.chars().any(char::is_whitespace) {
+            return Err(AppError::invalid(format!(
+                "the {what} contains whitespace; paste only the value"
+            )));
+        }
+        let is_http = value.starts_with("https://") || value.starts_with("http://");
+        if name == SecretName::TeamWebhook && !is_http {
+            return Err(AppError::invalid("the team-webhook must be an http(s) URL"));
         }
         self.file_store()?.require_account(account)?;
-        Keychain::new().set(account, kind(name), &Secret::new(value))?;
-        Ok(())
+        let secret = Secret::new(value);
+        Keychain::new().set(account, kind(name), &secret)?;
+        Ok(secret.masked())
     }
 
-    pub fn delete_secret(&self, account: &str, name: SecretName) -> Result<(), AppError> {
-        Keychain::new().delete(account, kind(name))?;
-        Ok(())
+    /// Deletes a secret from the keychain; false when none was stored.
+    pub fn delete_secret(&self, account: &str, name: SecretName) -> Result<bool, AppError> {
+        Ok(Keychain::new().delete(account, kind(name))?)
     }
 
     /// Runs the token and graph_api probes of a configured account with its keychain secrets

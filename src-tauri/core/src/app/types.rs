@@ -153,6 +153,29 @@ pub enum SecretName {
     VerifyToken,
 }
 
+impl SecretName {
+    pub const ALL: [SecretName; 4] = [
+        Self::AccessToken,
+        Self::AppSecret,
+        Self::TeamWebhook,
+        Self::VerifyToken,
+    ];
+
+    /// As the CLI and the window name it (`access-token`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "access-token",
+            Self::AppSecret => "app-secret",
+            Self::TeamWebhook => "team-webhook",
+            Self::VerifyToken => "verify-token",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// Whether a secret is stored; its value never crosses IPC towards the window.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SecretState {

@@ -222,7 +222,7 @@ async fn import_feed(
     file_name: String,
     text: String,
 ) -> Result<ImportResult, IpcError> {
-    tokio::task::block_in_place(|| monitor.import_feed(&account, &file_name, &text))
+    tokio::task::block_in_place(|| monitor.import_feed(&account, &file_name, text.as_bytes(), None))
 }
 
 #[tauri::command]

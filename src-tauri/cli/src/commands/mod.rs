@@ -74,15 +74,15 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::TestEvent(args) => {
             let name = args.name.clone();
             let request = test_event_request(*args)?;
-            events::test_event(&mut open()?, &name, request, timeouts)
+            events::test_event(&session, &name, request)
         }
         Command::Events(crate::EventsCommand::Send {
             name,
             file,
             test_code,
             live,
-        }) => events::send_file(&mut open()?, &name, &file, test_code, live, timeouts),
-        Command::Product(cmd) => product::run(cmd, open()?, timeouts),
+        }) => events::send_file(&session, &name, &file, test_code, live),
+        Command::Product(cmd) => product::run(cmd, &session),
         Command::Hash {
             field,
             value,

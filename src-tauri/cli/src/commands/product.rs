@@ -2,22 +2,17 @@
 //! them to the catalog (one, several, the changed ones or all) and delete them from it.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use meta_monitor_core::catalog::import::{self, FeedFormat};
-use meta_monitor_core::catalog::sync::{self, SyncOptions, SyncProgress, SyncSummary};
-use meta_monitor_core::graph::Timeouts;
-use meta_monitor_core::store::Store;
-use meta_monitor_core::store::accounts::StoredAccount;
+use meta_monitor_core::app::Options;
+use meta_monitor_core::app::types::{ImportResult, SyncSelection};
+use meta_monitor_core::catalog::import::FeedFormat;
+use meta_monitor_core::catalog::sync::{SyncProgress, SyncSummary};
 use meta_monitor_core::store::products::{StoredProduct, SyncStatus};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
-use super::check::selected;
-use super::events::client;
+use super::Session;
 use crate::Failure;
 use crate::output::print_json;
 
@@ -67,15 +62,17 @@ pub enum ProductCommand {
     },
 }
 
-pub fn run(cmd: ProductCommand, store: Store, timeouts: Timeouts) -> Result<(), Failure> {
+pub fn run(cmd: ProductCommand, session: &Session) -> Result<(), Failure> {
     match cmd {
         ProductCommand::Import {
             name,
             file,
             format,
             json,
-        } => import(store, &name, &file, format, json),
-        ProductCommand::List { name, status, json } => list(&store, &name, status.as_deref(), json),
+        } => import(session, &name, &file, format, json),
+        ProductCommand::List { name, status, json } => {
+            list(session, &name, status.as_deref(), json)
+        }
         ProductCommand::Sync {
             name,
             ids,
@@ -83,90 +80,25 @@ pub fn run(cmd: ProductCommand, store: Store, timeouts: Timeouts) -> Result<(), 
             all,
             json,
         } => {
-            let stored = selected(&store, Some(&name))?.remove(0);
-            let catalog = catalog_id(&stored)?;
-            let now = OffsetDateTime::now_utc();
-            let products = store.products(stored.id, None)?;
-            let chosen: Vec<_> = if all {
-                products
-                    .into_iter()
-                    .filter(|p| p.sync_status != Some(SyncStatus::Deleted))
-                    .collect()
+            let selection = if all {
+                SyncSelection::All
             } else if changed {
-                products.into_iter().filter(|p| p.changed).collect()
+                SyncSelection::Changed
             } else {
-                pick(products, &ids)?
+                SyncSelection::Ids { ids }
             };
-            let fields: Vec<_> = chosen.into_iter().map(|p| p.fields).collect();
-            let mut store = store;
-            let (_, invalid) = sync::queue_updates(&mut store, stored.id, &catalog, &fields, now)?;
-            let options = SyncOptions {
-                read_back: !ids.is_empty() && ids.len() <= sync::READ_BACK_LIMIT,
-                ..SyncOptions::default()
-            };
-            let mut summary = drive(store, &stored, &catalog, &options, timeouts)?;
-            summary.invalid += invalid;
-            report(&summary, json)
+            report(&sync(session, &name, selection)?, json)
         }
         ProductCommand::Delete { name, ids, json } => {
-            let stored = selected(&store, Some(&name))?.remove(0);
-            let catalog = catalog_id(&stored)?;
-            let known = store.products(stored.id, None)?;
-            pick(known, &ids)?;
-            let mut store = store;
-            sync::queue_deletes(&mut store, stored.id, &ids)?;
-            let summary = drive(store, &stored, &catalog, &SyncOptions::default(), timeouts)?;
-            report(&summary, json)
+            report(&sync(session, &name, SyncSelection::Delete { ids })?, json)
         }
     }
 }
 
-fn catalog_id(stored: &StoredAccount) -> Result<String, Failure> {
-    stored.account.catalog_id.clone().ok_or_else(|| {
-        Failure::usage(anyhow::anyhow!(
-            "{} has no catalog; add it with: meta-monitor account set {} catalog_id=ID",
-            stored.account.name,
-            stored.account.name
-        ))
-    })
-}
-
-/// The products with these retailer ids, in the order given; an unknown id is a usage error.
-fn pick(products: Vec<StoredProduct>, ids: &[String]) -> Result<Vec<StoredProduct>, Failure> {
-    let mut by_id: std::collections::HashMap<String, StoredProduct> = products
-        .into_iter()
-        .map(|p| (p.fields.id().to_owned(), p))
-        .collect();
-    ids.iter()
-        .map(|id| {
-            by_id.remove(id).ok_or_else(|| {
-                Failure::usage(anyhow::anyhow!(
-                    "no product {id:?}; import it first (meta-monitor product import …)"
-                ))
-            })
-        })
-        .collect()
-}
-
-/// Runs the queue to its end, printing progress on stderr; Ctrl-C stops sending (what was
-/// sent is confirmed by the next sync).
-fn drive(
-    store: Store,
-    stored: &StoredAccount,
-    catalog: &str,
-    options: &SyncOptions,
-    timeouts: Timeouts,
-) -> Result<SyncSummary, Failure> {
-    let client = client(stored, timeouts)?;
-    let runtime = super::runtime()?;
-    let store = Mutex::new(store);
-    let cancel = Arc::new(AtomicBool::new(false));
-    let stop = cancel.clone();
-    runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
+/// Runs the sync through the application API, printing progress on stderr; Ctrl-C stops
+/// sending (what was sent is confirmed by the next sync).
+fn sync(session: &Session, name: &str, selection: SyncSelection) -> Result<SyncSummary, Failure> {
+    let (runtime, app) = session.open(session.options(Some(name)))?;
     let last = Mutex::new(String::new());
     let progress = |p: &SyncProgress| {
         let line = match p.paused_for_s {
@@ -186,11 +118,17 @@ fn drive(
             *last = line;
         }
     };
-    let summary = runtime
-        .block_on(sync::run(
-            &client, &store, stored.id, catalog, options, &cancel, &progress,
-        ))
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let summary = runtime.block_on(async {
+        let sync = app.sync_products(name, selection, progress);
+        tokio::pin!(sync);
+        tokio::select! {
+            summary = &mut sync => summary,
+            _ = tokio::signal::ctrl_c() => {
+                app.cancel_sync(name);
+                sync.await
+            }
+        }
+    })?;
     Ok(summary)
 }
 
@@ -237,30 +175,32 @@ fn report(summary: &SyncSummary, json: bool) -> Result<(), Failure> {
 }
 
 fn import(
-    mut store: Store,
+    session: &Session,
     name: &str,
     file: &Path,
     format: Option<FeedFormat>,
     json: bool,
 ) -> Result<(), Failure> {
-    let stored = selected(&store, Some(name))?.remove(0);
-    let format = format.unwrap_or_else(|| FeedFormat::from_path(file));
+    let options = Options {
+        secrets: false,
+        ..session.options(Some(name))
+    };
+    let (_runtime, app) = session.open(options)?;
     let reader =
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let feed = import::read(std::io::BufReader::new(reader), format).map_err(Failure::usage)?;
-    let products: Vec<_> = feed.products.into_iter().map(|(_, p)| p).collect();
-    let counts = store.import_products(stored.id, &products, OffsetDateTime::now_utc())?;
+    let file_name = file.display().to_string();
+    let ImportResult { counts, rejected } = app.import_feed(name, &file_name, reader, format)?;
     if json {
-        print_json(&json!({"imported": counts, "rejected": feed.rejected}))?;
+        print_json(&json!({"imported": counts, "rejected": rejected}))?;
     } else {
         println!(
             "{} added, {} updated, {} unchanged, {} rejected",
             counts.added,
             counts.updated,
             counts.unchanged,
-            feed.rejected.len()
+            rejected.len()
         );
-        for row in &feed.rejected {
+        for row in &rejected {
             let problems: Vec<String> = row.problems.iter().map(ToString::to_string).collect();
             eprintln!(
                 "line {}{}: {}",
@@ -273,10 +213,10 @@ fn import(
             );
         }
     }
-    if !feed.rejected.is_empty() {
+    if !rejected.is_empty() {
         return Err(Failure::usage(anyhow::anyhow!(
             "{} rows were not imported (their lines are listed above); the others were",
-            feed.rejected.len()
+            rejected.len()
         )));
     }
     Ok(())
@@ -308,8 +248,7 @@ fn listed(p: &StoredProduct) -> Value {
     Value::Object(row)
 }
 
-fn list(store: &Store, name: &str, status: Option<&str>, json: bool) -> Result<(), Failure> {
-    let stored = selected(store, Some(name))?.remove(0);
+fn list(session: &Session, name: &str, status: Option<&str>, json: bool) -> Result<(), Failure> {
     let filter = match status {
         None => None,
         Some("never") => Some(None),
@@ -323,7 +262,12 @@ fn list(store: &Store, name: &str, status: Option<&str>, json: bool) -> Result<(
             )));
         }
     };
-    let products = store.products(stored.id, filter)?;
+    let options = Options {
+        secrets: false,
+        ..session.options(Some(name))
+    };
+    let (_runtime, app) = session.open(options)?;
+    let products = app.products(name, filter)?;
     if json {
         return print_json(&products.iter().map(listed).collect::<Vec<_>>());
     }

@@ -16,6 +16,17 @@ use super::types::{CatalogView, ImportResult, SyncSelection};
 use super::{App, AppError, ErrorCode, lock};
 
 impl App {
+    /// The account's products with their Meta state; `status` filters (`Some(None)`: never
+    /// synced).
+    pub fn products(
+        &self,
+        account: &str,
+        status: Option<Option<SyncStatus>>,
+    ) -> Result<Vec<StoredProduct>, AppError> {
+        let (entry, store) = self.entry(account)?;
+        Ok(lock(&store).products(entry.id, status)?)
+    }
+
     pub fn catalog_view(&self, account: &str) -> Result<CatalogView, AppError> {
         let (entry, store) = self.entry(account)?;
         let store = lock(&store);
@@ -29,16 +40,19 @@ impl App {
         })
     }
 
-    /// Imports a feed file's text; the format follows the file name.
+    /// Imports a feed; the format is `format`, else follows the file name. Bad rows are
+    /// returned by line; the good ones are kept.
     pub fn import_feed(
         &self,
         account: &str,
         file_name: &str,
-        text: &str,
+        feed: impl std::io::Read,
+        format: Option<FeedFormat>,
     ) -> Result<ImportResult, AppError> {
         let (entry, store) = self.entry(account)?;
-        let format = FeedFormat::from_path(std::path::Path::new(file_name));
-        let feed = import::read(text.as_bytes(), format)
+        let format =
+            format.unwrap_or_else(|| FeedFormat::from_path(std::path::Path::new(file_name)));
+        let feed = import::read(std::io::BufReader::new(feed), format)
             .map_err(|e| AppError::new(ErrorCode::Validation, format!("{file_name}: {e}")))?;
         let products: Vec<Product> = feed.products.into_iter().map(|(_, p)| p).collect();
         let counts = lock(&store)
@@ -96,10 +110,12 @@ impl App {
     ) -> Result<SyncSummary, AppError> {
         let (entry, store) = self.entry(account)?;
         let invalid = |m: String| AppError::new(ErrorCode::Validation, m);
-        let catalog =
-            entry.account.catalog_id.clone().ok_or_else(|| {
-                invalid(format!("{account} has no catalog id; add it in Settings"))
-            })?;
+        let catalog = entry.account.catalog_id.clone().ok_or_else(|| {
+            invalid(format!(
+                "{account} has no catalog id; add it in Settings (or: meta-monitor account \
+                     set {account} catalog_id=ID)"
+            ))
+        })?;
         let credentials = entry
             .credentials
             .clone()
@@ -125,34 +141,35 @@ impl App {
         );
         tokio::task::block_in_place(|| -> Result<(), AppError> {
             let mut store = lock(&store);
-            let products = store.products(entry.id, None).map_err(AppError::store)?;
-            let updates = |wanted: &dyn Fn(&StoredProduct) -> bool| -> Vec<Product> {
-                products
-                    .iter()
-                    .filter(|p| wanted(p))
-                    .map(|p| p.fields.clone())
-                    .collect()
-            };
-            let chosen = match &selection {
+            let products = store.products(entry.id, None)?;
+            let chosen: Vec<Product> = match &selection {
                 SyncSelection::Queued => return Ok(()),
-                SyncSelection::Ids { ids } => {
-                    updates(&|p| ids.iter().any(|id| id == p.fields.id()))
-                }
-                SyncSelection::Changed => updates(&|p| p.changed),
+                SyncSelection::Ids { ids } => pick(&products, ids)?
+                    .into_iter()
+                    .map(|p| p.fields.clone())
+                    .collect(),
+                SyncSelection::Changed => products
+                    .iter()
+                    .filter(|p| p.changed)
+                    .map(|p| p.fields.clone())
+                    .collect(),
+                SyncSelection::All => products
+                    .iter()
+                    .filter(|p| p.sync_status != Some(SyncStatus::Deleted))
+                    .map(|p| p.fields.clone())
+                    .collect(),
                 SyncSelection::Delete { ids } => {
-                    let known: Vec<String> = products
-                        .iter()
+                    // Already deleted at Meta: nothing to send for those.
+                    let live: Vec<String> = pick(&products, ids)?
+                        .into_iter()
                         .filter(|p| p.sync_status != Some(SyncStatus::Deleted))
                         .map(|p| p.fields.id().to_owned())
-                        .filter(|id| ids.contains(id))
                         .collect();
-                    sync::queue_deletes(&mut store, entry.id, &known).map_err(AppError::store)?;
+                    sync::queue_deletes(&mut store, entry.id, &live)?;
                     return Ok(());
                 }
             };
-            invalid_count = sync::queue_updates(&mut store, entry.id, &catalog, &chosen, now)
-                .map_err(AppError::store)?
-                .1;
+            invalid_count = sync::queue_updates(&mut store, entry.id, &catalog, &chosen, now)?.1;
             Ok(())
         })?;
         let client = self.client(&entry.account, credentials)?;
@@ -184,6 +201,35 @@ impl App {
             .map(|flag| flag.store(true, Ordering::Relaxed))
             .is_some()
     }
+}
+
+/// The products with these retailer ids, in the order given; an unknown id is refused (the
+/// same rule for the window and the command line).
+fn pick<'a>(
+    products: &'a [StoredProduct],
+    ids: &[String],
+) -> Result<Vec<&'a StoredProduct>, AppError> {
+    let by_id: std::collections::HashMap<&str, &StoredProduct> =
+        products.iter().map(|p| (p.fields.id(), p)).collect();
+    let unknown: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !by_id.contains_key(id))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(AppError::invalid(format!(
+            "no product {}; import it first (the Catalog view, or meta-monitor product import …)",
+            unknown
+                .iter()
+                .map(|id| format!("{id:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| by_id.get(id.as_str()).copied())
+        .collect())
 }
 
 /// Takes the account off the running syncs however the sync ends.

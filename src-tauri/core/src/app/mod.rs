@@ -21,6 +21,7 @@ use futures::future::BoxFuture;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
+pub use capi::{BatchOutcome, BatchSummary};
 pub use error::{AppError, ErrorCode};
 pub use settings::probe_connection;
 

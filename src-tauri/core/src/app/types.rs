@@ -243,6 +243,8 @@ pub enum SyncSelection {
     Ids { ids: Vec<String> },
     /// Every product that differs from what Meta last accepted.
     Changed,
+    /// Every product not deleted.
+    All,
     /// Delete these retailer ids from the catalog.
     Delete { ids: Vec<String> },
     /// Nothing new: finish what is queued (a sync interrupted by a quit or a crash).

@@ -316,7 +316,9 @@ export class MockBackend implements Backend {
         ? this.products.filter((p) => p.changed).map((p) => p.fields.id ?? '')
         : selection.kind === 'queued'
           ? this.products.filter((p) => p.sync_status === 'pending').map((p) => p.fields.id ?? '')
-          : selection.ids;
+          : selection.kind === 'all'
+            ? this.products.filter((p) => p.sync_status !== 'deleted').map((p) => p.fields.id ?? '')
+            : selection.ids;
     this.calls.push(`sync:${account}:${selection.kind}:${ids.join(',')}`);
     this.syncing = true;
     for (const step of this.syncSteps) onProgress(step);

@@ -3,4 +3,4 @@
 /**
  * Which products a sync sends.
  */
-export type SyncSelection = { "kind": "ids", ids: Array<string>, } | { "kind": "changed" } | { "kind": "delete", ids: Array<string>, } | { "kind": "queued" };
+export type SyncSelection = { "kind": "ids", ids: Array<string>, } | { "kind": "changed" } | { "kind": "all" } | { "kind": "delete", ids: Array<string>, } | { "kind": "queued" };

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::probe::Thresholds;
 use crate::tile::Service;
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
@@ -60,9 +59,7 @@ pub struct Monitoring {
 
 impl Default for Monitoring {
     fn default() -> Self {
-        let minutes = |s: Service| {
-            crate::schedule::default_interval(s).map_or(0, |d| (d.as_secs() / 60) as u32)
-        };
+        let minutes = |s: Service| default_interval(s).map_or(0, |d| (d.as_secs() / 60) as u32);
         let t = Thresholds::default();
         Self {
             graph_api_minutes: minutes(Service::GraphApi),
@@ -303,6 +300,44 @@ pub fn is_api_version(value: &str) -> bool {
         .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Default intervals: cheap liveness often, expensive insights rarely, the token at start and
+/// every 6 hours. `rate_limits` is not polled: it is read from every response.
+pub fn default_interval(service: Service) -> Option<Duration> {
+    let minutes = |m: u64| Some(Duration::from_secs(m * 60));
+    match service {
+        Service::GraphApi => minutes(1),
+        Service::Pixel => minutes(10),
+        Service::Ads => minutes(15),
+        Service::Webhooks | Service::Catalog => minutes(30),
+        Service::Token => minutes(6 * 60),
+        Service::RateLimits => None,
+    }
+}
+
+/// Thresholds that turn measurements into statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// `graph_api` is DEGRADED above this latency.
+    pub slow: Duration,
+    /// `token` is DEGRADED when it expires within this many days.
+    pub token_expiry_warning_days: i64,
+    /// `pixel` is DEGRADED when silent longer than this.
+    pub pixel_silence: Duration,
+    /// `rate_limits` is DEGRADED at or above this percentage.
+    pub usage_warning_pct: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            slow: Duration::from_millis(2000),
+            token_expiry_warning_days: 7,
+            pixel_silence: Duration::from_secs(24 * 3600),
+            usage_warning_pct: 75.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,7 +348,7 @@ mod tests {
         for service in Service::ALL {
             assert_eq!(
                 m.interval(service),
-                crate::schedule::default_interval(service),
+                default_interval(service),
                 "{service:?}"
             );
         }

@@ -1,6 +1,6 @@
 //! The building blocks of a check that need no scheduler: all probes of an account on one
 //! client, the UNKNOWN tiles of an account that could not be measured, and the persist step.
-//! The whole pipeline (pacing, alerts, events) is [`crate::monitor`].
+//! The whole pipeline (pacing, alerts, events) is the monitor module's.
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::account::Account;
 use crate::graph::{Credentials, GraphClient};
 use crate::probe::{self, ProbeContext, ProbeReport, Thresholds};
+use crate::store::products::StatusCounts;
 use crate::store::{Store, StoreError};
 use crate::tile::{Service, Status, Tile, overall};
 
@@ -87,14 +88,14 @@ pub fn persist(
         let mut tiles = Vec::with_capacity(reports.len());
         for report in reports {
             if report.tile.service == Service::Catalog {
-                let tile = probe::catalog::with_sync_state(report.tile.clone(), &sync_state);
-                store.insert_probe_run(account_id, report)?;
+                let tile = with_sync_state(report.tile.clone(), &sync_state);
+                store.insert_probe_run(account_id, &report.tile, report.error.as_ref())?;
                 store.insert_points(account_id, tile.last_check, &report.points)?;
                 tiles.push(store.upsert_tile(account_id, &tile)?);
                 continue;
             }
             if report.tile.service != Service::RateLimits {
-                store.insert_probe_run(account_id, report)?;
+                store.insert_probe_run(account_id, &report.tile, report.error.as_ref())?;
             }
             store.insert_points(account_id, report.tile.last_check, &report.points)?;
             tiles.push(store.upsert_tile(account_id, &report.tile)?);
@@ -114,10 +115,31 @@ pub fn refresh_catalog_tile(
     let Some(tile) = tiles.iter().find(|t| t.service == Service::Catalog) else {
         return Ok(None);
     };
-    let fresh = probe::catalog::with_sync_state(tile.clone(), &counts);
+    let fresh = with_sync_state(tile.clone(), &counts);
     if fresh == *tile {
         return Ok(None);
     }
     store.upsert_tile(account_id, &fresh)?;
     store.tiles(account_id).map(Some)
+}
+
+/// Adds the local sync state to a catalog tile: failed and pending counts, DEGRADED while
+/// Meta refuses products (a catalog that "syncs" while items are rejected is not healthy).
+fn with_sync_state(mut tile: Tile, counts: &StatusCounts) -> Tile {
+    if counts.total == 0 {
+        return tile;
+    }
+    if counts.error > 0 && tile.status == Status::Up {
+        tile.status = Status::Degraded;
+        tile.message = format!(
+            "{}; {} product{} refused by Meta",
+            tile.message,
+            counts.error,
+            if counts.error == 1 { "" } else { "s" }
+        );
+    }
+    tile.with_metric("sync_failed", counts.error)
+        .with_metric("sync_pending", counts.pending)
+        .with_metric("sync_changed", counts.changed)
+        .with_metric("sync_total", counts.total - counts.deleted)
 }

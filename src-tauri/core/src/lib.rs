@@ -17,6 +17,7 @@ pub mod graph;
 pub mod monitor;
 pub mod notify;
 pub mod probe;
+pub mod product;
 pub mod schedule;
 pub mod secret;
 pub mod secrets;

@@ -2,5 +2,7 @@
 //! says "success" only when Meta's batch status does.
 
 pub mod import;
-pub mod product;
+/// Products as shops keep them: a module of its own, so the store can hold them without
+/// depending on the sync engine that uses the store.
+pub use crate::product;
 pub mod sync;

@@ -1,9 +1,9 @@
 //! `catalog`: the catalog node (name, product count, vertical), Meta's review of its items
 //! (approved / pending / rejected counts, skipped when the call budget is tight), and — added
-//! when the tile is stored — the local sync state: products Meta refused or has not confirmed.
+//! when the tile is stored (`check::with_sync_state`) — the local sync state: products Meta
+//! refused or has not confirmed.
 
 use crate::graph::catalog;
-use crate::store::products::StatusCounts;
 use crate::tile::{Service, Status, Tile};
 
 use super::{ProbeContext, ProbeReport, failed, millis, not_configured};
@@ -44,25 +44,4 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         points.push(("meta.catalog.rejected".to_owned(), review.rejected as f64));
     }
     ProbeReport::ok(tile, points)
-}
-
-/// Adds the local sync state to a catalog tile: failed and pending counts, DEGRADED while
-/// Meta refuses products (a catalog that "syncs" while items are rejected is not healthy).
-pub fn with_sync_state(mut tile: Tile, counts: &StatusCounts) -> Tile {
-    if counts.total == 0 {
-        return tile;
-    }
-    if counts.error > 0 && tile.status == Status::Up {
-        tile.status = Status::Degraded;
-        tile.message = format!(
-            "{}; {} product{} refused by Meta",
-            tile.message,
-            counts.error,
-            if counts.error == 1 { "" } else { "s" }
-        );
-    }
-    tile.with_metric("sync_failed", counts.error)
-        .with_metric("sync_pending", counts.pending)
-        .with_metric("sync_changed", counts.changed)
-        .with_metric("sync_total", counts.total - counts.deleted)
 }

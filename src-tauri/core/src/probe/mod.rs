@@ -18,29 +18,7 @@ use crate::account::Account;
 use crate::graph::{ErrorClass, GraphClient, GraphError};
 use crate::tile::{Service, Status, Tile};
 
-/// Thresholds that turn measurements into statuses.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Thresholds {
-    /// `graph_api` is DEGRADED above this latency.
-    pub slow: Duration,
-    /// `token` is DEGRADED when it expires within this many days.
-    pub token_expiry_warning_days: i64,
-    /// `pixel` is DEGRADED when silent longer than this.
-    pub pixel_silence: Duration,
-    /// `rate_limits` is DEGRADED at or above this percentage.
-    pub usage_warning_pct: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Self {
-            slow: Duration::from_millis(2000),
-            token_expiry_warning_days: 7,
-            pixel_silence: Duration::from_secs(24 * 3600),
-            usage_warning_pct: 75.0,
-        }
-    }
-}
+pub use crate::account::Thresholds;
 
 pub struct ProbeContext<'a> {
     pub account: &'a Account,

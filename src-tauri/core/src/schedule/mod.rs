@@ -2,7 +2,7 @@
 //! jitter, stretched when the usage headers of a probe's own calls pass the warning level and
 //! paused until the regain time when they pass the pause level or Meta throttles — so days of
 //! schedule can be replayed in a test. Pacing is per probe, so a throttled ad account pauses
-//! the ads probe (its buckets) while `/me` goes on. [`crate::monitor`] runs it.
+//! the ads probe (its buckets) while `/me` goes on. The monitor module runs it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,19 +14,7 @@ use crate::account::Monitoring;
 use crate::graph::{CallRecord, ErrorClass};
 use crate::tile::Service;
 
-/// Default intervals: cheap liveness often, expensive insights rarely, the token at start and
-/// every 6 hours. `rate_limits` is not polled: it is read from every response.
-pub fn default_interval(service: Service) -> Option<Duration> {
-    let minutes = |m: u64| Some(Duration::from_secs(m * 60));
-    match service {
-        Service::GraphApi => minutes(1),
-        Service::Pixel => minutes(10),
-        Service::Ads => minutes(15),
-        Service::Webhooks | Service::Catalog => minutes(30),
-        Service::Token => minutes(6 * 60),
-        Service::RateLimits => None,
-    }
-}
+pub use crate::account::default_interval;
 
 /// Stretch intervals at or above this usage.
 pub const STRETCH_AT_PCT: f64 = 75.0;

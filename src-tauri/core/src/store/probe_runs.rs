@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use ts_rs::TS;
 
 use super::{Store, StoreError, from_ms, to_ms};
-use crate::probe::ProbeReport;
-use crate::tile::Service;
+use crate::graph::GraphError;
+use crate::tile::{Service, Tile};
 
 /// A probe run that failed, with Meta's error fields as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -29,11 +29,11 @@ impl Store {
     pub fn insert_probe_run(
         &self,
         account_id: i64,
-        report: &ProbeReport,
+        tile: &Tile,
+        error: Option<&GraphError>,
     ) -> Result<(), StoreError> {
-        let tile = &report.tile;
-        let meta = report.error.as_ref().and_then(|e| e.meta());
-        let outcome = match &report.error {
+        let meta = error.and_then(|e| e.meta());
+        let outcome = match error {
             None => "ok".to_owned(),
             Some(e) => serde_json::to_value(e.class())
                 .ok()
@@ -53,7 +53,7 @@ impl Store {
                 tile.status.as_str(),
                 outcome,
                 tile.latency_ms.and_then(|l| i64::try_from(l).ok()),
-                report.error.as_ref().and_then(|e| e.http_status()),
+                error.and_then(|e| e.http_status()),
                 meta.map(|m| m.code),
                 meta.and_then(|m| m.error_subcode),
                 meta.and_then(|m| m.fbtrace_id.clone()),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Store, StoreError, from_ms, to_ms};
-use crate::catalog::product::Product;
+use crate::product::Product;
 
 /// Where a product stands with Meta.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]

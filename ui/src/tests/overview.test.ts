@@ -77,11 +77,11 @@ describe('Overview', () => {
     hidden.mockRestore();
   });
 
-  it('"Check now" asks the backend for that account', async () => {
+  it('"Check now" on a tile asks the backend to check that account\'s service only', async () => {
     render(Overview);
     const api = await screen.findByRole('article', { name: 'Graph API' });
     await fireEvent.click(within(api).getByRole('button', { name: 'Check now' }));
-    expect(mock.calls).toContain('checkNow:shop');
+    expect(mock.calls).toContain('checkNow:shop:graph_api');
   });
 
   it('"Details" opens the service with its chart and recent errors, and goes back', async () => {

@@ -425,10 +425,13 @@ impl App {
         pauses: Pauses,
     ) -> Result<CheckOutcome, AppError> {
         let (entry, _) = self.entry(account)?;
+        let mut scope = scope;
         if entry.credentials.is_err() && !self.is_demo() && self.options.secrets {
             let keychain = Keychain::new();
             if tokio::task::block_in_place(|| keychain.credentials(account)).is_ok() {
                 self.reload().await?;
+                // Credentials came back: everything they gate is measured now, not one tile.
+                scope = Scope::All;
             }
         }
         let (monitor, watched) = {

@@ -67,8 +67,9 @@ export interface Backend {
   quit(): Promise<void>;
   /** Every watched account's stored tiles, and whether this is the demo. */
   overview(): Promise<Overview>;
-  /** Runs every probe of one account now. */
-  checkNow(account: string): Promise<AccountTiles>;
+  /** Checks one account now — every service, or only `service` — through the monitor's own
+   * pipeline; a service Meta throttles waits unless `anyway`. */
+  checkNow(account: string, service?: Service, anyway?: boolean): Promise<AccountTiles>;
   /** One stored series as an SVG chart sized to the view. */
   chart(request: ChartRequest): Promise<ChartView>;
   /** Asks where to save the chart, writes it; the path, or null when cancelled. */

@@ -108,8 +108,8 @@ export class MockBackend implements Backend {
     return structuredClone(this.state);
   }
 
-  async checkNow(name: string): Promise<AccountTiles> {
-    this.calls.push(`checkNow:${name}`);
+  async checkNow(name: string, service?: Service): Promise<AccountTiles> {
+    this.calls.push(service ? `checkNow:${name}:${service}` : `checkNow:${name}`);
     const found = this.state.accounts.find((a) => a.account === name);
     if (!found) throw { code: 'NoSuchAccount', message: name };
     return structuredClone(found);

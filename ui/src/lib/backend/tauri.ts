@@ -36,7 +36,8 @@ export const tauriBackend: Backend = {
   startupProblem: () => invoke<IpcError | null>('startup_problem'),
   quit: () => invoke<void>('quit'),
   overview: () => invoke<Overview>('overview'),
-  checkNow: (account) => invoke<AccountTiles>('check_now', { account }),
+  checkNow: (account, service, anyway) =>
+    invoke<AccountTiles>('check_now', { account, service: service ?? null, anyway: anyway ?? null }),
   chart: (request) => invoke<ChartView>('chart', { request }),
   exportChart: (request, format) => invoke<string | null>('export_chart', { request, format }),
   alerts: (account) => invoke<Notification[]>('alerts', { account }),

@@ -122,6 +122,12 @@ fn an_account_added_in_settings_is_watched_with_its_token_in_the_keychain_only()
     let addr = sim.stop();
     let check_now = r#"article[data-service="graph_api"] .actions button:first-child"#;
     app.click(check_now);
+    // "Check now" checks its own tile's service: the token tile's button checks the token.
+    app.wait_for(
+        &format!("{check_now}:not([disabled])"),
+        Duration::from_secs(30),
+    );
+    app.click(r#"article[data-service="token"] .actions button:first-child"#);
     let token = r#"article[data-service="token"]"#;
     app.wait_for(
         &format!(r#"{token} [data-status="UNKNOWN"]"#),

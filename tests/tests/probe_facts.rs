@@ -91,16 +91,17 @@ async fn a_disabled_ad_account_stays_down_while_its_insights_are_throttled() {
         meta.regain_after.is_some_and(|d| !d.is_zero()),
         "the regain time from X-Business-Use-Case-Usage reached the error: {meta:?}"
     );
+    let error = tile
+        .error
+        .as_ref()
+        .expect("the tile keeps the error, typed");
     assert_eq!(
-        tile.metrics.get("error_code").and_then(|v| v.as_i64()),
-        Some(80000),
-        "the tile shows Meta's code, as from_error does"
+        (error.class, error.code),
+        (ErrorClass::Throttled, Some(80000)),
+        "the tile shows Meta's class and code, as from_error does"
     );
     assert!(
-        tile.metrics
-            .get("fbtrace_id")
-            .and_then(|v| v.as_str())
-            .is_some_and(|t| !t.is_empty()),
+        error.fbtrace_id.as_deref().is_some_and(|t| !t.is_empty()),
         "the tile shows the fbtrace_id for Meta support"
     );
     assert!(

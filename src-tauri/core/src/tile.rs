@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
+use crate::graph::ErrorClass;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
@@ -124,6 +126,23 @@ pub struct Tile {
     pub last_success: Option<OffsetDateTime>,
     pub message: String,
     pub metrics: BTreeMap<String, serde_json::Value>,
+    /// The error that decided the tile, as data (`null` when nothing failed).
+    #[serde(default)]
+    pub error: Option<TileError>,
+}
+
+/// Meta's (or the network's) error behind a tile, kept as a value from the response to the
+/// window: the views and "Test connection" read it, nobody parses it back out of text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TileError {
+    pub class: ErrorClass,
+    /// Meta's `code`, `error_subcode` and `fbtrace_id` when Meta answered.
+    pub code: Option<i64>,
+    pub subcode: Option<i64>,
+    pub fbtrace_id: Option<String>,
+    pub is_transient: bool,
+    /// What to do about it, in one sentence (`graph::advice`).
+    pub advice: String,
 }
 
 impl Tile {
@@ -142,6 +161,7 @@ impl Tile {
             last_success: measured.then_some(now),
             message: message.into(),
             metrics: BTreeMap::new(),
+            error: None,
         }
     }
 

@@ -151,3 +151,27 @@ describe('Monitor problems', () => {
     expect(document.querySelector('.monitor-problem'), 'the banner goes when the problem is over').toBeNull();
   });
 });
+
+describe('Tile errors', () => {
+  it("shows the core's advice under a failing tile, never under a passing one", async () => {
+    mock.state.accounts = [account('shop', [
+      tile('token', 'DOWN', {
+        message: 'token invalid: expired',
+        error: {
+          class: 'token_invalid',
+          code: 190,
+          subcode: 463,
+          fbtrace_id: 'AbC',
+          is_transient: false,
+          advice: 'The access token has expired. Create a new one in Meta Business Settings.',
+        },
+      }),
+      tile('graph_api', 'UP'),
+    ])];
+    render(Overview);
+    const token = await screen.findByRole('article', { name: 'Access token' });
+    expect(within(token).getByText(/has expired\. Create a new one/)).toBeInTheDocument();
+    const api = screen.getByRole('article', { name: 'Graph API' });
+    expect(api.querySelector('.advice-line'), 'no advice on an UP tile').toBeNull();
+  });
+});

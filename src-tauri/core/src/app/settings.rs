@@ -196,36 +196,14 @@ pub async fn probe_connection(account: &Account, credentials: Credentials) -> Co
     }
 }
 
-/// One sentence an operator can act on.
+/// One sentence an operator can act on: the advice of the first failing tile's error (the
+/// core's one table), or why nothing could be said.
 fn explain(tiles: &[crate::Tile]) -> String {
-    let code = |t: &crate::Tile, key: &str| t.metrics.get(key).and_then(serde_json::Value::as_i64);
-    let failing: Vec<_> = tiles.iter().filter(|t| t.status != Status::Up).collect();
-    let Some(first) = failing.first() else {
+    let Some(first) = tiles.iter().find(|t| t.status != Status::Up) else {
         return "Connected: the token is valid and the Graph API answers.".to_owned();
     };
-    let advice = match (code(first, "error_code"), code(first, "error_subcode")) {
-        (Some(190), Some(463)) => {
-            "The access token has expired. Create a new one in Meta Business Settings → System \
-             users and replace it here."
-        }
-        (Some(190), Some(460)) => {
-            "The token was invalidated because the user changed their password. Create a new \
-             token and replace it here."
-        }
-        (Some(190), _) => {
-            "Meta rejects this access token. Check it was copied whole, or replace it."
-        }
-        (Some(10 | 200..=299), _) => {
-            "The token lacks a permission this check needs. Add the missing scopes to the system \
-             user and generate a new token."
-        }
-        (Some(4 | 17 | 32 | 613 | 80000..=80014), _) => {
-            "Meta is throttling this app or ad account right now; try again after the regain time."
-        }
-        _ if first.message.contains("could not reach") => {
-            "Meta could not be reached from this computer: check the network or proxy."
-        }
-        _ => "The check did not pass; see the message below.",
-    };
-    advice.to_owned()
+    match &first.error {
+        Some(error) => error.advice.clone(),
+        None => "The check did not pass; see the message below.".to_owned(),
+    }
 }

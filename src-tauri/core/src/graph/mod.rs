@@ -3,6 +3,7 @@
 //! every call (latency, status, rate-limit headers) for the probes that report on them.
 
 pub mod ads;
+pub mod advice;
 pub mod catalog;
 pub mod error;
 pub mod health;

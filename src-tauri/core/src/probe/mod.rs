@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::account::Account;
 use crate::graph::{ErrorClass, GraphClient, GraphError};
-use crate::tile::{Service, Status, Tile};
+use crate::tile::{Service, Status, Tile, TileError};
 
 pub use crate::account::Thresholds;
 
@@ -45,23 +45,31 @@ impl ProbeReport {
         }
     }
 
-    /// A report for a failed call: Meta's code, subcode and fbtrace_id join the tile's metrics
-    /// so the views can show them.
+    /// A report for a failed call: the error stays a typed value on the tile (class, Meta's
+    /// code, subcode and fbtrace_id, the advice from the one table), so the views show it and
+    /// nobody parses it back out of the message.
     pub fn from_error(mut tile: Tile, err: GraphError) -> Self {
-        if let Some(meta) = err.meta() {
-            tile = tile.with_metric("error_code", meta.code);
-            if let Some(sub) = meta.error_subcode {
-                tile = tile.with_metric("error_subcode", sub);
-            }
-            if let Some(trace) = &meta.fbtrace_id {
-                tile = tile.with_metric("fbtrace_id", trace.clone());
-            }
-        }
+        tile.error = Some(tile_error(&err));
         Self {
             tile,
             points: Vec::new(),
             error: Some(err),
         }
+    }
+}
+
+/// The tile's view of an error.
+pub fn tile_error(err: &GraphError) -> TileError {
+    let meta = err.meta();
+    let class = err.class();
+    let (code, subcode) = (meta.map(|m| m.code), meta.and_then(|m| m.error_subcode));
+    TileError {
+        class,
+        code,
+        subcode,
+        fbtrace_id: meta.and_then(|m| m.fbtrace_id.clone()),
+        is_transient: meta.and_then(|m| m.is_transient).unwrap_or(false),
+        advice: crate::graph::advice::advice(class, code, subcode).to_owned(),
     }
 }
 
@@ -242,15 +250,18 @@ mod tests {
             Some(&serde_json::Value::Bool(true)),
             "the metrics measured before the failure are kept"
         );
+        let error = tile.error.as_ref().expect("the error stays on the tile");
         assert_eq!(
-            (
-                tile.metrics.get("error_code").and_then(|v| v.as_i64()),
-                tile.metrics.get("error_subcode").and_then(|v| v.as_i64()),
-                tile.metrics.get("fbtrace_id").and_then(|v| v.as_str()),
-            ),
+            (error.code, error.subcode, error.fbtrace_id.as_deref()),
             (Some(80004), Some(2_446_079), Some("AbCdEf123_xyz")),
-            "Meta's code, subcode and fbtrace_id join the metrics as from_error does"
+            "Meta's code, subcode and fbtrace_id stay on the tile as from_error keeps them"
         );
+        assert_eq!(
+            error.class,
+            ErrorClass::Throttled,
+            "the class travels typed"
+        );
+        assert!(error.advice.contains("regain time"), "{}", error.advice);
         assert_eq!(
             report
                 .error

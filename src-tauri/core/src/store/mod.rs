@@ -222,6 +222,8 @@ const MIGRATIONS: &[M<'static>] = &[
             PRIMARY KEY (account_id, bucket)
         );",
     ),
+    // The error behind a tile, typed (JSON of `TileError`), instead of keys in its metrics.
+    M::up("ALTER TABLE tiles ADD COLUMN error TEXT;"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

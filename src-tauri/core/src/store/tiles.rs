@@ -36,11 +36,12 @@ impl Store {
         self.conn()
             .prepare_cached(
                 "INSERT INTO tiles (account_id, service, status, latency_ms, last_check_ms,
-             last_success_ms, message, metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             last_success_ms, message, metrics, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (account_id, service) DO UPDATE SET status = excluded.status,
              latency_ms = excluded.latency_ms, last_check_ms = excluded.last_check_ms,
              last_success_ms = excluded.last_success_ms, message = excluded.message,
-             metrics = excluded.metrics",
+             metrics = excluded.metrics, error = excluded.error",
             )?
             .execute(params![
                 account_id,
@@ -52,6 +53,11 @@ impl Store {
                 tile.message,
                 serde_json::to_string(&tile.metrics)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                tile.error
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             ])?;
         Ok(tile)
     }
@@ -59,8 +65,8 @@ impl Store {
     /// The stored tiles of an account in service order.
     pub fn tiles(&self, account_id: i64) -> Result<Vec<Tile>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT service, status, latency_ms, last_check_ms, last_success_ms, message, metrics
-             FROM tiles WHERE account_id = ?1",
+            "SELECT service, status, latency_ms, last_check_ms, last_success_ms, message, metrics,
+             error FROM tiles WHERE account_id = ?1",
         )?;
         let raw = stmt
             .query_map([account_id], |r| {
@@ -72,11 +78,12 @@ impl Store {
                     r.get::<_, Option<i64>>(4)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, String>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut tiles = Vec::with_capacity(raw.len());
-        for (service, status, latency, check, success, message, metrics) in raw {
+        for (service, status, latency, check, success, message, metrics, error) in raw {
             tiles.push(Tile {
                 service: Service::parse(&service)
                     .ok_or_else(|| StoreError::Corrupt(format!("unknown service {service}")))?,
@@ -88,6 +95,10 @@ impl Store {
                 message,
                 metrics: serde_json::from_str(&metrics)
                     .map_err(|e| StoreError::Corrupt(format!("tile metrics: {e}")))?,
+                error: error
+                    .map(|e| serde_json::from_str(&e))
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("tile error: {e}")))?,
             });
         }
         tiles.sort_by_key(|t| t.service);

@@ -41,6 +41,7 @@ export function tile(service: Tile['service'], status: Status, extra: Partial<Ti
     last_success: status === 'UP' || status === 'DEGRADED' ? new Date().toISOString() : null,
     message: `${service} is ${status.toLowerCase()}`,
     metrics: {},
+    error: null,
     ...extra,
   };
 }

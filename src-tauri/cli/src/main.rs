@@ -222,11 +222,11 @@ impl Failure {
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     /// Exit 1, or 2 when the core refused the input (a bad value, an unknown account).
     fn from(error: E) -> Self {
-        use meta_monitor_core::app::{AppError, ErrorCode};
+        use meta_monitor_core::app::AppError;
         let error = error.into();
         let refused = error
             .downcast_ref::<AppError>()
-            .is_some_and(|e| matches!(e.code, ErrorCode::Validation | ErrorCode::NoSuchAccount));
+            .is_some_and(|e| e.code.is_refused_input());
         Self {
             code: if refused { 2 } else { 1 },
             error,

@@ -50,7 +50,7 @@ describe('Alerts', () => {
 describe('Startup problem', () => {
   it('explains a database that cannot be opened instead of the views, and quits on request', async () => {
     mock.problem = {
-      code: 'Store',
+      code: 'store',
       message: 'The database /home/op/meta-monitor.db cannot be opened (file is not a database); move it away.',
     };
     render(App);

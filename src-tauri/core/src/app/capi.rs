@@ -10,7 +10,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::types::{EventPreview, PreviewField, SentEventsView, TestEventResult};
-use super::{App, AppError, ErrorCode, lock};
+use super::{App, AppError, lock};
 
 /// Where events go: the account, its store, its pixel and the test code (none: live).
 struct EventTarget {
@@ -164,11 +164,7 @@ impl App {
         target: &EventTarget,
         built: &[BuiltEvent],
     ) -> Result<Result<Received, String>, AppError> {
-        let credentials = target
-            .entry
-            .credentials
-            .clone()
-            .map_err(|why| AppError::new(ErrorCode::KeychainUnavailable, why))?;
+        let credentials = target.entry.credentials.clone().map_err(AppError::from)?;
         let client = self.client(&target.entry.account, credentials)?;
         let events: Vec<serde_json::Value> = built.iter().map(|b| b.json.clone()).collect();
         let result = send::send(&client, &target.pixel, &events, target.test_code.as_deref())

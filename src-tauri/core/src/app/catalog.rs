@@ -53,7 +53,7 @@ impl App {
         let format =
             format.unwrap_or_else(|| FeedFormat::from_path(std::path::Path::new(file_name)));
         let feed = import::read(std::io::BufReader::new(feed), format)
-            .map_err(|e| AppError::new(ErrorCode::Validation, format!("{file_name}: {e}")))?;
+            .map_err(|e| AppError::new(ErrorCode::InvalidInput, format!("{file_name}: {e}")))?;
         let products: Vec<Product> = feed.products.into_iter().map(|(_, p)| p).collect();
         let counts = lock(&store)
             .import_products(entry.id, &products, OffsetDateTime::now_utc())
@@ -109,17 +109,14 @@ impl App {
         progress: impl Fn(&SyncProgress) + Send + Sync,
     ) -> Result<SyncSummary, AppError> {
         let (entry, store) = self.entry(account)?;
-        let invalid = |m: String| AppError::new(ErrorCode::Validation, m);
+        let invalid = |m: String| AppError::new(ErrorCode::InvalidInput, m);
         let catalog = entry.account.catalog_id.clone().ok_or_else(|| {
             invalid(format!(
                 "{account} has no catalog id; add it in Settings (or: meta-monitor account \
                      set {account} catalog_id=ID)"
             ))
         })?;
-        let credentials = entry
-            .credentials
-            .clone()
-            .map_err(|why| AppError::new(ErrorCode::KeychainUnavailable, why))?;
+        let credentials = entry.credentials.clone().map_err(AppError::from)?;
         let cancel = Arc::new(AtomicBool::new(false));
         {
             let mut syncs = lock(&self.syncs);
@@ -188,7 +185,11 @@ impl App {
         if let Ok(Some(tiles)) = refreshed {
             self.announce(AccountTiles::new(account, tiles));
         }
-        let mut summary = result.map_err(|e| AppError::new(ErrorCode::Validation, e))?;
+        let mut summary = result.map_err(|e| match &e {
+            sync::SyncError::Graph(graph) => AppError::new(ErrorCode::from(graph), &e),
+            sync::SyncError::Store(_) => AppError::store(&e),
+            sync::SyncError::Unexpected(_) => AppError::new(ErrorCode::Meta, &e),
+        })?;
         summary.invalid += invalid_count;
         Ok(summary)
     }

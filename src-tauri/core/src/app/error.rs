@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::graph::{ErrorClass, GraphError};
 use crate::secrets::KeychainError;
 use crate::store::StoreError;
 
@@ -18,19 +19,37 @@ pub struct AppError {
     pub message: String,
 }
 
-/// The error codes callers branch on.
+/// The machine codes callers branch on (never the message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The local database could not be read or written.
     Store,
     /// No account of that name.
     NoSuchAccount,
-    /// The OS keychain is missing, locked or refused.
+    /// The OS keychain is missing or refused (no Secret Service running, say).
     KeychainUnavailable,
+    /// The OS keychain is locked: unlock it and retry.
+    KeychainLocked,
+    /// A secret the operation needs is not stored (no access token yet).
+    SecretMissing,
     /// A form value or argument was refused; the message names the field and the reason.
-    Validation,
+    InvalidInput,
+    /// Meta rejected the access token (expired, revoked, password changed).
+    TokenInvalid,
+    /// Meta is throttling the app or the account: retry after the regain time.
+    Throttled,
+    /// Meta could not be reached, or answered with an error this operation cannot use.
+    Meta,
     /// Something the app itself failed at (a task died).
     Internal,
+}
+
+impl ErrorCode {
+    /// Whether the caller's input was refused (the CLI's exit 2).
+    pub fn is_refused_input(self) -> bool {
+        matches!(self, Self::InvalidInput | Self::NoSuchAccount)
+    }
 }
 
 impl AppError {
@@ -46,7 +65,7 @@ impl AppError {
     }
 
     pub fn invalid(message: impl std::fmt::Display) -> Self {
-        Self::new(ErrorCode::Validation, message)
+        Self::new(ErrorCode::InvalidInput, message)
     }
 
     /// The database at `path` could not be opened: where it is and what to do, in words.
@@ -73,7 +92,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchAccount(_) => Self::new(ErrorCode::NoSuchAccount, e),
-            StoreError::DuplicateAccount(_) => Self::new(ErrorCode::Validation, e),
+            StoreError::DuplicateAccount(_) => Self::new(ErrorCode::InvalidInput, e),
             other => Self::store(other),
         }
     }
@@ -81,6 +100,55 @@ impl From<StoreError> for AppError {
 
 impl From<KeychainError> for AppError {
     fn from(e: KeychainError) -> Self {
-        Self::new(ErrorCode::KeychainUnavailable, e)
+        let code = match &e {
+            KeychainError::Locked { .. } => ErrorCode::KeychainLocked,
+            KeychainError::Missing { .. } => ErrorCode::SecretMissing,
+            KeychainError::Unavailable { .. } | KeychainError::Other(_) => {
+                ErrorCode::KeychainUnavailable
+            }
+        };
+        Self::new(code, e)
+    }
+}
+
+impl From<&GraphError> for ErrorCode {
+    fn from(e: &GraphError) -> Self {
+        match e.class() {
+            ErrorClass::TokenInvalid => Self::TokenInvalid,
+            ErrorClass::Throttled => Self::Throttled,
+            _ => Self::Meta,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_code_says_what_to_do_without_reading_the_message() {
+        let locked = AppError::from(KeychainError::Locked {
+            detail: "collection is locked".into(),
+        });
+        assert_eq!(locked.code, ErrorCode::KeychainLocked, "{locked}");
+        let missing = AppError::from(KeychainError::Missing {
+            account: "shop".into(),
+            kind: "access-token",
+        });
+        assert_eq!(missing.code, ErrorCode::SecretMissing, "{missing}");
+        let absent = AppError::from(KeychainError::Unavailable {
+            detail: "no Secret Service".into(),
+        });
+        assert_eq!(absent.code, ErrorCode::KeychainUnavailable, "{absent}");
+        let json = serde_json::to_value(&locked).unwrap_or_default();
+        assert_eq!(
+            json["code"], "keychain_locked",
+            "the window reads a snake_case machine code: {json}"
+        );
+        assert!(
+            AppError::invalid("bad").code.is_refused_input()
+                && !AppError::store("disk full").code.is_refused_input(),
+            "invalid input is the CLI's exit 2, a store failure is not"
+        );
     }
 }

@@ -264,7 +264,7 @@ impl App {
             credentials,
             account.app_id.clone(),
         )
-        .map_err(|e| AppError::new(ErrorCode::Validation, e))
+        .map_err(|e| AppError::new(ErrorCode::InvalidInput, e))
     }
 
     /// Tells the window (and the tray) about an account's stored tiles.

@@ -83,7 +83,7 @@ impl App {
     pub fn save_account(&self, account: Account, is_new: bool) -> Result<(), AppError> {
         let account = account
             .validate()
-            .map_err(|e| AppError::new(ErrorCode::Validation, e))?;
+            .map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
         let store = self.file_store()?;
         if is_new {
             store.add_account(&account, OffsetDateTime::now_utc())?;

@@ -11,7 +11,7 @@ use crate::account::Account;
 use crate::graph::Credentials;
 use crate::notify;
 use crate::secret::Secret;
-use crate::secrets::{Keychain, SecretKind};
+use crate::secrets::{Keychain, KeychainError, SecretKind};
 use crate::store::accounts::StoredAccount;
 use crate::store::{Store, StoreError};
 
@@ -21,7 +21,7 @@ pub struct AccountEntry {
     pub id: i64,
     pub account: Account,
     /// `Err` says why the keychain gave no credentials (locked, missing token…).
-    pub credentials: Result<Credentials, String>,
+    pub credentials: Result<Credentials, KeychainError>,
     pub team_webhook: Option<Secret>,
 }
 
@@ -39,7 +39,7 @@ impl AccountEntry {
         let name = &stored.account.name;
         Self {
             id: stored.id,
-            credentials: keychain.credentials(name).map_err(|e| e.to_string()),
+            credentials: keychain.credentials(name),
             team_webhook: keychain.get(name, SecretKind::TeamWebhook).ok().flatten(),
             account: stored.account,
         }
@@ -49,7 +49,9 @@ impl AccountEntry {
     pub fn without_secrets(stored: StoredAccount) -> Self {
         Self {
             id: stored.id,
-            credentials: Err("the keychain was not read for this command".to_owned()),
+            credentials: Err(KeychainError::Other(
+                "the keychain was not read for this command".to_owned(),
+            )),
             team_webhook: None,
             account: stored.account,
         }
@@ -80,7 +82,7 @@ impl AccountEntry {
             store,
             id: self.id,
             account: self.account.clone(),
-            credentials: self.credentials.clone(),
+            credentials: self.credentials.clone().map_err(|e| e.to_string()),
             notifiers: notify::channels(&self.account.monitoring, self.team_webhook.clone())?,
             alerts: notify,
         })

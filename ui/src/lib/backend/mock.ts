@@ -112,7 +112,7 @@ export class MockBackend implements Backend {
   async checkNow(name: string, service?: Service): Promise<AccountTiles> {
     this.calls.push(service ? `checkNow:${name}:${service}` : `checkNow:${name}`);
     const found = this.state.accounts.find((a) => a.account === name);
-    if (!found) throw { code: 'NoSuchAccount', message: name };
+    if (!found) throw { code: 'no_such_account', message: name };
     return structuredClone(found);
   }
 
@@ -218,7 +218,7 @@ export class MockBackend implements Backend {
     this.calls.push(`saveAccount:${account.name}:${isNew}`);
     this.saved.push(structuredClone(account));
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(account.name))
-      throw { code: 'Validation', message: `account name must be 1–64 letters, digits, '-', '_' or '.' (got "${account.name}")` };
+      throw { code: 'invalid_input', message: `account name must be 1–64 letters, digits, '-', '_' or '.' (got "${account.name}")` };
     const names: SecretName[] = ['access-token', 'app-secret', 'team-webhook', 'verify-token'];
     const rest = this.settingsView.accounts.filter((a) => a.account.name !== account.name);
     this.settingsView.accounts = [

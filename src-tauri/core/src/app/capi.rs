@@ -1,7 +1,7 @@
-//! The Pixel view's "Send test event": a live preview of what each customer value becomes
-//! (normalized, hashed) and of the payload, sending with the account's test code unless the
-//! operator chose live, and the event log. Raw values only pass through here; they are never
-//! stored, logged or sent.
+//! Conversions API events for the Pixel view and the CLI: a live preview of what each customer
+//! value becomes (normalized, hashed) and of the payload, one test event (`test-event`) or a
+//! checked batch (`events send`) sent with the test code unless the operator chose live, and
+//! the event log. Raw values only pass through here; they are never stored, logged or sent.
 
 use crate::capi::event::{self, BuiltEvent, EventInput};
 use crate::capi::normalize::{self, Key};

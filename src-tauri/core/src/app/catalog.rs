@@ -1,6 +1,6 @@
-//! The Catalog view: the products with their Meta state, feed import (the file the operator
-//! picked, read by the window), a product editor validated by the core, and syncs — one
-//! product, the changed ones, deletes — with progress over a channel and a cancel.
+//! The catalog for the window and `meta-monitor product`: the products with their Meta state,
+//! feed import, a product editor validated by the core, and syncs — chosen ids, the changed
+//! ones, all, deletes — with progress and a cancel, one per account at a time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

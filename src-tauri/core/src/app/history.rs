@@ -1,5 +1,5 @@
-//! History for the views: charts of stored series (SVG for the window, PNG or SVG files),
-//! a service's recent failures and error rate, the notification history.
+//! History for the views: charts of stored series (SVG for the window, PNG or SVG files) and
+//! a service's recent failures and error rate.
 
 use std::path::Path;
 

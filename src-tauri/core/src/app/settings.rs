@@ -1,6 +1,6 @@
-//! Settings: accounts added, edited and removed in the database file; their secrets entered
-//! into the OS keychain and never sent back (only whether each is stored); "Test connection".
-//! Every change reloads what the monitor watches.
+//! Settings: accounts added, edited and removed in the database file (removal takes the
+//! account's keychain entries with it); their secrets checked and entered into the OS
+//! keychain and never sent back (only whether each is stored); "Test connection".
 
 use crate::account::Account;
 use crate::graph::{Credentials, GraphClient, Timeouts, http_client};

@@ -35,14 +35,18 @@ impl App {
             title: "Test notification from Meta Monitor".to_owned(),
             body: "If you can read this, alerts for this account reach you here.".to_owned(),
         };
+        // Written like every alert: claimed (rows marked sending), sent, then each outcome.
+        let channels: Vec<&str> = watched.notifiers.iter().map(|n| n.channel()).collect();
+        let now = OffsetDateTime::now_utc();
+        let claimed = lock(&watched.store)
+            .claim_alerts(watched.id, &channels, now, |_| vec![action.clone()])?;
         let outcomes = send_all(&watched.notifiers, &build_message(account, &action));
-        let sent: Vec<_> = outcomes
-            .iter()
-            .map(|(c, o)| (action.clone(), (*c).to_owned(), o.clone()))
+        let rows = claimed.into_iter().flat_map(|(_, rows)| rows);
+        let recorded: Vec<_> = rows
+            .zip(&outcomes)
+            .map(|((id, _), (_, outcome))| (id, outcome.clone()))
             .collect();
-        let mut store = lock(&watched.store);
-        let states = store.alert_states(watched.id)?;
-        store.save_alerts(watched.id, &states, &sent, OffsetDateTime::now_utc())?;
+        lock(&watched.store).record_deliveries(&recorded)?;
         Ok(outcomes)
     }
 }

@@ -114,49 +114,6 @@ impl Store {
         read_states(self.conn(), account_id)
     }
 
-    /// Saves the states and the notifications of one decision in one transaction, so a crash
-    /// leaves either both or neither.
-    pub fn save_alerts(
-        &mut self,
-        account_id: i64,
-        states: &BTreeMap<String, AlertState>,
-        sent: &[(Action, String, Result<(), String>)],
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let tx = self.conn_mut().savepoint()?;
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO alert_states (account_id, key, state) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account_id, key) DO UPDATE SET state = excluded.state",
-            )?;
-            for (key, state) in states {
-                let json =
-                    serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                upsert.execute(params![account_id, key, json])?;
-            }
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO notifications (account_id, at_ms, key, kind, severity, title, body, channel,
-                 delivered, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for (action, channel, outcome) in sent {
-                insert.execute(params![
-                    account_id,
-                    to_ms(at),
-                    action.key,
-                    text(&action.kind),
-                    text(&action.severity),
-                    action.title,
-                    action.body,
-                    channel,
-                    outcome.is_ok(),
-                    outcome.as_ref().err(),
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     /// The claim half of an alert decision, safe across processes: in one `BEGIN IMMEDIATE`
     /// transaction (SQLite's write lock, which another process waits for) it reads the
     /// account's alert states, lets `decide` change them, writes what changed and one
@@ -275,24 +232,23 @@ mod tests {
         {
             let mut store = Store::open(&path).expect("store");
             let id = store.add_account(&Account::new("a"), now).expect("account");
-            let mut states = BTreeMap::new();
-            states.insert(
-                "down:pixel".to_owned(),
-                AlertState {
-                    firing: true,
-                    failures: 3,
-                    ..AlertState::default()
-                },
-            );
-            let sent = vec![
-                (action.clone(), "desktop".to_owned(), Ok(())),
-                (
-                    action.clone(),
-                    "webhook".to_owned(),
-                    Err("timed out".to_owned()),
-                ),
-            ];
-            store.save_alerts(id, &states, &sent, now).expect("saved");
+            let claimed = store
+                .claim_alerts(id, &["desktop", "webhook"], now, |states| {
+                    states.insert(
+                        "down:pixel".to_owned(),
+                        AlertState {
+                            firing: true,
+                            failures: 3,
+                            ..AlertState::default()
+                        },
+                    );
+                    vec![action.clone()]
+                })
+                .expect("claimed");
+            let rows = &claimed[0].1;
+            store
+                .record_deliveries(&[(rows[0].0, Ok(())), (rows[1].0, Err("timed out".into()))])
+                .expect("recorded");
         }
         let store = Store::open(&path).expect("reopen");
         let id = store.require_account("a").expect("account").id;
@@ -305,6 +261,10 @@ mod tests {
                 .iter()
                 .any(|n| !n.delivered && n.error.as_deref() == Some("timed out")),
             "failures kept"
+        );
+        assert!(
+            history.iter().any(|n| n.delivered && n.error.is_none()),
+            "a delivery is recorded as such, no longer 'sending'"
         );
         assert_eq!(history[0].kind, "fire");
         assert_eq!(history[0].severity, "critical");

@@ -52,7 +52,7 @@ pub enum AccountCommand {
         #[arg(required = true, value_name = "KEY=VALUE")]
         settings: Vec<String>,
     },
-    /// Remove an account and its stored history (its keychain entries are removed with `secret delete`).
+    /// Remove an account with its stored history and its keychain entries.
     Remove { name: String },
 }
 
@@ -148,8 +148,10 @@ pub fn run(cmd: AccountCommand, session: &Session, store: &mut Store) -> Result<
                 ..session.options(Some(&name))
             };
             let (_runtime, app) = session.open(options)?;
-            app.remove_account(&name)?;
-            println!("removed account {name} and its keychain entries");
+            match app.remove_account(&name)? {
+                None => println!("removed account {name} and its keychain entries"),
+                Some(note) => println!("removed account {name}; {note}"),
+            }
             Ok(())
         }
     }

@@ -32,6 +32,7 @@ pub fn check(
     let options = Options {
         env: env_account(name)?,
         notify,
+        env_alerts: false,
         ..session.options(name)
     };
     let (runtime, app) = session.open(options)?;

@@ -56,7 +56,12 @@ pub fn run(cmd: SecretCommand, session: &Session) -> Result<(), Failure> {
         }
         SecretCommand::Delete { name, kind } => {
             let kind = parse_kind(&kind)?;
-            let (_runtime, app) = session.open(only(&name))?;
+            // The account need not exist: an entry left behind must be deletable.
+            let options = Options {
+                secrets: false,
+                ..session.options(None)
+            };
+            let (_runtime, app) = session.open(options)?;
             if app.delete_secret(&name, kind)? {
                 println!(
                     "deleted the {} of {name} from the OS keychain",

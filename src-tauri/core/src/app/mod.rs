@@ -68,6 +68,9 @@ pub struct Options {
     pub env: Option<(Account, Credentials)>,
     /// Decide and send alerts (false: `check --no-notify`, alert states untouched).
     pub notify: bool,
+    /// Decide alerts for the `env` account, whose alert states live in memory only: true for
+    /// `run`, false for a one-shot `check` (it would announce the same alert every run).
+    pub env_alerts: bool,
     /// The monitor's clock (a faster one for `run --speed`).
     pub clock: Arc<dyn Clock>,
 }
@@ -82,6 +85,7 @@ impl Default for Options {
             secrets: true,
             env: None,
             notify: true,
+            env_alerts: true,
             clock: Arc::new(SystemClock),
         }
     }
@@ -148,14 +152,17 @@ impl Watch {
                         .collect()
                 };
                 let file_store = Arc::new(Mutex::new(file_store));
+                let notify = options.notify;
                 let mut slots: Vec<_> = entries
                     .into_iter()
-                    .map(|e| (e, file_store.clone()))
+                    .map(|e| (e, file_store.clone(), notify))
                     .collect();
                 if let Some((account, credentials)) = env {
                     let (memory, entry) =
                         AccountEntry::in_memory(account, credentials, OffsetDateTime::now_utc())?;
-                    slots.insert(0, (entry, memory));
+                    // Its alert states live in memory: a one-shot command would announce the
+                    // same alert on every run, so only a long-running one decides alerts.
+                    slots.insert(0, (entry, memory, notify && options.env_alerts));
                 }
                 return Self::new(file_store, slots, None, app);
             }
@@ -170,7 +177,7 @@ impl Watch {
             AccountEntry::in_memory(demo.account, demo.credentials, OffsetDateTime::now_utc())?;
         Self::new(
             store.clone(),
-            vec![(entry, store)],
+            vec![(entry, store, true)],
             Some(demo.keep_alive),
             app,
         )
@@ -178,7 +185,7 @@ impl Watch {
 
     fn new(
         store: Arc<Mutex<Store>>,
-        slots: Vec<(AccountEntry, Arc<Mutex<Store>>)>,
+        slots: Vec<(AccountEntry, Arc<Mutex<Store>>, bool)>,
         demo: Option<Box<dyn Any + Send + Sync>>,
         app: &AppConfig<'_>,
     ) -> Result<Self, AppError> {
@@ -186,7 +193,7 @@ impl Watch {
         let watched = tokio::task::block_in_place(|| {
             slots
                 .iter()
-                .map(|(e, store)| e.watched(store.clone(), app.options.notify))
+                .map(|(e, store, notify)| e.watched(store.clone(), *notify))
                 .collect::<Result<Vec<Watched>, String>>()
         })
         .map_err(|e| AppError::new(ErrorCode::Internal, e))?;
@@ -196,9 +203,14 @@ impl Watch {
             Policy::default(),
             app.events.clone(),
         );
+        // The stored throttle pauses bind a "Check now" from the first moment, before the
+        // scheduler's task starts.
+        for w in &watched {
+            tokio::task::block_in_place(|| monitor.watch(w))?;
+        }
         Ok(Self {
             store,
-            entries: slots.into_iter().map(|(e, _)| e).collect(),
+            entries: slots.into_iter().map(|(e, _, _)| e).collect(),
             watched: Arc::new(watched),
             monitor: Arc::new(monitor),
             demo,
@@ -454,9 +466,7 @@ impl App {
         for w in watched.iter() {
             monitor.watch(w)?;
         }
-        let checks = watched.iter().map(|w| monitor.check(w, Scope::All, pauses));
-        let outcomes = futures::future::join_all(checks).await;
-        Ok(outcomes.into_iter().collect::<Result<_, _>>()?)
+        Ok(monitor.check_many(&watched, pauses).await?)
     }
 
     /// Runs the scheduler over what is watched until `shutdown` (`meta-monitor run`); the

@@ -94,13 +94,22 @@ impl App {
     }
 
     /// Removes an account, its history and its keychain entries.
-    pub fn remove_account(&self, name: &str) -> Result<(), AppError> {
+    /// Returns a note when the keychain could not be reached to delete the account's secrets
+    /// (a server without a Secret Service): the account is removed all the same.
+    pub fn remove_account(&self, name: &str) -> Result<Option<String>, AppError> {
         self.file_store()?.remove_account(name)?;
         let keychain = Keychain::new();
         for secret in SECRETS {
-            keychain.delete(name, kind(secret))?;
+            if let Err(e) = keychain.delete(name, kind(secret)) {
+                tracing::warn!(account = %name, error = %e,
+                    "removed; its keychain entries could not be deleted");
+                return Ok(Some(format!(
+                    "its keychain entries could not be deleted ({e}); delete them with \
+                     meta-monitor secret delete {name} KIND once the keychain is reachable"
+                )));
+            }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Puts a secret into the keychain (nowhere else) once it looks like one: not empty, no

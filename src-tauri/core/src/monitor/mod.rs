@@ -189,6 +189,42 @@ impl Monitor {
         Ok(outcome)
     }
 
+    /// Checks every account of `list` once (`meta-monitor check`): all measured concurrently,
+    /// then each recorded, in order.
+    pub async fn check_many(
+        &self,
+        list: &[Watched],
+        pauses: Pauses,
+    ) -> Result<Vec<CheckOutcome>, StoreError> {
+        let now = self.clock.now();
+        let plans: Vec<_> = list
+            .iter()
+            .map(|w| {
+                let all: Vec<Service> = Service::ALL
+                    .into_iter()
+                    .filter(|s| w.account.monitoring.interval(*s).is_some())
+                    .collect();
+                match pauses {
+                    Pauses::Ignore => (all, Vec::new()),
+                    Pauses::Respect => self.without_paused(&w.account.name, all, now),
+                }
+            })
+            .collect();
+        let measured = futures::future::join_all(
+            list.iter()
+                .zip(&plans)
+                .map(|(w, (services, _))| self.measure(w, services, now)),
+        )
+        .await;
+        let mut outcomes = Vec::with_capacity(list.len());
+        for ((w, (_, paused)), reports) in list.iter().zip(plans).zip(&measured) {
+            let mut outcome = self.record(w, reports, now)?;
+            outcome.paused = paused;
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
     /// Splits `services` into those to probe and those whose buckets are paused.
     fn without_paused(
         &self,
@@ -258,12 +294,19 @@ impl Monitor {
                 }
             }
             // A step in flight finishes even when shutdown arrives: its results are stored.
-            let results = futures::future::join_all(
+            // Every account is measured first, concurrently; then each is recorded, so no
+            // account's probes wait on another's database write or slow notifier.
+            let measured = futures::future::join_all(
                 steps
                     .iter()
-                    .map(|(w, services)| self.check_services(w, services, now)),
+                    .map(|(w, services)| self.measure(w, services, now)),
             )
             .await;
+            let results: Vec<_> = steps
+                .iter()
+                .zip(&measured)
+                .map(|((w, _), reports)| self.record(w, reports, now))
+                .collect();
             let mut failed = None;
             for ((watched, services), result) in steps.into_iter().zip(results) {
                 match result {

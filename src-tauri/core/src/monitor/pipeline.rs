@@ -24,17 +24,39 @@ impl Monitor {
         services: &[Service],
         now: OffsetDateTime,
     ) -> Result<CheckOutcome, StoreError> {
-        let (reports, keychain_problem) = match &watched.credentials {
+        let reports = self.measure(watched, services, now).await;
+        self.record(watched, &reports, now)
+    }
+
+    /// The network half — probe, evaluate — with no store and nothing blocking, so many
+    /// accounts measure concurrently and none waits for another's notifications.
+    pub(super) async fn measure(
+        &self,
+        watched: &Watched,
+        services: &[Service],
+        now: OffsetDateTime,
+    ) -> Vec<ProbeReport> {
+        match &watched.credentials {
             Ok(credentials) => {
                 let probed = self.probe(watched, credentials, services, now).await;
-                (self.evaluate(watched, probed, now), None)
+                self.evaluate(watched, probed, now)
             }
-            Err(why) => (check::unmeasured(now, why), Some(why.as_str())),
-        };
-        let tiles = tokio::task::block_in_place(|| self.persist(watched, &reports, now))?;
+            Err(why) => check::unmeasured(now, why),
+        }
+    }
+
+    /// The blocking half — persist, decide alerts, notify, publish — off the async workers.
+    pub(super) fn record(
+        &self,
+        watched: &Watched,
+        reports: &[ProbeReport],
+        now: OffsetDateTime,
+    ) -> Result<CheckOutcome, StoreError> {
+        let keychain_problem = watched.credentials.as_ref().err().map(String::as_str);
+        let tiles = tokio::task::block_in_place(|| self.persist(watched, reports, now))?;
         self.events.emit(MonitorEvent::TilesChanged(tiles.clone()));
         let alerts =
-            tokio::task::block_in_place(|| self.alert(watched, &reports, keychain_problem, now))?;
+            tokio::task::block_in_place(|| self.alert(watched, reports, keychain_problem, now))?;
         Ok(CheckOutcome {
             tiles,
             alerts,

@@ -143,7 +143,13 @@ impl Store {
         self.conn().execute_batch(begin)?;
         match claim(self.conn(), account_id, channels, at, decide) {
             Ok(claimed) => {
-                self.conn().execute_batch(commit)?;
+                if let Err(e) = self.conn().execute_batch(commit) {
+                    // A commit that failed (disk full) must not leave the transaction open:
+                    // every later claim would nest in it and never be written.
+                    self.series_ids_clear();
+                    let _ = self.conn().execute_batch(rollback);
+                    return Err(e.into());
+                }
                 Ok(claimed)
             }
             Err(e) => {

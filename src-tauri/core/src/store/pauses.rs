@@ -8,36 +8,44 @@ use time::OffsetDateTime;
 use super::{Store, StoreError, from_ms, to_ms};
 
 impl Store {
-    /// Replaces the account's pauses with `pauses` (bucket name, until). A pause already over
-    /// is dropped rather than stored.
+    /// Records `pauses` (bucket name, until): a pause only ever grows (another process on
+    /// the same database may know of a longer one, which must survive this one's write), and
+    /// those already over are dropped.
     pub fn save_pauses(
         &mut self,
         account_id: i64,
         pauses: &[(&str, OffsetDateTime)],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        // As they read back: to the millisecond, by bucket name.
-        let mut keep: Vec<(String, OffsetDateTime)> = pauses
+        let stored = self.pauses(account_id, now)?;
+        let longer: Vec<(&str, i64)> = pauses
             .iter()
             .filter(|(_, until)| *until > now)
-            .map(|(b, until)| Ok(((*b).to_owned(), from_ms(to_ms(*until))?)))
-            .collect::<Result<_, StoreError>>()?;
-        keep.sort();
-        // Most checks change no pause: nothing to write then.
-        if self.pauses(account_id, now)? == keep {
+            .map(|(bucket, until)| (*bucket, to_ms(*until)))
+            .filter(|(bucket, until)| {
+                !stored
+                    .iter()
+                    .any(|(b, u)| b == bucket && to_ms(*u) >= *until)
+            })
+            .collect();
+        // Most checks learn no new pause: nothing to write then.
+        if longer.is_empty() {
             return Ok(());
         }
         self.atomically(|store| {
             store
                 .conn()
-                .prepare_cached("DELETE FROM throttle_pauses WHERE account_id = ?1")?
-                .execute([account_id])?;
+                .prepare_cached(
+                    "DELETE FROM throttle_pauses WHERE account_id = ?1 AND until_ms <= ?2",
+                )?
+                .execute(params![account_id, to_ms(now)])?;
             let mut insert = store.conn().prepare_cached(
                 "INSERT INTO throttle_pauses (account_id, bucket, until_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account_id, bucket) DO UPDATE SET until_ms = excluded.until_ms",
+                 ON CONFLICT (account_id, bucket)
+                 DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms)",
             )?;
-            for (bucket, until) in &keep {
-                insert.execute(params![account_id, bucket, to_ms(*until)])?;
+            for (bucket, until) in &longer {
+                insert.execute(params![account_id, bucket, until])?;
             }
             Ok(())
         })
@@ -95,6 +103,18 @@ mod tests {
         assert!(
             store.pauses(id, later).expect("pauses").is_empty(),
             "a pause ends at its time"
+        );
+        // Another process that knows no pause, or a shorter one, never erases a longer one.
+        let mut store = store;
+        let sooner = now + time::Duration::minutes(2);
+        store.save_pauses(id, &[], now).expect("saved");
+        store
+            .save_pauses(id, &[("ads", sooner)], now)
+            .expect("saved");
+        assert_eq!(
+            store.pauses(id, now).expect("pauses"),
+            vec![("ads".to_owned(), later)],
+            "the longer pause stands"
         );
     }
 }

@@ -143,7 +143,7 @@ async fn remove_account(monitor: tauri::State<'_, App>, name: String) -> Result<
     monitor.reload().await
 }
 
-/// Stores a secret in the OS keychain.
+/// Stores a secret in the OS keychain; only its account is watched anew.
 #[tauri::command]
 async fn set_secret(
     monitor: tauri::State<'_, App>,
@@ -152,7 +152,7 @@ async fn set_secret(
     value: String,
 ) -> Result<(), IpcError> {
     tokio::task::block_in_place(|| monitor.set_secret(&account, name, &value))?;
-    monitor.reload().await
+    Ok(())
 }
 
 /// Deletes a secret from the OS keychain.
@@ -163,7 +163,7 @@ async fn delete_secret(
     name: SecretName,
 ) -> Result<(), IpcError> {
     tokio::task::block_in_place(|| monitor.delete_secret(&account, name))?;
-    monitor.reload().await
+    Ok(())
 }
 
 /// Runs the token and graph_api probes of an account and explains the outcome.

@@ -17,7 +17,7 @@ use meta_graph_sim::SimConfig;
 use meta_monitor_core::Secret;
 use meta_monitor_core::clock::ScaledClock;
 use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
-use meta_monitor_core::monitor::{Monitor, Watched};
+use meta_monitor_core::monitor::{Monitor, Secrets, Watched};
 use meta_monitor_core::store::Store;
 use meta_monitor_e2e::bench::{process_cpu_ms, replay_bare, threads_cpu_ms};
 use meta_monitor_e2e::history::{self, LATENCY};
@@ -193,14 +193,16 @@ fn cpu_per_hour() {
                 .expect("store")
                 .add_account(&account, OffsetDateTime::now_utc())
                 .expect("account");
-            Watched {
-                store: store.clone(),
+            Watched::new(
+                store.clone(),
                 id,
                 account,
-                credentials: Ok(credentials()),
-                notifiers: Vec::new(),
-                alerts: true,
-            }
+                Secrets {
+                    credentials: Ok(credentials()),
+                    notifiers: Vec::new(),
+                },
+                true,
+            )
         })
         .collect();
     let runner = Monitor::new(

@@ -1,6 +1,7 @@
 //! Benchmarks: header parsing, one full check cycle against the in-process simulator, 100
-//! accounts checked concurrently against a bare-reqwest replay of the same requests (the
-//! baseline, measured in the same run), and store ingestion of metric points.
+//! accounts checked concurrently — probes only, and through the whole pipeline into SQLite —
+//! against a bare-reqwest replay of the same requests (the baseline, measured in the same
+//! run), and store ingestion of metric points.
 //!
 //! `cargo bench -p meta-monitor-e2e` — criterion prints wall times; the last group prints the
 //! CPU time per probe from /proc/self/stat.
@@ -9,12 +10,17 @@
     reason = "benchmark setup failures must stop the run"
 )]
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use meta_graph_sim::{RecordedRequest, SimConfig};
+use meta_monitor_core::alert::Policy;
 use meta_monitor_core::check;
+use meta_monitor_core::clock::SystemClock;
+use meta_monitor_core::events::NoEvents;
 use meta_monitor_core::graph::{Credentials, Timeouts, Usage, http_client};
+use meta_monitor_core::monitor::{Monitor, Pauses, Secrets, Watched};
 use meta_monitor_core::probe::Thresholds;
 use meta_monitor_core::store::Store;
 use meta_monitor_core::{Account, Secret};
@@ -136,6 +142,15 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    let pipeline = Pipeline::new(&base, 100);
+    group.bench_with_input(
+        BenchmarkId::new(
+            "meta-monitor whole pipeline (probe, SQLite, alert claim)",
+            100,
+        ),
+        &100,
+        |b, _| b.iter(|| pipeline.check(&sim)),
+    );
     group.bench_with_input(
         BenchmarkId::new("bare reqwest replay (baseline)", 100),
         &100,
@@ -162,7 +177,62 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    cpu_per_probe(&sim, &acct, &http, &bare, &base, &requests, &app_token);
+    cpu_per_probe(
+        &sim, &acct, &http, &bare, &base, &requests, &app_token, &pipeline,
+    );
+}
+
+/// `n` accounts watched by the monitor and stored in a real SQLite file: a check through the
+/// whole pipeline (probe → evaluate → persist → transitions → alert claim → publish).
+struct Pipeline {
+    monitor: Monitor,
+    watched: Vec<Watched>,
+    _dir: tempfile::TempDir,
+}
+
+impl Pipeline {
+    fn new(base: &str, n: usize) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("pipeline.db")).expect("store");
+        let now = time::OffsetDateTime::now_utc();
+        let accounts: Vec<(i64, Account)> = (0..n)
+            .map(|i| {
+                let mut a = account(base);
+                a.name = format!("bench-{i:03}");
+                let a = a.validate().expect("valid");
+                (store.add_account(&a, now).expect("account"), a)
+            })
+            .collect();
+        let store = Arc::new(Mutex::new(store));
+        let watched = accounts
+            .into_iter()
+            .map(|(id, a)| {
+                let secrets = Secrets {
+                    credentials: Ok(credentials()),
+                    notifiers: Vec::new(),
+                };
+                Watched::new(store.clone(), id, a, secrets, true)
+            })
+            .collect();
+        let monitor = Monitor::new(
+            Arc::new(SystemClock),
+            http_client(Timeouts::default()).expect("client"),
+            Policy::default(),
+            Arc::new(NoEvents),
+        );
+        Self {
+            monitor,
+            watched,
+            _dir: dir,
+        }
+    }
+
+    fn check(&self, sim: &Sim) {
+        let outcomes = sim
+            .block_on(self.monitor.check_many(&self.watched, Pauses::Ignore))
+            .expect("stored");
+        std::hint::black_box(outcomes);
+    }
 }
 
 #[allow(
@@ -177,6 +247,7 @@ fn cpu_per_probe(
     base: &str,
     requests: &[RecordedRequest],
     app_token: &str,
+    pipeline: &Pipeline,
 ) {
     let rounds = 5;
     let accounts = 100;
@@ -197,6 +268,7 @@ fn cpu_per_probe(
             check::run_probes(acct, credentials(), http, now, &thresholds)
         })));
     });
+    let (whole_cpu, whole_wall) = measure(&|| pipeline.check(sim));
     let (bare_cpu, bare_wall) = measure(&|| {
         sim.block_on(futures::future::join_all(
             (0..accounts).map(|_| replay_bare(bare, base, requests, app_token)),
@@ -208,6 +280,16 @@ fn cpu_per_probe(
         "\nCPU report ({rounds} rounds x {accounts} accounts, {} requests per check; process CPU incl. the simulator)",
         requests.len()
     );
+    if let (Some(w), Some(b)) = (whole_cpu, bare_cpu) {
+        println!(
+            "  whole pipeline: {:.3} ms CPU per check ({:.3} per probe), wall {:?}; vs baseline CPU {:.2}x, wall {:.2}x",
+            w / (rounds * accounts) as f64,
+            w / probes,
+            whole_wall,
+            w / b.max(1.0),
+            whole_wall.as_secs_f64() / bare_wall.as_secs_f64()
+        );
+    }
     if let (Some(o), Some(b)) = (ours_cpu, bare_cpu) {
         println!(
             "  meta-monitor: {:.3} ms CPU per probe, {:.3} ms per request, wall {:?}",

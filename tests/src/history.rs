@@ -230,7 +230,7 @@ pub fn clone_account(store: &Store, from: i64, name: &str) -> i64 {
            SELECT {to}, probe, at_ms, status, outcome, latency_ms, http_status, graph_code,
            graph_subcode, fbtrace_id, message FROM probe_runs WHERE account_id = {from};
          INSERT INTO tiles SELECT {to}, service, status, latency_ms, last_check_ms, last_success_ms,
-           message, metrics FROM tiles WHERE account_id = {from};
+           message, detail, error FROM tiles WHERE account_id = {from};
          INSERT INTO status_transitions SELECT {to}, service, at_ms, from_status, to_status, message
            FROM status_transitions WHERE account_id = {from};
          INSERT INTO rollup_watermarks SELECT {to}, tier, up_to_ms FROM rollup_watermarks

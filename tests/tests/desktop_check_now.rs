@@ -92,7 +92,7 @@ fn check_now_on_a_failing_service_stores_and_alerts_like_the_scheduler() {
     assert_eq!(transitions, 1, "one UP → DOWN transition");
     let limits: String = conn
         .query_row(
-            "SELECT metrics FROM tiles WHERE service = 'rate_limits'",
+            "SELECT detail FROM tiles WHERE service = 'rate_limits'",
             [],
             |r| r.get(0),
         )

@@ -92,11 +92,24 @@ fn an_account_added_in_settings_is_watched_with_its_token_in_the_keychain_only()
     );
     app.screenshot("settings-test-connection.png");
 
+    // Saving the token handed it to the running scheduler (no restart, no other account
+    // re-read): it checks the account at once, with nobody pressing "Check now".
+    app.click("header.app nav button:nth-child(1)");
+    app.wait_text(".account", Duration::from_secs(15), |t| t == "shop");
+    let token_tile = r#"article[data-service="token"]"#;
+    app.wait_for(
+        &format!(r#"{token_tile} [data-status="DOWN"]"#),
+        Duration::from_secs(20),
+    );
+    let expired = app.text(token_tile).unwrap_or_default();
+    assert!(
+        expired.contains("expired"),
+        "the scheduler measured the saved token: {expired}"
+    );
+
     // The account is watched: healthy after a manual check, DOWN within one interval of an
     // outage (graph_api runs every minute ± 10 %).
     sim.sim.set_scenario(Scenario::Healthy);
-    app.click("header.app nav button:nth-child(1)");
-    app.wait_text(".account", Duration::from_secs(15), |t| t == "shop");
     app.click(r#"article[data-service="graph_api"] .actions button:first-child"#);
     let api = r#"article[data-service="graph_api"]"#;
     app.wait_for(

@@ -9,7 +9,7 @@ use meta_graph_sim::{Scenario, SimConfig, Simulator};
 use meta_monitor_core::Secret;
 use meta_monitor_core::graph::{Credentials, ErrorClass, GraphClient, Timeouts, http_client};
 use meta_monitor_core::probe::{self, ProbeContext, Thresholds};
-use meta_monitor_core::tile::{Service, Status};
+use meta_monitor_core::tile::{Detail, Service, Status};
 use time::OffsetDateTime;
 
 #[tokio::test]
@@ -63,16 +63,15 @@ async fn a_disabled_ad_account_stays_down_while_its_insights_are_throttled() {
         "the message says insights are throttled and when access returns: {:?}",
         tile.message
     );
+    let Detail::Ads(detail) = &tile.detail else {
+        panic!("the ads tile keeps its detail: {:?}", tile.detail);
+    };
     assert_eq!(
-        tile.metrics.get("account_status").and_then(|v| v.as_str()),
-        Some("DISABLED"),
-        "the measured account status is kept in the metrics"
+        (detail.account_status.as_str(), detail.currency.as_deref()),
+        ("DISABLED", Some("EUR")),
+        "the measured account status and currency are kept"
     );
-    assert_eq!(
-        tile.metrics.get("currency").and_then(|v| v.as_str()),
-        Some("EUR"),
-        "the account's currency is kept"
-    );
+    assert!(detail.insights.is_none(), "no insights were read");
     let meta = report
         .error
         .as_ref()

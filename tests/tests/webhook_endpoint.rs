@@ -58,7 +58,7 @@ fn the_endpoint_must_echo_the_challenge_and_accept_a_signed_delivery() {
     assert!(out.status.success(), "{}", describe(&out));
     let tile = webhooks_tile(&out);
     assert_eq!(tile["status"], "UP", "{tile}");
-    assert_eq!(tile["metrics"]["endpoints"][0]["ok"], true, "{tile}");
+    assert_eq!(tile["detail"]["endpoints"][0]["ok"], true, "{tile}");
     assert_eq!(
         hub.seen(),
         [("GET".to_owned(), true), ("POST".to_owned(), true)],

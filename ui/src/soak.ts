@@ -10,7 +10,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
 import { setBackend } from './lib/backend';
-import { MockBackend, account, tile } from './lib/backend/mock';
+import { MockBackend, account, pixelDetail, tile, tokenDetail } from './lib/backend/mock';
 import type { Status } from './lib/bindings/Status';
 
 const params = new URLSearchParams(location.search);
@@ -42,13 +42,58 @@ function tiles(lastCheck: Map<string, string>) {
   };
   const message = () => Array.from({ length: 2 + Math.floor(Math.random() * 12) }, () => pick(WORDS)).join(' ');
   const base = [
-    tile('token', 'DEGRADED', { metrics: { expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString(), is_valid: true } }),
+    tile('token', 'DEGRADED', {
+      detail: { kind: 'token', ...tokenDetail, never_expires: false, expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString() },
+    }),
     tile('graph_api', 'UP'),
-    tile('rate_limits', 'UP', { metrics: { max_pct: Math.random() * 100, calls_per_hour: Math.floor(Math.random() * 120) } }),
-    tile('ads', 'UP', { metrics: { spend_24h: Math.random() * 100, currency: 'EUR', roas_7d: Math.random() * 6 } }),
-    tile('pixel', 'DEGRADED', { metrics: { events_24h: 0, last_fired_time: '2026-11-21T10:00:00+0000' } }),
-    tile('webhooks', 'UP', { metrics: { active: 2, inactive: 0 } }),
-    tile('catalog', 'UP', { metrics: { product_count: 128 + Math.floor(Math.random() * 10) } }),
+    tile('rate_limits', 'UP', {
+      detail: {
+        kind: 'rate_limits',
+        max_pct: Math.random() * 100,
+        counters: { 'app.call_count': Math.random() * 100 },
+        calls_this_check: 12,
+        regain_seconds: null,
+        calls_per_hour: Math.floor(Math.random() * 120),
+        paused: [],
+      },
+    }),
+    tile('ads', 'UP', {
+      detail: {
+        kind: 'ads',
+        account_name: 'Demo Shop Ads',
+        account_status: 'ACTIVE',
+        currency: 'EUR',
+        insights: {
+          spend_24h: (Math.random() * 100).toFixed(2),
+          spend_7d: '700.00',
+          spend_30d: '3000.00',
+          conversions_24h: '12',
+          conversion_action_type: 'omni_purchase',
+          roas_7d: (Math.random() * 6).toFixed(2),
+          cpc_7d: '0.47',
+          ctr_7d: '1.6',
+          active_campaigns: 3,
+        },
+      },
+    }),
+    tile('pixel', 'DEGRADED', { detail: { kind: 'pixel', ...pixelDetail, events_24h: 0, last_fired: '2026-11-21T10:00:00Z' } }),
+    tile('webhooks', 'UP', {
+      detail: {
+        kind: 'webhooks',
+        subscriptions: [{ object: 'page', callback_url: 'https://shop.example/hook', fields: ['feed'], active: true }],
+        endpoints: [],
+      },
+    }),
+    tile('catalog', 'UP', {
+      detail: {
+        kind: 'catalog',
+        name: 'Demo Shop Catalog',
+        product_count: 128 + Math.floor(Math.random() * 10),
+        vertical: 'commerce',
+        review: null,
+        sync: null,
+      },
+    }),
   ];
   return base.map((t) => ({
     ...t,

@@ -6,12 +6,11 @@ use std::sync::atomic::AtomicU64;
 
 use meta_monitor_core::Status;
 use meta_monitor_core::check::AccountTiles;
-use meta_monitor_core::tile::Tile;
+use meta_monitor_core::tile::Detail;
 use prometheus_client::encoding::text::encode_registry;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use serde_json::Value;
 use time::OffsetDateTime;
 
 type Labels = Vec<(String, String)>;
@@ -24,14 +23,6 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
-}
-
-fn number(tile: &Tile, key: &str) -> Option<f64> {
-    match tile.metrics.get(key)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
 }
 
 /// The exposition text for every account's current tiles.
@@ -109,48 +100,36 @@ pub fn exposition(results: &[AccountTiles], now: OffsetDateTime) -> String {
             checked
                 .get_or_create(&labels(&[("account", a), ("service", s)]))
                 .set(tile.last_check.unix_timestamp() as f64);
-            match tile.service {
-                meta_monitor_core::Service::RateLimits => {
-                    if let Some(Value::Object(counters)) = tile.metrics.get("counters") {
-                        for (name, pct) in counters {
-                            if let Some(p) = pct.as_f64() {
-                                usage
-                                    .get_or_create(&labels(&[("account", a), ("counter", name)]))
-                                    .set(p / 100.0);
-                            }
-                        }
+            match &tile.detail {
+                Detail::RateLimits(d) => {
+                    for (name, pct) in &d.counters {
+                        usage
+                            .get_or_create(&labels(&[("account", a), ("counter", name)]))
+                            .set(pct / 100.0);
                     }
-                    if let Some(n) = number(tile, "calls_per_hour") {
-                        calls.get_or_create(&labels(&[("account", a)])).set(n);
+                    if let Some(n) = d.calls_per_hour {
+                        calls
+                            .get_or_create(&labels(&[("account", a)]))
+                            .set(n as f64);
                     }
                 }
-                meta_monitor_core::Service::Token => {
-                    let at = tile
-                        .metrics
-                        .get("expires_at")
-                        .and_then(Value::as_str)
-                        .and_then(|t| {
-                            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                                .ok()
-                        });
-                    if let Some(at) = at {
+                Detail::Token(d) => {
+                    if let Some(at) = d.expires_at {
                         expiry
                             .get_or_create(&labels(&[("account", a)]))
                             .set((at - now).as_seconds_f64());
                     }
                 }
-                meta_monitor_core::Service::Ads => {
-                    let currency = tile
-                        .metrics
-                        .get("currency")
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    for (window, key) in [
-                        ("24h", "spend_24h"),
-                        ("7d", "spend_7d"),
-                        ("30d", "spend_30d"),
-                    ] {
-                        if let Some(v) = number(tile, key) {
+                Detail::Ads(d) => {
+                    let currency = d.currency.as_deref().unwrap_or("");
+                    for (window, amount) in d.insights.iter().flat_map(|i| {
+                        [
+                            ("24h", i.spend_24h),
+                            ("7d", i.spend_7d),
+                            ("30d", i.spend_30d),
+                        ]
+                    }) {
+                        if let Ok(v) = f64::try_from(amount) {
                             spend
                                 .get_or_create(&labels(&[
                                     ("account", a),
@@ -161,19 +140,19 @@ pub fn exposition(results: &[AccountTiles], now: OffsetDateTime) -> String {
                         }
                     }
                 }
-                meta_monitor_core::Service::Pixel => {
-                    if let Some(v) = number(tile, "events_24h") {
+                Detail::Pixel(d) => {
+                    if let Some(v) = d.events_24h {
                         events
                             .get_or_create(&labels(&[("account", a), ("window", "24h")]))
-                            .set(v);
+                            .set(v as f64);
                     }
                 }
-                meta_monitor_core::Service::Webhooks => {
-                    for state in ["active", "inactive"] {
-                        if let Some(v) = number(tile, state) {
-                            subs.get_or_create(&labels(&[("account", a), ("state", state)]))
-                                .set(v);
-                        }
+                Detail::Webhooks(d) => {
+                    let inactive = d.inactive();
+                    let active = d.subscriptions.len() - inactive;
+                    for (state, n) in [("active", active), ("inactive", inactive)] {
+                        subs.get_or_create(&labels(&[("account", a), ("state", state)]))
+                            .set(n as f64);
                     }
                 }
                 _ => {}
@@ -228,6 +207,8 @@ pub async fn serve(
 mod tests {
     use super::*;
     use meta_monitor_core::Service;
+    use meta_monitor_core::tile::Tile;
+    use meta_monitor_core::tile::detail::{RateLimitsDetail, TokenDetail};
 
     #[test]
     fn statuses_are_a_state_set_and_units_are_base_units() {
@@ -250,5 +231,32 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("# EOF"), "plain Prometheus text");
+    }
+
+    #[test]
+    fn typed_details_become_gauges() {
+        let now = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("t");
+        let token = Tile::new(Service::Token, Status::Up, now, "valid").with_detail(Detail::Token(
+            TokenDetail {
+                is_valid: true,
+                expires_at: Some(now + time::Duration::hours(2)),
+                ..TokenDetail::default()
+            },
+        ));
+        let limits = Tile::new(Service::RateLimits, Status::Up, now, "ok").with_detail(
+            Detail::RateLimits(RateLimitsDetail {
+                counters: [("app.call_count".to_owned(), 42.0)].into(),
+                calls_per_hour: Some(17),
+                ..RateLimitsDetail::default()
+            }),
+        );
+        let text = exposition(&[AccountTiles::new("shop", vec![token, limits])], now);
+        for line in [
+            r#"meta_monitor_token_expiry_seconds{account="shop"} 7200"#,
+            r#"meta_monitor_rate_limit_usage_ratio{account="shop",counter="app.call_count"} 0.42"#,
+            r#"meta_monitor_calls_per_hour{account="shop"} 17"#,
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
     }
 }

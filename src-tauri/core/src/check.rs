@@ -10,6 +10,7 @@ use crate::graph::{Credentials, GraphClient};
 use crate::probe::{self, ProbeContext, ProbeReport, Thresholds};
 use crate::store::products::StatusCounts;
 use crate::store::{Store, StoreError};
+use crate::tile::detail::{CatalogDetail, Detail, SyncCounts};
 use crate::tile::{Service, Status, Tile, overall};
 
 /// The `--json` shape of `check` and `status`: `{"account", "overall", "tiles"}`.
@@ -138,8 +139,17 @@ fn with_sync_state(mut tile: Tile, counts: &StatusCounts) -> Tile {
             if counts.error == 1 { "" } else { "s" }
         );
     }
-    tile.with_metric("sync_failed", counts.error)
-        .with_metric("sync_pending", counts.pending)
-        .with_metric("sync_changed", counts.changed)
-        .with_metric("sync_total", counts.total - counts.deleted)
+    if tile.detail == Detail::None {
+        // The catalog could not be read: the local counts still stand.
+        tile.detail = Detail::Catalog(CatalogDetail::default());
+    }
+    if let Detail::Catalog(detail) = &mut tile.detail {
+        detail.sync = Some(SyncCounts {
+            failed: counts.error,
+            pending: counts.pending,
+            changed: counts.changed,
+            total: counts.total - counts.deleted,
+        });
+    }
+    tile
 }

@@ -13,8 +13,11 @@ pub const DEFAULT_SERVICE: &str = "meta-monitor";
 /// Overrides the keychain service name, so tests never touch a user's real entries.
 pub const SERVICE_ENV: &str = "META_MONITOR_KEYCHAIN_SERVICE";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretKind {
+/// The secrets an account can have in the keychain, named as the CLI and the window name them
+/// (`access-token`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretName {
     AccessToken,
     AppSecret,
     /// The team channel's incoming-webhook URL, which often embeds a secret.
@@ -23,7 +26,14 @@ pub enum SecretKind {
     VerifyToken,
 }
 
-impl SecretKind {
+impl SecretName {
+    pub const ALL: [SecretName; 4] = [
+        Self::AccessToken,
+        Self::AppSecret,
+        Self::TeamWebhook,
+        Self::VerifyToken,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AccessToken => "access-token",
@@ -34,18 +44,11 @@ impl SecretKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::AccessToken,
-            Self::AppSecret,
-            Self::TeamWebhook,
-            Self::VerifyToken,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
 
-impl fmt::Display for SecretKind {
+impl fmt::Display for SecretName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -102,12 +105,12 @@ impl Keychain {
         &self.service
     }
 
-    fn entry(&self, account: &str, kind: SecretKind) -> Result<keyring::Entry, KeychainError> {
+    fn entry(&self, account: &str, kind: SecretName) -> Result<keyring::Entry, KeychainError> {
         keyring::Entry::new(&self.service, &format!("{account}/{kind}")).map_err(map_error)
     }
 
     /// `Ok(None)` when no entry exists.
-    pub fn get(&self, account: &str, kind: SecretKind) -> Result<Option<Secret>, KeychainError> {
+    pub fn get(&self, account: &str, kind: SecretName) -> Result<Option<Secret>, KeychainError> {
         match self.entry(account, kind)?.get_password() {
             Ok(value) => Ok(Some(Secret::new(value))),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -118,7 +121,7 @@ impl Keychain {
     pub fn set(
         &self,
         account: &str,
-        kind: SecretKind,
+        kind: SecretName,
         value: &Secret,
     ) -> Result<(), KeychainError> {
         self.entry(account, kind)?
@@ -127,7 +130,7 @@ impl Keychain {
     }
 
     /// `Ok(false)` when there was nothing to delete.
-    pub fn delete(&self, account: &str, kind: SecretKind) -> Result<bool, KeychainError> {
+    pub fn delete(&self, account: &str, kind: SecretName) -> Result<bool, KeychainError> {
         match self.entry(account, kind)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
@@ -138,13 +141,13 @@ impl Keychain {
     /// The access token (required) and the app secret (optional) of an account.
     pub fn credentials(&self, account: &str) -> Result<Credentials, KeychainError> {
         let access_token =
-            self.get(account, SecretKind::AccessToken)?
+            self.get(account, SecretName::AccessToken)?
                 .ok_or_else(|| KeychainError::Missing {
                     account: account.to_owned(),
-                    kind: SecretKind::AccessToken.as_str(),
+                    kind: SecretName::AccessToken.as_str(),
                 })?;
-        let app_secret = self.get(account, SecretKind::AppSecret)?;
-        let verify_token = self.get(account, SecretKind::VerifyToken)?;
+        let app_secret = self.get(account, SecretName::AppSecret)?;
+        let verify_token = self.get(account, SecretName::VerifyToken)?;
         Ok(Credentials {
             access_token,
             app_secret,
@@ -179,12 +182,12 @@ mod tests {
     #[test]
     fn every_kind_parses_from_its_name() {
         for kind in [
-            SecretKind::AccessToken,
-            SecretKind::AppSecret,
-            SecretKind::TeamWebhook,
+            SecretName::AccessToken,
+            SecretName::AppSecret,
+            SecretName::TeamWebhook,
         ] {
-            assert_eq!(SecretKind::parse(kind.as_str()), Some(kind), "{kind}");
+            assert_eq!(SecretName::parse(kind.as_str()), Some(kind), "{kind}");
         }
-        assert_eq!(SecretKind::parse("password"), None);
+        assert_eq!(SecretName::parse("password"), None);
     }
 }

@@ -1,6 +1,7 @@
 // Words for numbers and times, so tiles read the same everywhere.
 import type { Service } from './bindings/Service';
 import type { Status } from './bindings/Status';
+import type { Detail } from './bindings/Detail';
 import type { Tile } from './bindings/Tile';
 
 export const SERVICE_TITLES: Record<Service, string> = {
@@ -43,70 +44,58 @@ export function until(iso: string, now: number = Date.now()): string {
   return `in ${Math.round(hours / 24)} d`;
 }
 
-function num(value: unknown): number | undefined {
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+/** The tile's detail when it is of `kind` (a probe that measured nothing has `none`). */
+export function detailOf<K extends Detail['kind']>(tile: Tile, kind: K): Extract<Detail, { kind: K }> | null {
+  return tile.detail.kind === kind ? (tile.detail as Extract<Detail, { kind: K }>) : null;
+}
+
+/** A value or "—" when it was not measured. */
+export function shown(value: string | number | null | undefined): string {
+  return value === null || value === undefined || value === '' ? '—' : String(value);
 }
 
 /** The one or two numbers an operator looks for on each tile. */
 export function keyMetrics(tile: Tile, now: number = Date.now()): string[] {
-  const m = tile.metrics;
   const out: string[] = [];
-  switch (tile.service) {
+  const d = tile.detail;
+  switch (d.kind) {
     case 'token':
-      if (typeof m.expires_at === 'string') out.push(`expires ${until(m.expires_at, now)}`);
-      else if (m.is_valid === true) out.push('never expires');
+      if (d.expires_at) out.push(`expires ${until(d.expires_at, now)}`);
+      else if (d.is_valid && d.never_expires) out.push('never expires');
       break;
     case 'graph_api':
       if (tile.latency_ms !== null) out.push(`${tile.latency_ms} ms`);
       break;
-    case 'rate_limits': {
-      const max = num(m.max_pct);
-      if (max !== undefined) out.push(`peak usage ${Math.round(max)} %`);
-      const calls = num(m.calls_per_hour);
-      if (calls !== undefined) out.push(`${calls} calls/h by Meta Monitor`);
+    case 'rate_limits':
+      if (d.max_pct !== null) out.push(`peak usage ${Math.round(d.max_pct)} %`);
+      if (d.calls_per_hour !== null) out.push(`${d.calls_per_hour} calls/h by Meta Monitor`);
       break;
-    }
-    case 'ads': {
-      const spend = num(m.spend_24h);
-      const currency = typeof m.currency === 'string' ? m.currency : '';
-      if (spend !== undefined) out.push(`${spend.toFixed(2)} ${currency} today`.trim());
-      const roas = num(m.roas_7d);
-      if (roas !== undefined) out.push(`ROAS ${roas.toFixed(2)} (7 d)`);
+    case 'ads':
+      if (d.insights) {
+        out.push(`${Number(d.insights.spend_24h).toFixed(2)} ${d.currency ?? ''} today`.trim());
+        if (d.insights.roas_7d !== null) out.push(`ROAS ${Number(d.insights.roas_7d).toFixed(2)} (7 d)`);
+      }
       break;
-    }
-    case 'pixel': {
-      const events = num(m.events_24h);
-      if (events !== undefined) out.push(`${events.toLocaleString('en')} events in 24 h`);
-      if (typeof m.last_fired_time === 'string')
-        out.push(`last fired ${ago(m.last_fired_time.replace(/\+0000$/, 'Z'), now)}`);
+    case 'pixel':
+      if (d.events_24h !== null) out.push(`${d.events_24h.toLocaleString('en')} events in 24 h`);
+      if (d.last_fired) out.push(`last fired ${ago(d.last_fired, now)}`);
       break;
-    }
     case 'webhooks': {
-      const active = num(m.active);
-      const inactive = num(m.inactive);
-      if (active !== undefined) out.push(`${active} active`);
+      const inactive = d.subscriptions.filter((s) => !s.active).length;
+      out.push(`${d.subscriptions.length - inactive} active`);
       if (inactive) out.push(`${inactive} inactive`);
       break;
     }
-    case 'catalog': {
-      const count = num(m.product_count);
-      if (count !== undefined) out.push(`${count.toLocaleString('en')} products`);
-      const failed = num(m.sync_failed);
-      const pending = num(m.sync_pending);
-      if (failed) out.push(`${failed} refused by Meta`);
-      if (pending) out.push(`${pending} pending`);
-      const rejected = num(m.review_rejected);
-      if (rejected) out.push(`${rejected} rejected in review`);
+    case 'catalog':
+      if (d.product_count !== null) out.push(`${d.product_count.toLocaleString('en')} products`);
+      if (d.sync?.failed) out.push(`${d.sync.failed} refused by Meta`);
+      if (d.sync?.pending) out.push(`${d.sync.pending} pending`);
+      if (d.review?.rejected) out.push(`${d.review.rejected} rejected in review`);
       break;
-    }
+    case 'none':
+      // The latency is all there is (the probe measured nothing else).
+      if (tile.service === 'graph_api' && tile.latency_ms !== null) out.push(`${tile.latency_ms} ms`);
+      break;
   }
   return out;
-}
-
-const RANK: Record<Status, number> = { UNKNOWN: 0, UP: 1, DEGRADED: 2, DOWN: 3 };
-
-/** The worst measured status; UNKNOWN only when nothing was measured (as the core rules). */
-export function worst(statuses: Status[]): Status {
-  return statuses.reduce<Status>((w, s) => (RANK[s] > RANK[w] ? s : w), 'UNKNOWN');
 }

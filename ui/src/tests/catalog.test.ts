@@ -2,11 +2,18 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { setBackend } from '../lib/backend';
+import type { CatalogDetail } from '../lib/bindings/CatalogDetail';
 import { MockBackend, product } from '../lib/backend/mock';
 import Catalog from '../lib/components/Catalog.svelte';
 
 let mock: MockBackend;
-const metrics = { name: 'Demo Shop Catalog', product_count: 128, review_approved: 120, review_pending: 4, review_rejected: 4 };
+const detail: CatalogDetail = {
+  name: 'Demo Shop Catalog',
+  product_count: 128,
+  vertical: 'commerce',
+  review: { approved: 120, pending: 4, rejected: 4 },
+  sync: null,
+};
 
 beforeEach(() => {
   mock = new MockBackend({ demo: false, accounts: [] });
@@ -22,7 +29,7 @@ const row = (id: string) => document.querySelector(`tr[data-id="${id}"]`) as HTM
 
 describe('Catalog', () => {
   it('imports the picked feed file and lists refused rows by line', async () => {
-    render(Catalog, { account: 'shop', metrics });
+    render(Catalog, { account: 'shop', detail });
     await screen.findByText(/No products yet/);
     const csv = 'id,title,price,image_link\nSKU-1,Mug,12.34 USD,https://s.example/1.jpg\nSKU-2,,5 USD,https://s.example/2.jpg\n';
     const input = document.querySelector('input[type="file"]') as HTMLInputElement;
@@ -42,7 +49,7 @@ describe('Catalog', () => {
     let open: () => void = () => {};
     mock.syncGate = new Promise((resolve) => (open = resolve));
     mock.syncSteps = [{ total: 1, done: 0, failed: 0, phase: 'waiting for Meta', paused_for_s: null }];
-    render(Catalog, { account: 'shop', metrics });
+    render(Catalog, { account: 'shop', detail });
     await waitFor(() => expect(row('SKU-1')).toBeTruthy());
     await fireEvent.click(within(row('SKU-1')).getByRole('button', { name: 'Sync' }));
     expect(await screen.findByText(/0 \/ 1 done — waiting for Meta/)).toBeInTheDocument();
@@ -60,7 +67,7 @@ describe('Catalog', () => {
   it('deletes only after confirmation', async () => {
     mock.products = [{ ...product({ id: 'SKU-1', title: 'Mug' }), sync_status: 'success', meta_product_id: '7001' }];
     const confirm = vi.spyOn(window, 'confirm').mockReturnValue(false);
-    render(Catalog, { account: 'shop', metrics });
+    render(Catalog, { account: 'shop', detail });
     await waitFor(() => expect(row('SKU-1')).toBeTruthy());
     await fireEvent.click(within(row('SKU-1')).getByRole('button', { name: 'Delete' }));
     expect(mock.calls.some((c) => c.startsWith('sync:'))).toBe(false);
@@ -70,7 +77,7 @@ describe('Catalog', () => {
   });
 
   it('the editor shows the problems by field and saves nothing until they are fixed', async () => {
-    render(Catalog, { account: 'shop', metrics });
+    render(Catalog, { account: 'shop', detail });
     await fireEvent.click(await screen.findByRole('button', { name: 'New product' }));
     const form = screen.getByRole('form', { name: 'Product editor' });
     await fireEvent.input(within(form).getByPlaceholderText('SKU-1'), { target: { value: 'SKU-7' } });

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { setBackend } from '../lib/backend';
-import { MockBackend, account, tile } from '../lib/backend/mock';
+import { MockBackend, account, tile, tokenDetail } from '../lib/backend/mock';
 import Overview from '../lib/components/Overview.svelte';
 
 let mock: MockBackend;
@@ -14,7 +14,7 @@ beforeEach(() => {
       account('shop', [
         tile('token', 'DEGRADED', {
           message: 'token expires in 3 d 0 h: replace it',
-          metrics: { expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString() },
+          detail: { kind: 'token', ...tokenDetail, never_expires: false, expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString() },
         }),
         tile('graph_api', 'UP', { latency_ms: 87 }),
         tile('ads', 'UNKNOWN', { message: 'throttled by Meta (code 80004)' }),

@@ -2,8 +2,7 @@
 
 use clap::Subcommand;
 use meta_monitor_core::Account;
-use meta_monitor_core::store::{Store, StoreError};
-use time::OffsetDateTime;
+use meta_monitor_core::app::Options;
 
 use super::Session;
 use crate::{Failure, output};
@@ -56,7 +55,13 @@ pub enum AccountCommand {
     Remove { name: String },
 }
 
-pub fn run(cmd: AccountCommand, session: &Session, store: &mut Store) -> Result<(), Failure> {
+pub fn run(cmd: AccountCommand, session: &Session) -> Result<(), Failure> {
+    // The database's accounts, none of the keychain's secrets: these commands only configure.
+    let options = Options {
+        secrets: false,
+        ..session.options(None)
+    };
+    let (_runtime, app) = session.open(options)?;
     match cmd {
         AccountCommand::Add {
             name,
@@ -84,18 +89,13 @@ pub fn run(cmd: AccountCommand, session: &Session, store: &mut Store) -> Result<
             account.business_id = business;
             account.test_event_code = test_event_code;
             account.webhook_endpoints = webhook_endpoints;
-            let account = account.validate().map_err(Failure::usage)?;
-            store
-                .add_account(&account, OffsetDateTime::now_utc())
-                .map_err(|e| match e {
-                    StoreError::DuplicateAccount(_) => Failure::usage(e),
-                    other => other.into(),
-                })?;
-            println!("added account {}", account.name);
+            let name = account.name.clone();
+            app.save_account(account, true)?;
+            println!("added account {name}");
             Ok(())
         }
         AccountCommand::List { json } => {
-            let accounts: Vec<Account> = store.accounts()?.into_iter().map(|a| a.account).collect();
+            let accounts = app.accounts()?;
             if json {
                 output::print_json(&accounts)?;
             } else if accounts.is_empty() {
@@ -110,10 +110,7 @@ pub fn run(cmd: AccountCommand, session: &Session, store: &mut Store) -> Result<
             Ok(())
         }
         AccountCommand::Show { name, json } => {
-            let account = store
-                .account(&name)?
-                .ok_or_else(|| Failure::usage(StoreError::NoSuchAccount(name)))?
-                .account;
+            let account = app.account(&name)?;
             if json {
                 output::print_json(&account)?;
             } else {
@@ -122,10 +119,7 @@ pub fn run(cmd: AccountCommand, session: &Session, store: &mut Store) -> Result<
             Ok(())
         }
         AccountCommand::Set { name, settings } => {
-            let mut account = store
-                .account(&name)?
-                .ok_or_else(|| Failure::usage(StoreError::NoSuchAccount(name)))?
-                .account;
+            let mut account = app.account(&name)?;
             for pair in &settings {
                 let (key, value) = pair.split_once('=').ok_or_else(|| {
                     Failure::usage(anyhow::anyhow!("expected KEY=VALUE, got {pair:?}"))
@@ -135,19 +129,13 @@ pub fn run(cmd: AccountCommand, session: &Session, store: &mut Store) -> Result<
                     .set(key.trim(), value.trim())
                     .map_err(|e| Failure::usage(anyhow::anyhow!(e)))?;
             }
-            let account = account.validate().map_err(Failure::usage)?;
-            store.update_account(&account)?;
-            println!("updated {} setting(s) of {}", settings.len(), account.name);
+            app.save_account(account, false)?;
+            println!("updated {} setting(s) of {name}", settings.len());
             Ok(())
         }
         AccountCommand::Remove { name } => {
             // With its history and its keychain entries: a re-added account of the same
             // name must not inherit the old token.
-            let options = meta_monitor_core::app::Options {
-                secrets: false,
-                ..session.options(Some(&name))
-            };
-            let (_runtime, app) = session.open(options)?;
             match app.remove_account(&name)? {
                 None => println!("removed account {name} and its keychain entries"),
                 Some(note) => println!("removed account {name}; {note}"),

@@ -4,21 +4,10 @@
 use meta_monitor_core::app::Options;
 use meta_monitor_core::graph::Credentials;
 use meta_monitor_core::monitor::Pauses;
-use meta_monitor_core::store::{Store, StoreError, accounts::StoredAccount};
 use meta_monitor_core::{Account, env_account};
 
 use super::Session;
 use crate::{Failure, output};
-
-/// The stored accounts `name` selects (all when `None`); an unknown name is a usage error.
-pub fn selected(store: &Store, name: Option<&str>) -> Result<Vec<StoredAccount>, Failure> {
-    match name {
-        Some(n) => Ok(vec![store.account(n)?.ok_or_else(|| {
-            Failure::usage(StoreError::NoSuchAccount(n.to_owned()))
-        })?]),
-        None => Ok(store.accounts()?),
-    }
-}
 
 /// `check`: every account (or one) through the monitor's pipeline once — the same steps,
 /// pauses and alert claims as `run` and the desktop.

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use meta_graph_sim::{Scenario, SimConfig, Simulator};
+use meta_monitor_core::Secret;
 use meta_monitor_core::check::{self, AccountTiles};
+use meta_monitor_core::demo::{self, DemoIds};
 use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
 use meta_monitor_core::probe::Thresholds;
-use meta_monitor_core::{Account, Secret};
 use time::OffsetDateTime;
 
 use crate::{Failure, output};
@@ -57,17 +58,14 @@ pub fn simulate(listen: SocketAddr, scenario: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The demo account, pointing at a simulator.
-pub fn demo_account(base_url: &str) -> Account {
-    let mut a = Account::new("demo");
-    a.graph_url = base_url.to_owned();
-    a.app_id = Some(meta_graph_sim::APP_ID.to_owned());
-    a.ad_account_id = Some(meta_graph_sim::AD_ACCOUNT.to_owned());
-    a.pixel_id = Some(meta_graph_sim::PIXEL_ID.to_owned());
-    a.catalog_id = Some(meta_graph_sim::CATALOG_ID.to_owned());
-    a.business_id = Some(meta_graph_sim::BUSINESS_ID.to_owned());
-    a
-}
+/// The simulator's identifiers, for the core's demo account (the desktop's demo is the same).
+const IDS: DemoIds<'static> = DemoIds {
+    app_id: meta_graph_sim::APP_ID,
+    ad_account: meta_graph_sim::AD_ACCOUNT,
+    pixel: meta_graph_sim::PIXEL_ID,
+    catalog: meta_graph_sim::CATALOG_ID,
+    business: meta_graph_sim::BUSINESS_ID,
+};
 
 pub fn demo(json: bool) -> Result<(), Failure> {
     let runtime = super::runtime()?;
@@ -79,7 +77,7 @@ pub fn demo(json: bool) -> Result<(), Failure> {
         let sim = Simulator::start_local(config)
             .await
             .context("starting the simulator")?;
-        let account = demo_account(&sim.base_url()).validate()?;
+        let account = demo::account(&sim.base_url(), IDS)?;
         let http = http_client(Timeouts {
             connect: Duration::from_secs(2),
             total: Duration::from_secs(2),

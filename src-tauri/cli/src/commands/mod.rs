@@ -14,10 +14,10 @@ pub mod secret;
 use std::time::Duration;
 
 use anyhow::Context;
-use meta_monitor_core::app::{App, AppError, Options};
+use meta_monitor_core::app::{App, Options};
 use meta_monitor_core::graph::Timeouts;
 use meta_monitor_core::monitor::Pauses;
-use meta_monitor_core::store::{self, Store};
+use meta_monitor_core::store;
 
 use crate::{Cli, Command, Failure};
 
@@ -32,15 +32,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         connect: total.min(Duration::from_secs(5)),
         total,
     };
-    let db = cli.db.clone().unwrap_or_else(store::default_path);
-    // The same words as the desktop's explanation window.
-    let open = || Store::open(&db).map_err(|e| anyhow::Error::new(AppError::database(&db, e)));
     let session = Session {
-        db: db.clone(),
+        db: cli.db.clone().unwrap_or_else(store::default_path),
         timeouts,
     };
     match cli.command {
-        Command::Account(cmd) => account::run(cmd, &session, &mut open()?),
+        Command::Account(cmd) => account::run(cmd, &session),
         Command::Secret(cmd) => secret::run(cmd, &session),
         Command::Check {
             name,
@@ -62,7 +59,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             metric,
             since,
             json,
-        } => history::history(&open()?, &name, &metric, &since, json),
+        } => history::history(&session, &name, &metric, &since, json),
         Command::Run {
             name,
             speed,

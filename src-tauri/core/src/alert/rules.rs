@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::{Condition, Severity};
 use crate::probe::ProbeReport;
-use crate::tile::{Service, Status, Tile};
+use crate::tile::{Detail, Service, Status, Tile};
 
 /// Days before expiry at which a warning is sent, each once.
 pub const EXPIRY_WARNINGS: [(i64, Severity); 3] = [
@@ -56,10 +56,10 @@ pub fn conditions(
         match tile.service {
             Service::Token => out.extend(token(tile, now)),
             Service::RateLimits => {
-                let pct = tile
-                    .metrics
-                    .get("max_pct")
-                    .and_then(serde_json::Value::as_f64);
+                let pct = match &tile.detail {
+                    Detail::RateLimits(d) => d.max_pct,
+                    _ => None,
+                };
                 let high = down || pct.is_some_and(|p| p >= USAGE_ALERT_PCT);
                 let mut c = condition(
                     "usage_high",
@@ -72,11 +72,7 @@ pub fn conditions(
                 out.push(c);
             }
             Service::Pixel => {
-                let silent = tile
-                    .metrics
-                    .get("silent")
-                    .and_then(serde_json::Value::as_bool)
-                    == Some(true);
+                let silent = matches!(&tile.detail, Detail::Pixel(d) if d.silent);
                 out.push(condition(
                     "pixel_silent",
                     silent,
@@ -93,26 +89,20 @@ pub fn conditions(
                 ));
             }
             Service::Webhooks => {
-                let inactive = tile
-                    .metrics
-                    .get("inactive")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0)
-                    > 0;
+                let (inactive, failed) = match &tile.detail {
+                    Detail::Webhooks(d) => (d.inactive(), d.endpoints_failed()),
+                    _ => (0, 0),
+                };
                 out.push(condition(
                     "webhook_inactive",
-                    inactive,
+                    inactive > 0,
                     Severity::Critical,
                     "A webhook subscription is inactive",
                     tile,
                 ));
-                let failed = tile
-                    .metrics
-                    .get("endpoints_failed")
-                    .and_then(serde_json::Value::as_u64);
                 out.push(condition(
                     "webhook_endpoint",
-                    failed.unwrap_or(0) > 0,
+                    failed > 0,
                     Severity::Warning,
                     "The webhook endpoint fails Meta's checks",
                     tile,
@@ -144,10 +134,10 @@ pub fn conditions(
 }
 
 fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
-    let valid = tile
-        .metrics
-        .get("is_valid")
-        .and_then(serde_json::Value::as_bool);
+    let (valid, expires) = match &tile.detail {
+        Detail::Token(d) => (d.is_valid, d.expires_at),
+        _ => (false, None),
+    };
     let invalid = tile.status == Status::Down;
     let mut out = vec![Condition {
         key: "token_invalid".to_owned(),
@@ -158,14 +148,7 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
         title: "The access token is invalid or expired".to_owned(),
         body: tile.message.clone(),
     }];
-    let expires = tile
-        .metrics
-        .get("expires_at")
-        .and_then(serde_json::Value::as_str)
-        .and_then(|t| {
-            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        });
-    if let (Some(expires), Some(true)) = (expires, valid) {
+    if let (Some(expires), true) = (expires, valid) {
         let left = expires - now;
         // Only the most urgent threshold reached is active: a token found 3 days from expiry
         // gets the 7-day warning, not the 14-day one as well.
@@ -197,14 +180,16 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
 mod tests {
     use super::*;
     use crate::alert::{Policy, decide};
+    use crate::tile::detail::TokenDetail;
 
     fn token_tile(expires: OffsetDateTime, now: OffsetDateTime) -> ProbeReport {
-        let text = expires
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("format");
-        let tile = Tile::new(Service::Token, Status::Up, now, "valid")
-            .with_metric("is_valid", true)
-            .with_metric("expires_at", text);
+        let tile = Tile::new(Service::Token, Status::Up, now, "valid").with_detail(Detail::Token(
+            TokenDetail {
+                is_valid: true,
+                expires_at: Some(expires),
+                ..TokenDetail::default()
+            },
+        ));
         ProbeReport::ok(tile, Vec::new())
     }
 

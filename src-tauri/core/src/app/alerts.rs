@@ -36,11 +36,12 @@ impl App {
             body: "If you can read this, alerts for this account reach you here.".to_owned(),
         };
         // Written like every alert: claimed (rows marked sending), sent, then each outcome.
-        let channels: Vec<&str> = watched.notifiers.iter().map(|n| n.channel()).collect();
+        let notifiers = &watched.secrets().notifiers;
+        let channels: Vec<&str> = notifiers.iter().map(|n| n.channel()).collect();
         let now = OffsetDateTime::now_utc();
         let claimed = lock(&watched.store)
             .claim_alerts(watched.id, &channels, now, |_| vec![action.clone()])?;
-        let outcomes = send_all(&watched.notifiers, &build_message(account, &action));
+        let outcomes = send_all(notifiers, &build_message(account, &action));
         let rows = claimed.into_iter().flat_map(|(_, rows)| rows);
         let recorded: Vec<_> = rows
             .zip(&outcomes)

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::types::{ChartRequest, ChartView, ExportFormat, ServiceHistory};
+use super::types::{ChartRequest, ChartView, ExportFormat, SeriesView, ServiceHistory, Since};
 use super::{App, AppError, ErrorCode, lock};
 use crate::chart;
 use crate::store::rollups::ChartPoint;
@@ -49,28 +49,16 @@ impl App {
         &self,
         request: &ChartRequest,
     ) -> Result<(Vec<chart::Line>, chart::Style, u32, Option<ChartPoint>), AppError> {
-        let (entry, store) = self.entry(&request.account)?;
         let to = OffsetDateTime::now_utc();
         let from = to - request.window.duration();
         let width = request.width.clamp(200, 2400);
-        let (points, summary) = {
-            let store = lock(&store);
-            let points = store
-                .chart(
-                    entry.id,
-                    &request.metric,
-                    from,
-                    to,
-                    (width / 4) as usize,
-                    to,
-                )
-                .map_err(AppError::from)?;
-            let summary = store
-                .chart(entry.id, &request.metric, from, to, 1, to)
-                .map_err(AppError::from)?
-                .pop();
-            (points, summary)
-        };
+        let (points, summary) = self.points(
+            &request.account,
+            &request.metric,
+            from,
+            to,
+            (width / 4) as usize,
+        )?;
         let lines = if request.percentiles {
             chart::percentile_lines(&points)
         } else {
@@ -85,6 +73,44 @@ impl App {
         };
         let count = u32::try_from(points.len()).unwrap_or(u32::MAX);
         Ok((lines, style, count, summary))
+    }
+
+    /// A stored series over the last `since` (`meta-monitor history`): at most `max_points`
+    /// points and one summary of the whole window.
+    pub fn series(
+        &self,
+        account: &str,
+        metric: &str,
+        since: Since,
+        max_points: usize,
+    ) -> Result<SeriesView, AppError> {
+        let to = OffsetDateTime::now_utc();
+        let from = to - since.duration();
+        let (points, summary) = self.points(account, metric, from, to, max_points)?;
+        Ok(SeriesView {
+            account: account.to_owned(),
+            metric: metric.to_owned(),
+            from,
+            to,
+            summary,
+            points,
+        })
+    }
+
+    /// A series' points over `[from, to]` (at most `max`) and its summary over all of it.
+    fn points(
+        &self,
+        account: &str,
+        metric: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        max: usize,
+    ) -> Result<(Vec<ChartPoint>, Option<ChartPoint>), AppError> {
+        let (entry, store) = self.entry(account)?;
+        let store = lock(&store);
+        let points = store.chart(entry.id, metric, from, to, max, to)?;
+        let summary = store.chart(entry.id, metric, from, to, 1, to)?.pop();
+        Ok((points, summary))
     }
 
     /// A service's newest failures and its error rate over the last 24 h.

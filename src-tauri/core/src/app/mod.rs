@@ -426,10 +426,10 @@ impl App {
     /// throttle pause is honoured unless `pauses` says otherwise — and returns the stored
     /// tiles. The window hears of the tiles and of each alert sent.
     ///
-    /// When the keychain refused this account's credentials (locked at login, say), they are
-    /// read again first, and the watch reloads once they come: unlocking and pressing "Check
-    /// now" recovers without a restart. Only here, on the operator's request — retrying on a
-    /// timer would raise an unlock prompt every time.
+    /// When the keychain refused this account's credentials (locked at login, say), every
+    /// refused account's secrets are read again first: unlocking and pressing "Check now"
+    /// recovers without a restart. Only here, on the operator's request — retrying on a timer
+    /// would raise an unlock prompt every time.
     pub async fn check(
         &self,
         account: &str,
@@ -439,9 +439,16 @@ impl App {
         let (entry, _) = self.entry(account)?;
         let mut scope = scope;
         if entry.credentials.is_err() && !self.is_demo() && self.options.secrets {
-            let keychain = Keychain::new();
-            if tokio::task::block_in_place(|| keychain.credentials(account)).is_ok() {
-                self.reload().await?;
+            let refused: Vec<String> = lock(&self.current)
+                .entries
+                .iter()
+                .filter(|e| e.credentials.is_err())
+                .map(|e| e.account.name.clone())
+                .collect();
+            for name in refused {
+                self.renew_secrets(&name)?;
+            }
+            if self.entry(account)?.0.credentials.is_ok() {
                 // Credentials came back: everything they gate is measured now, not one tile.
                 scope = Scope::All;
             }
@@ -457,15 +464,44 @@ impl App {
         Ok(monitor.check(watched, scope, pauses).await?)
     }
 
+    /// Reads `name`'s secrets from the keychain again and hands them to the running monitor:
+    /// nothing else stops or is re-read, the account's probes are due at once. A no-op for a
+    /// program that does not watch with secrets (a CLI command) or does not watch `name`.
+    pub(crate) fn renew_secrets(&self, name: &str) -> Result<(), AppError> {
+        if !self.options.secrets {
+            return Ok(());
+        }
+        let Ok((entry, _)) = self.entry(name) else {
+            return Ok(());
+        };
+        // Keychain reads block on D-Bus; the team webhook's client may not be built on an
+        // async worker as is.
+        let (fresh, secrets) = tokio::task::block_in_place(|| {
+            let fresh = entry.reread(&Keychain::new());
+            let secrets = fresh.secrets();
+            (fresh, secrets)
+        });
+        let secrets = secrets.map_err(|e| AppError::new(ErrorCode::Internal, e))?;
+        let (monitor, watched) = {
+            let mut current = lock(&self.current);
+            if let Some(slot) = current.entries.iter_mut().find(|e| e.account.name == name) {
+                *slot = fresh;
+            }
+            (current.monitor.clone(), current.watched.clone())
+        };
+        if let Some(w) = watched.iter().find(|w| w.account.name == name) {
+            tokio::task::block_in_place(|| monitor.renew(w, secrets))?;
+        }
+        Ok(())
+    }
+
     /// Checks every watched account at once (`meta-monitor check`), in the order watched.
     pub async fn check_every(&self, pauses: Pauses) -> Result<Vec<CheckOutcome>, AppError> {
+        // Planned (with the stored pauses) when the watch was loaded.
         let (monitor, watched) = {
             let current = lock(&self.current);
             (current.monitor.clone(), current.watched.clone())
         };
-        for w in watched.iter() {
-            monitor.watch(w)?;
-        }
         Ok(monitor.check_many(&watched, pauses).await?)
     }
 

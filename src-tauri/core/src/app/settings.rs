@@ -6,7 +6,7 @@ use crate::account::Account;
 use crate::graph::{Credentials, GraphClient, Timeouts, http_client};
 use crate::probe::{self, ProbeContext};
 use crate::secret::Secret;
-use crate::secrets::{Keychain, SecretKind};
+use crate::secrets::Keychain;
 use crate::store::Store;
 use crate::tile::{Service, Status};
 use time::OffsetDateTime;
@@ -15,22 +15,6 @@ use super::types::{
     ConnectionTest, KeychainStatus, SecretName, SecretState, SettingsView, StoredAccountView,
 };
 use super::{App, AppError, ErrorCode};
-
-fn kind(name: SecretName) -> SecretKind {
-    match name {
-        SecretName::AccessToken => SecretKind::AccessToken,
-        SecretName::AppSecret => SecretKind::AppSecret,
-        SecretName::TeamWebhook => SecretKind::TeamWebhook,
-        SecretName::VerifyToken => SecretKind::VerifyToken,
-    }
-}
-
-const SECRETS: [SecretName; 4] = [
-    SecretName::AccessToken,
-    SecretName::AppSecret,
-    SecretName::TeamWebhook,
-    SecretName::VerifyToken,
-];
 
 impl App {
     fn file_store(&self) -> Result<Store, AppError> {
@@ -45,10 +29,10 @@ impl App {
         let views = accounts
             .into_iter()
             .map(|stored| {
-                let secrets = SECRETS
+                let secrets = SecretName::ALL
                     .iter()
                     .map(|name| {
-                        let stored = match keychain.get(&stored.account.name, kind(*name)) {
+                        let stored = match keychain.get(&stored.account.name, *name) {
                             Ok(value) => Some(value.is_some()),
                             Err(e) => {
                                 problem.get_or_insert(e.to_string());
@@ -79,6 +63,17 @@ impl App {
         })
     }
 
+    /// The configured accounts (the database file's), in name order.
+    pub fn accounts(&self) -> Result<Vec<Account>, AppError> {
+        let stored = self.file_store()?.accounts()?;
+        Ok(stored.into_iter().map(|s| s.account).collect())
+    }
+
+    /// One configured account; an unknown name is `no_such_account`.
+    pub fn account(&self, name: &str) -> Result<Account, AppError> {
+        Ok(self.file_store()?.require_account(name)?.account)
+    }
+
     /// Adds (`is_new`) or updates an account's non-secret settings, after validation.
     pub fn save_account(&self, account: Account, is_new: bool) -> Result<(), AppError> {
         let account = account
@@ -99,8 +94,8 @@ impl App {
     pub fn remove_account(&self, name: &str) -> Result<Option<String>, AppError> {
         self.file_store()?.remove_account(name)?;
         let keychain = Keychain::new();
-        for secret in SECRETS {
-            if let Err(e) = keychain.delete(name, kind(secret)) {
+        for secret in SecretName::ALL {
+            if let Err(e) = keychain.delete(name, secret) {
                 tracing::warn!(account = %name, error = %e,
                     "removed; its keychain entries could not be deleted");
                 return Ok(Some(format!(
@@ -137,13 +132,17 @@ impl App {
         }
         self.file_store()?.require_account(account)?;
         let secret = Secret::new(value);
-        Keychain::new().set(account, kind(name), &secret)?;
+        Keychain::new().set(account, name, &secret)?;
+        self.renew_secrets(account)?;
         Ok(secret.masked())
     }
 
-    /// Deletes a secret from the keychain; false when none was stored.
+    /// Deletes a secret from the keychain; false when none was stored. The account is watched
+    /// without it from now on.
     pub fn delete_secret(&self, account: &str, name: SecretName) -> Result<bool, AppError> {
-        Ok(Keychain::new().delete(account, kind(name))?)
+        let deleted = Keychain::new().delete(account, name)?;
+        self.renew_secrets(account)?;
+        Ok(deleted)
     }
 
     /// Runs the token and graph_api probes of a configured account with its keychain secrets

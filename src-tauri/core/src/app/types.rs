@@ -4,11 +4,13 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::AppError;
 use crate::Account;
 use crate::check::AccountTiles;
 use crate::store::probe_runs::FailedRun;
 use crate::store::rollups::ChartPoint;
 use crate::tile::Tile;
+use time::OffsetDateTime;
 
 /// What the overview shows: every watched account's tiles, and whether this is the demo.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -143,38 +145,7 @@ pub struct ServiceHistory {
     pub failed_24h: u32,
 }
 
-/// The secrets an account can have in the keychain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum SecretName {
-    AccessToken,
-    AppSecret,
-    TeamWebhook,
-    VerifyToken,
-}
-
-impl SecretName {
-    pub const ALL: [SecretName; 4] = [
-        Self::AccessToken,
-        Self::AppSecret,
-        Self::TeamWebhook,
-        Self::VerifyToken,
-    ];
-
-    /// As the CLI and the window name it (`access-token`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AccessToken => "access-token",
-            Self::AppSecret => "app-secret",
-            Self::TeamWebhook => "team-webhook",
-            Self::VerifyToken => "verify-token",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
+pub use crate::secrets::SecretName;
 
 /// Whether a secret is stored; its value never crosses IPC towards the window.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -249,4 +220,129 @@ pub enum SyncSelection {
     Delete { ids: Vec<String> },
     /// Nothing new: finish what is queued (a sync interrupted by a quit or a crash).
     Queued,
+}
+
+/// How far back `meta-monitor history` looks: `24h`, `7d`, `30d`, `1y` — from one hour to two
+/// years. Parsed without overflow, whatever the digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+    hours: u32,
+}
+
+impl Since {
+    /// The longest window kept (the history tiers hold a year, with room to spare).
+    const MAX_HOURS: u32 = 2 * 365 * 24;
+
+    pub fn duration(self) -> time::Duration {
+        time::Duration::hours(i64::from(self.hours))
+    }
+}
+
+impl std::str::FromStr for Since {
+    type Err = AppError;
+
+    fn from_str(text: &str) -> Result<Self, AppError> {
+        let shape = || AppError::invalid("--since must look like 24h, 7d, 30d or 1y");
+        let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(shape)?;
+        let (digits, unit) = text.split_at(split);
+        let per_unit: u64 = match unit {
+            "h" => 1,
+            "d" => 24,
+            "y" => 365 * 24,
+            _ => return Err(shape()),
+        };
+        let hours = match digits.parse::<u64>() {
+            Ok(n) => n.checked_mul(per_unit),
+            Err(_) if digits.is_empty() => return Err(shape()),
+            // More digits than a u64 holds is out of range too, not a different error.
+            Err(_) => None,
+        };
+        match hours.and_then(|h| u32::try_from(h).ok()) {
+            Some(hours) if (1..=Self::MAX_HOURS).contains(&hours) => Ok(Self { hours }),
+            _ => Err(AppError::invalid("--since must be between 1h and 2y")),
+        }
+    }
+}
+
+/// A stored series over a window (`meta-monitor history --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesView {
+    pub account: String,
+    pub metric: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub to: OffsetDateTime,
+    /// The whole window in one bucket; `None` when nothing was stored in it.
+    pub summary: Option<ChartPoint>,
+    pub points: Vec<ChartPoint>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::ErrorCode;
+    use proptest::prelude::*;
+
+    #[test]
+    fn since_reads_hours_days_and_years_within_two_years() {
+        for (text, hours) in [
+            ("1h", 1),
+            ("24h", 24),
+            ("7d", 168),
+            ("1y", 8760),
+            ("2y", 17520),
+        ] {
+            let since: Since = text.parse().expect(text);
+            assert_eq!(since.duration(), time::Duration::hours(hours), "{text}");
+        }
+        for text in [
+            "0h",
+            "3y",
+            "17521h",
+            "3000000000000000h",
+            "99999999999999999999999d",
+        ] {
+            let e = text.parse::<Since>().expect_err(text);
+            assert_eq!(e.code, ErrorCode::InvalidInput, "{text}");
+            assert!(
+                e.message.contains("between 1h and 2y"),
+                "{text}: {}",
+                e.message
+            );
+        }
+        for text in ["", "h", "7", "7w", "-7d", "7 d", "7dd", "½d"] {
+            let e = text.parse::<Since>().expect_err(text);
+            assert!(
+                e.message.contains("must look like"),
+                "{text:?}: {}",
+                e.message
+            );
+        }
+    }
+
+    proptest! {
+        /// Any text is a window of 1 h to 2 y or an invalid-input error, never a panic.
+        #[test]
+        fn since_never_panics_and_stays_in_range(text in "\\PC{0,24}") {
+            match text.parse::<Since>() {
+                Ok(since) => {
+                    let d = since.duration();
+                    prop_assert!(d >= time::Duration::HOUR && d <= time::Duration::days(730));
+                }
+                Err(e) => prop_assert_eq!(e.code, ErrorCode::InvalidInput),
+            }
+        }
+
+        #[test]
+        fn since_of_digits_and_a_unit_is_their_product(n in 0u64..u64::MAX, unit in "[hdy]") {
+            let per_unit: u128 = match unit.as_str() { "h" => 1, "d" => 24, _ => 8760 };
+            let hours = u128::from(n) * per_unit;
+            let parsed = format!("{n}{unit}").parse::<Since>();
+            prop_assert_eq!(parsed.is_ok(), (1..=17520).contains(&hours));
+            if let Ok(since) = parsed {
+                prop_assert_eq!(since.duration().whole_hours() as u128, hours);
+            }
+        }
+    }
 }

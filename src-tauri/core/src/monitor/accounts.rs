@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
-use super::Watched;
+use super::{Secrets, Watched};
 use crate::account::Account;
 use crate::graph::Credentials;
 use crate::notify;
 use crate::secret::Secret;
-use crate::secrets::{Keychain, KeychainError, SecretKind};
+use crate::secrets::{Keychain, KeychainError, SecretName};
 use crate::store::accounts::StoredAccount;
 use crate::store::{Store, StoreError};
 
@@ -40,9 +40,20 @@ impl AccountEntry {
         Self {
             id: stored.id,
             credentials: keychain.credentials(name),
-            team_webhook: keychain.get(name, SecretKind::TeamWebhook).ok().flatten(),
+            team_webhook: keychain.get(name, SecretName::TeamWebhook).ok().flatten(),
             account: stored.account,
         }
+    }
+
+    /// The same account with its secrets read again (after the operator saved one).
+    pub fn reread(&self, keychain: &Keychain) -> Self {
+        Self::load(
+            StoredAccount {
+                id: self.id,
+                account: self.account.clone(),
+            },
+            keychain,
+        )
     }
 
     /// An account whose secrets were not asked for (commands that only read the database).
@@ -78,13 +89,20 @@ impl AccountEntry {
     /// The account as the monitor checks it, with the channels its settings choose; `notify`
     /// false decides and sends no alert at all (`check --no-notify`).
     pub fn watched(&self, store: Arc<Mutex<Store>>, notify: bool) -> Result<Watched, String> {
-        Ok(Watched {
+        Ok(Watched::new(
             store,
-            id: self.id,
-            account: self.account.clone(),
+            self.id,
+            self.account.clone(),
+            self.secrets()?,
+            notify,
+        ))
+    }
+
+    /// The credentials and the channels the account's settings choose.
+    pub fn secrets(&self) -> Result<Secrets, String> {
+        Ok(Secrets {
             credentials: self.credentials.clone().map_err(|e| e.to_string()),
             notifiers: notify::channels(&self.account.monitoring, self.team_webhook.clone())?,
-            alerts: notify,
         })
     }
 }

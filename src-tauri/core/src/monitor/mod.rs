@@ -41,11 +41,41 @@ pub struct Watched {
     pub store: Arc<Mutex<Store>>,
     pub id: i64,
     pub account: Account,
+    /// Replaced whole when the operator saves a secret ([`Monitor::renew`]), while the
+    /// scheduler runs; each check reads one snapshot.
+    secrets: Mutex<Arc<Secrets>>,
+    /// Decide alerts (false: `check --no-notify`, which leaves the alert states untouched).
+    pub alerts: bool,
+}
+
+/// What the keychain gave for a watched account, and the channels built from it.
+pub struct Secrets {
     /// `Err` holds why the keychain could not give the credentials.
     pub credentials: Result<Credentials, String>,
     pub notifiers: Vec<Box<dyn Notifier>>,
-    /// Decide alerts (false: `check --no-notify`, which leaves the alert states untouched).
-    pub alerts: bool,
+}
+
+impl Watched {
+    pub fn new(
+        store: Arc<Mutex<Store>>,
+        id: i64,
+        account: Account,
+        secrets: Secrets,
+        alerts: bool,
+    ) -> Self {
+        Self {
+            store,
+            id,
+            account,
+            secrets: Mutex::new(Arc::new(secrets)),
+            alerts,
+        }
+    }
+
+    /// The secrets as they are now (a check keeps this snapshot from start to end).
+    pub fn secrets(&self) -> Arc<Secrets> {
+        lock(&self.secrets).clone()
+    }
 }
 
 /// Which services a check probes.
@@ -99,6 +129,10 @@ pub struct Monitor {
     events: Arc<dyn EventSink>,
     pacing: Mutex<Pacing>,
     limit: Semaphore,
+    /// Accounts without credentials whose tiles must say so at the scheduler's next step.
+    unmeasured: Mutex<std::collections::BTreeSet<String>>,
+    /// Wakes the scheduler early (secrets renewed).
+    wake: tokio::sync::Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -119,6 +153,8 @@ impl Monitor {
             events,
             pacing: Mutex::default(),
             limit: Semaphore::new(MAX_CONCURRENT_PROBES),
+            unmeasured: Mutex::default(),
+            wake: tokio::sync::Notify::new(),
         }
     }
 
@@ -141,7 +177,7 @@ impl Monitor {
         let stored = lock(&watched.store).pauses(watched.id, now)?;
         let mut pacing = lock(&self.pacing);
         let name = &watched.account.name;
-        if watched.credentials.is_ok() {
+        if watched.secrets().credentials.is_ok() {
             pacing
                 .plan
                 .add_account_with(name, &watched.account.monitoring, now);
@@ -153,6 +189,25 @@ impl Monitor {
                     "throttle pause restored from the database");
             }
         }
+        Ok(())
+    }
+
+    /// Gives `watched` the secrets the operator just saved, while the scheduler runs: its
+    /// probes are planned again from now (every service due at once, the stored throttle
+    /// pauses still binding), or, without credentials, its tiles say why at the next step.
+    /// Nothing else is stopped or re-read.
+    pub fn renew(&self, watched: &Watched, secrets: Secrets) -> Result<(), StoreError> {
+        let usable = secrets.credentials.is_ok();
+        *lock(&watched.secrets) = Arc::new(secrets);
+        lock(&self.pacing)
+            .plan
+            .remove_account(&watched.account.name);
+        self.watch(watched)?;
+        if !usable {
+            lock(&self.unmeasured).insert(watched.account.name.clone());
+        }
+        self.wake.notify_one();
+        tracing::info!(account = %watched.account.name, usable, "secrets renewed");
         Ok(())
     }
 
@@ -264,13 +319,19 @@ impl Monitor {
             }
         }
         // An account the keychain refused is shown as UNKNOWN once, with the reason.
-        let mut pending: Vec<&Watched> =
-            accounts.iter().filter(|w| w.credentials.is_err()).collect();
+        lock(&self.unmeasured).extend(
+            accounts
+                .iter()
+                .filter(|w| w.secrets().credentials.is_err())
+                .map(|w| w.account.name.clone()),
+        );
         loop {
             let now = self.clock.now();
             let due = lock(&self.pacing).plan.due(now);
-            let mut steps: Vec<(&Watched, Vec<Service>)> = std::mem::take(&mut pending)
-                .into_iter()
+            let unmeasured = std::mem::take(&mut *lock(&self.unmeasured));
+            let mut steps: Vec<(&Watched, Vec<Service>)> = accounts
+                .iter()
+                .filter(|w| unmeasured.contains(&w.account.name))
                 .map(|w| (w, Vec::new()))
                 .collect();
             for (name, service) in due {
@@ -291,6 +352,7 @@ impl Monitor {
                 tokio::select! {
                     () = &mut shutdown => break,
                     () = self.sleep(wait) => continue,
+                    () = self.wake.notified() => continue,
                 }
             }
             // A step in flight finishes even when shutdown arrives: its results are stored.
@@ -316,8 +378,8 @@ impl Monitor {
                     }
                     Err(e) => {
                         // Its services run again after the pause; the keychain case is retried.
-                        if watched.credentials.is_err() {
-                            pending.push(watched);
+                        if watched.secrets().credentials.is_err() {
+                            lock(&self.unmeasured).insert(watched.account.name.clone());
                         }
                         failed = Some(e);
                     }

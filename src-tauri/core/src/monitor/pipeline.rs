@@ -10,10 +10,10 @@ use crate::alert::{Action, decide, rules};
 use crate::check::{self, AccountTiles};
 use crate::events::MonitorEvent;
 use crate::graph::{CallRecord, Credentials, GraphClient};
-use crate::notify::{build_message, send_all};
+use crate::notify::{Notifier, build_message, send_all};
 use crate::probe::{self, ProbeContext, ProbeReport};
 use crate::store::StoreError;
-use crate::tile::{Service, Tile};
+use crate::tile::{Detail, Service, Tile};
 
 impl Monitor {
     /// The whole pipeline for `services` of one account (none when only the keychain problem
@@ -36,7 +36,7 @@ impl Monitor {
         services: &[Service],
         now: OffsetDateTime,
     ) -> Vec<ProbeReport> {
-        match &watched.credentials {
+        match &watched.secrets().credentials {
             Ok(credentials) => {
                 let probed = self.probe(watched, credentials, services, now).await;
                 self.evaluate(watched, probed, now)
@@ -52,11 +52,13 @@ impl Monitor {
         reports: &[ProbeReport],
         now: OffsetDateTime,
     ) -> Result<CheckOutcome, StoreError> {
-        let keychain_problem = watched.credentials.as_ref().err().map(String::as_str);
+        let secrets = watched.secrets();
+        let keychain_problem = secrets.credentials.as_ref().err().map(String::as_str);
         let tiles = tokio::task::block_in_place(|| self.persist(watched, reports, now))?;
         self.events.emit(MonitorEvent::TilesChanged(tiles.clone()));
-        let alerts =
-            tokio::task::block_in_place(|| self.alert(watched, reports, keychain_problem, now))?;
+        let alerts = tokio::task::block_in_place(|| {
+            self.alert(watched, &secrets.notifiers, reports, keychain_problem, now)
+        })?;
         Ok(CheckOutcome {
             tiles,
             alerts,
@@ -186,6 +188,7 @@ impl Monitor {
     fn alert(
         &self,
         watched: &Watched,
+        notifiers: &[Box<dyn Notifier>],
         reports: &[ProbeReport],
         keychain_problem: Option<&str>,
         now: OffsetDateTime,
@@ -195,7 +198,7 @@ impl Monitor {
         }
         let name = &watched.account.name;
         let conditions = rules::conditions(reports, keychain_problem, now);
-        let channels: Vec<&str> = watched.notifiers.iter().map(|n| n.channel()).collect();
+        let channels: Vec<&str> = notifiers.iter().map(|n| n.channel()).collect();
         let claimed = lock(&watched.store).claim_alerts(watched.id, &channels, now, |states| {
             decide(states, &conditions, now, &self.policy)
         })?;
@@ -206,7 +209,7 @@ impl Monitor {
         let mut actions = Vec::with_capacity(claimed.len());
         for (action, rows) in claimed {
             let message = build_message(name, &action);
-            let sent = send_all(&watched.notifiers, &message);
+            let sent = send_all(notifiers, &message);
             for ((id, _), (channel, outcome)) in rows.into_iter().zip(sent) {
                 match &outcome {
                     Ok(()) => tracing::info!(account = %name, channel, kind = ?action.kind,
@@ -216,7 +219,7 @@ impl Monitor {
                 }
                 outcomes.push((id, outcome));
             }
-            if watched.notifiers.is_empty() {
+            if notifiers.is_empty() {
                 tracing::info!(account = %name, kind = ?action.kind, key = %action.key,
                     title = %action.title, "alert decided; no channel is configured");
             }
@@ -257,7 +260,10 @@ fn with_pacing(
         .collect();
     if !paused.is_empty() {
         tile.message = format!("{}; paused {}", tile.message, paused.join(", "));
-        tile = tile.with_metric("paused", paused);
     }
-    tile.with_metric("calls_per_hour", plan.calls_per_hour(account))
+    if let Detail::RateLimits(detail) = &mut tile.detail {
+        detail.paused = paused;
+        detail.calls_per_hour = Some(plan.calls_per_hour(account));
+    }
+    tile
 }

@@ -6,6 +6,7 @@ use rust_decimal::prelude::ToPrimitive;
 use time::OffsetDateTime;
 
 use crate::graph::ads::{self, account_status_name};
+use crate::tile::detail::{AdsDetail, AdsInsights, Detail};
 use crate::tile::{Service, Status, Tile};
 
 use super::{ProbeContext, ProbeReport, failed, measured_then_failed, millis, not_configured};
@@ -46,20 +47,23 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
             spend(&today)
         );
     }
-    let dec = |d: Option<Decimal>| d.map(|d| serde_json::Value::String(d.to_string()));
-    let mut tile = facts
-        .with_metric("spend_24h", spend(&today).to_string())
-        .with_metric("spend_7d", spend(&week).to_string())
-        .with_metric("spend_30d", spend(&month).to_string())
-        .with_metric("conversions_24h", dec(today.conversions()))
-        .with_metric(
-            "conversion_action_type",
-            today.purchase_action_type().or(week.purchase_action_type()),
-        )
-        .with_metric("roas_7d", dec(week.roas()))
-        .with_metric("cpc_7d", dec(week.cpc))
-        .with_metric("ctr_7d", dec(week.ctr))
-        .with_metric("active_campaigns", active);
+    let mut tile = facts;
+    if let Detail::Ads(detail) = &mut tile.detail {
+        detail.insights = Some(AdsInsights {
+            spend_24h: spend(&today),
+            spend_7d: spend(&week),
+            spend_30d: spend(&month),
+            conversions_24h: today.conversions(),
+            conversion_action_type: today
+                .purchase_action_type()
+                .or(week.purchase_action_type())
+                .map(str::to_owned),
+            roas_7d: week.roas(),
+            cpc_7d: week.cpc,
+            ctr_7d: week.ctr,
+            active_campaigns: active,
+        });
+    }
     tile.latency_ms = Some(millis(started.elapsed()));
     let mut points = vec![
         ("meta.ads.spend_24h", Some(spend(&today))),
@@ -86,10 +90,14 @@ pub fn account_tile(account: &ads::AdAccount, now: OffsetDateTime) -> Tile {
         _ => Status::Degraded,
     };
     let words = status_name.to_lowercase().replace('_', " ");
-    Tile::new(Service::Ads, status, now, format!("ad account {words}"))
-        .with_metric("account_name", account.name.clone().unwrap_or_default())
-        .with_metric("account_status", status_name)
-        .with_metric("currency", account.currency.clone().unwrap_or_default())
+    Tile::new(Service::Ads, status, now, format!("ad account {words}")).with_detail(Detail::Ads(
+        AdsDetail {
+            account_name: account.name.clone(),
+            account_status: status_name.to_owned(),
+            currency: account.currency.clone(),
+            insights: None,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -129,17 +137,19 @@ mod tests {
              access returns in about 12 min",
             "the message leads with the account and says why the rest is missing"
         );
-        for (metric, value) in [
-            ("account_name", "Shop"),
-            ("account_status", "DISABLED"),
-            ("currency", "EUR"),
-        ] {
-            assert_eq!(
-                tile.metrics.get(metric).and_then(|v| v.as_str()),
-                Some(value),
-                "the account fact {metric} is kept"
-            );
-        }
+        let Detail::Ads(detail) = &tile.detail else {
+            panic!("an ads detail: {:?}", tile.detail);
+        };
+        assert_eq!(
+            (
+                detail.account_name.as_deref(),
+                detail.account_status.as_str(),
+                detail.currency.as_deref(),
+                &detail.insights
+            ),
+            (Some("Shop"), "DISABLED", Some("EUR"), &None),
+            "the account facts are kept, the insights are missing"
+        );
         assert_eq!(
             report.error.as_ref().map(|e| e.class()),
             Some(ErrorClass::Throttled),

@@ -4,6 +4,7 @@
 //! refused or has not confirmed.
 
 use crate::graph::catalog;
+use crate::tile::detail::{CatalogDetail, Detail, ReviewCounts};
 use crate::tile::{Service, Status, Tile};
 
 use super::{ProbeContext, ProbeReport, failed, millis, not_configured};
@@ -28,20 +29,26 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     } else {
         (Status::Up, format!("catalog {name}: {count} products"))
     };
-    let mut tile = Tile::new(Service::Catalog, status, ctx.now, message)
-        .with_metric("name", name)
-        .with_metric("product_count", count)
-        .with_metric("vertical", node.vertical.clone());
-    tile.latency_ms = Some(millis(latency));
+    let mut detail = CatalogDetail {
+        name: Some(name),
+        product_count: Some(count),
+        vertical: node.vertical.clone(),
+        review: None,
+        sync: None,
+    };
     let mut points = vec![("meta.catalog.product_count".to_owned(), count as f64)];
     if ctx.client.peak_usage_pct().unwrap_or(0.0) < REVIEW_BUDGET_PCT
         && let Ok(review) = catalog::review_counts(ctx.client, catalog_id).await
     {
-        tile = tile
-            .with_metric("review_approved", review.approved)
-            .with_metric("review_pending", review.pending)
-            .with_metric("review_rejected", review.rejected);
         points.push(("meta.catalog.rejected".to_owned(), review.rejected as f64));
+        detail.review = Some(ReviewCounts {
+            approved: review.approved,
+            pending: review.pending,
+            rejected: review.rejected,
+        });
     }
+    let mut tile =
+        Tile::new(Service::Catalog, status, ctx.now, message).with_detail(Detail::Catalog(detail));
+    tile.latency_ms = Some(millis(latency));
     ProbeReport::ok(tile, points)
 }

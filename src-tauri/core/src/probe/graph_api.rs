@@ -2,6 +2,7 @@
 //! DEGRADED when slower than the threshold or answering with errors.
 
 use crate::graph::{ErrorClass, health};
+use crate::tile::detail::{Detail, GraphApiDetail};
 use crate::tile::{Service, Status, Tile};
 
 use super::{ProbeContext, ProbeReport, millis, throttled_message};
@@ -26,9 +27,12 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
                     format!("Graph API {} responding", ctx.account.api_version),
                 )
             };
-            let mut tile = Tile::new(Service::GraphApi, status, ctx.now, message)
-                .with_metric("me_id", me.id)
-                .with_metric("api_version", ctx.account.api_version.clone());
+            let mut tile = Tile::new(Service::GraphApi, status, ctx.now, message).with_detail(
+                Detail::GraphApi(GraphApiDetail {
+                    me_id: me.id,
+                    api_version: ctx.account.api_version.clone(),
+                }),
+            );
             tile.latency_ms = Some(latency);
             ProbeReport::ok(tile, vec![("meta.api.latency_ms".into(), latency as f64)])
         }

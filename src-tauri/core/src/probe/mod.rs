@@ -123,10 +123,10 @@ fn failure(err: &GraphError) -> (Status, String) {
 }
 
 /// A tile built from facts a probe measured (e.g. the ad account is disabled), joined by a
-/// later call that failed (e.g. insights throttled): the facts, their metrics and their message
+/// later call that failed (e.g. insights throttled): the facts, their detail and their message
 /// stay; the message adds what failed ("ad account disabled; insights paused: throttled by Meta
 /// (code 80000); access returns in about 12 min"); Meta's code, subcode and fbtrace_id join the
-/// metrics and the error stays in the report, as [`ProbeReport::from_error`] does, so the
+/// detail and the error stays in the report, as [`ProbeReport::from_error`] does, so the
 /// probe-run row and the scheduler still see the failure. No metric points: the caller adds
 /// those its facts support.
 pub fn measured_then_failed(mut tile: Tile, err: GraphError, what_failed: &str) -> ProbeReport {
@@ -210,6 +210,7 @@ mod tests {
     use super::*;
 
     use crate::graph::TransportKind;
+    use crate::tile::detail::{AdsDetail, Detail};
     use test_support::meta_error;
 
     fn now() -> OffsetDateTime {
@@ -217,7 +218,10 @@ mod tests {
     }
 
     fn facts(status: Status) -> Tile {
-        Tile::new(Service::Ads, status, now(), "facts").with_metric("measured", true)
+        Tile::new(Service::Ads, status, now(), "facts").with_detail(Detail::Ads(AdsDetail {
+            account_status: "ACTIVE".into(),
+            ..AdsDetail::default()
+        }))
     }
 
     fn transport() -> GraphError {
@@ -246,9 +250,9 @@ mod tests {
             "the facts' message first, then what failed and when access returns"
         );
         assert_eq!(
-            tile.metrics.get("measured"),
-            Some(&serde_json::Value::Bool(true)),
-            "the metrics measured before the failure are kept"
+            tile.detail,
+            facts(Status::Down).detail,
+            "the detail measured before the failure is kept"
         );
         let error = tile.error.as_ref().expect("the error stays on the tile");
         assert_eq!(

@@ -6,6 +6,7 @@ use std::time::Duration;
 use time::{Duration as TimeDuration, OffsetDateTime};
 
 use crate::graph::pixel;
+use crate::tile::detail::{Detail, EventSources, MatchQuality, PixelDetail, Reading};
 use crate::tile::{Service, Status, Tile};
 
 use super::{
@@ -83,27 +84,24 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     if facts.status == Status::Up {
         facts.message = format!("{total} events in 24 h, {}", facts.message);
     }
-    let mut tile = facts.with_metric("events_24h", total).with_metric(
-        "events_by_name",
-        serde_json::to_value(&events).unwrap_or_default(),
-    );
-    match sources {
-        Ok(sources) => {
-            tile = tile.with_metric(
-                "sources_24h",
-                serde_json::to_value(&sources).unwrap_or_default(),
-            );
-        }
-        Err(why) => tile = tile.with_metric("sources_note", why),
-    }
-    match quality {
-        Ok(quality) => {
-            tile = tile.with_metric(
-                "match_quality",
-                serde_json::to_value(&quality).unwrap_or_default(),
-            );
-        }
-        Err(why) => tile = tile.with_metric("match_quality_note", why),
+    let mut tile = facts;
+    if let Detail::Pixel(detail) = &mut tile.detail {
+        detail.events_24h = Some(total);
+        detail.events_by_name = events;
+        detail.sources_24h = Reading::from(sources.map(|by_source| EventSources {
+            browser: by_source.get("browser").copied(),
+            server: by_source.get("server").copied(),
+        }));
+        detail.match_quality = Reading::from(quality.map(|events| {
+            events
+                .into_iter()
+                .map(|q| MatchQuality {
+                    event_name: q.event_name,
+                    score: q.score,
+                    coverage: q.coverage,
+                })
+                .collect()
+        }));
     }
     tile.latency_ms = Some(millis(started.elapsed()));
     let mut points = vec![("meta.pixel.events_24h".to_owned(), total as f64)];
@@ -141,11 +139,21 @@ pub fn node_tile(
             Some(s) => (Status::Up, format!("last fired {} ago", human_duration(s))),
         }
     };
-    let tile = Tile::new(Service::Pixel, status, now, message)
-        .with_metric("pixel_name", node.name.clone().unwrap_or_default())
-        .with_metric("last_fired_time", node.last_fired_time.clone())
-        .with_metric("silent", silence.is_none_or(|s| s > threshold))
-        .with_metric("silence_threshold_hours", threshold.as_secs() / 3600);
+    let tile =
+        Tile::new(Service::Pixel, status, now, message).with_detail(Detail::Pixel(PixelDetail {
+            pixel_name: node.name.clone(),
+            last_fired: node.last_fired(),
+            silent: silence.is_none_or(|s| s > threshold),
+            silence_threshold_hours: threshold.as_secs() / 3600,
+            events_24h: None,
+            events_by_name: Default::default(),
+            sources_24h: Reading::Missing {
+                why: "not read: the events call failed".to_owned(),
+            },
+            match_quality: Reading::Missing {
+                why: "not read: the events call failed".to_owned(),
+            },
+        }));
     (tile, silence)
 }
 
@@ -208,19 +216,20 @@ mod tests {
                 "the node's message, then the paused call: {:?}",
                 report.tile.message
             );
+            let Detail::Pixel(detail) = &report.tile.detail else {
+                panic!("a pixel detail: {:?}", report.tile.detail);
+            };
             assert_eq!(
-                report
-                    .tile
-                    .metrics
-                    .get("pixel_name")
-                    .and_then(|v| v.as_str()),
+                detail.pixel_name.as_deref(),
                 Some("Shop pixel"),
                 "the node's facts are kept"
             );
-            assert!(
-                report.tile.metrics.contains_key("silent"),
-                "the silence judgement from last_fired_time is kept"
+            assert_eq!(
+                detail.silent,
+                want != Status::Unknown,
+                "the silence judgement from last_fired_time is kept (only the recent one is not silent)"
             );
+            assert_eq!(detail.events_24h, None, "the events were not read");
             assert!(report.error.is_some(), "the throttle stays in the report");
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::graph::{CallRecord, ErrorClass};
+use crate::tile::detail::{Detail, RateLimitsDetail};
 use crate::tile::{Service, Status, Tile};
 
 use super::{ProbeReport, human_duration};
@@ -61,14 +62,16 @@ pub fn evaluate<'a>(
     } else {
         (Status::Unknown, "no rate-limit headers seen yet".to_owned())
     };
-    let mut tile = Tile::new(Service::RateLimits, status, now, message)
-        .with_metric("max_pct", max)
-        .with_metric("calls_this_check", calls.len())
-        .with_metric("regain_seconds", regain.map(|d| d.as_secs()))
-        .with_metric(
-            "counters",
-            serde_json::to_value(&highest).unwrap_or_default(),
-        );
+    let mut tile = Tile::new(Service::RateLimits, status, now, message).with_detail(
+        Detail::RateLimits(RateLimitsDetail {
+            max_pct: max,
+            counters: highest.clone(),
+            calls_this_check: calls.len() as u64,
+            regain_seconds: regain.map(|d| d.as_secs()),
+            calls_per_hour: None,
+            paused: Vec::new(),
+        }),
+    );
     if status == Status::Unknown {
         tile.last_success = None;
     }

@@ -8,6 +8,7 @@ use crate::account::Account;
 use crate::graph::error::token_reason;
 use crate::graph::token::{TokenInfo, debug_token};
 use crate::graph::{ErrorClass, MetaError};
+use crate::tile::detail::{Detail, TokenDetail};
 use crate::tile::{Service, Status, Tile};
 
 use super::{ProbeContext, ProbeReport, failed, millis};
@@ -56,7 +57,7 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
                 ctx.now,
                 format!("token invalid: {reason} ({err})"),
             )
-            .with_metric("is_valid", false);
+            .with_detail(Detail::Token(TokenDetail::default()));
             ProbeReport::from_error(tile, err)
         }
         Err(err) => failed(Service::Token, err, ctx.now),
@@ -113,24 +114,19 @@ pub fn evaluate(info: &TokenInfo, account: &Account, now: OffsetDateTime, warn_d
     } else {
         (Status::Up, format!("valid until {expiry_text}"))
     };
-    let data_access = info.data_access_expires_at.unwrap_or(0);
-    Tile::new(Service::Token, status, now, message)
-        .with_metric("is_valid", info.is_valid)
-        .with_metric(
-            "type",
-            info.kind.clone().unwrap_or_else(|| "UNKNOWN".into()),
-        )
-        .with_metric("expires_at", expiry_text)
-        .with_metric(
-            "data_access_expires_at",
-            if data_access == 0 {
-                "n/a".to_owned()
-            } else {
-                rfc3339(data_access)
-            },
-        )
-        .with_metric("scopes", info.scopes.clone())
-        .with_metric("missing_scopes", missing)
+    let at = |unix: Option<i64>| {
+        unix.filter(|t| *t > 0)
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+    };
+    Tile::new(Service::Token, status, now, message).with_detail(Detail::Token(TokenDetail {
+        is_valid: info.is_valid,
+        token_type: info.kind.clone(),
+        expires_at: at(info.expires_at),
+        never_expires: expires_at == 0,
+        data_access_expires_at: at(info.data_access_expires_at),
+        scopes: info.scopes.clone(),
+        missing_scopes: missing.iter().map(|s| (*s).to_owned()).collect(),
+    }))
 }
 
 fn rfc3339(unix: i64) -> String {

@@ -3,6 +3,7 @@
 //! sample delivery.
 
 use crate::graph::webhooks;
+use crate::tile::detail::{Detail, EndpointCheck, Subscription, WebhooksDetail};
 use crate::tile::{Service, Status, Tile};
 use crate::webhook_endpoint;
 
@@ -76,27 +77,29 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     } else {
         (Status::Up, format!("{} subscriptions active", subs.len()))
     };
-    let table: Vec<serde_json::Value> = subs
-        .iter()
-        .map(|s| {
-            serde_json::json!({
-                "object": s.object,
-                "callback_url": s.callback_url,
-                "active": s.active,
-                "fields": s.fields.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
     let active = subs.len() - inactive.len();
+    let detail = WebhooksDetail {
+        subscriptions: subs
+            .iter()
+            .map(|s| Subscription {
+                object: s.object.clone(),
+                callback_url: s.callback_url.clone(),
+                fields: s.fields.iter().map(|f| f.name.clone()).collect(),
+                active: s.active,
+            })
+            .collect(),
+        endpoints: endpoints
+            .iter()
+            .map(|e| EndpointCheck {
+                url: e.url.clone(),
+                ok: e.ok,
+                latency_ms: e.latency_ms,
+                problem: e.problem.clone(),
+            })
+            .collect(),
+    };
     let mut tile = Tile::new(Service::Webhooks, status, ctx.now, message)
-        .with_metric("subscriptions", table)
-        .with_metric("active", active)
-        .with_metric("inactive", inactive.len())
-        .with_metric(
-            "endpoints",
-            serde_json::to_value(&endpoints).unwrap_or_default(),
-        )
-        .with_metric("endpoints_failed", failing.len());
+        .with_detail(Detail::Webhooks(detail));
     tile.latency_ms = Some(millis(started.elapsed()));
     let mut points = vec![
         (

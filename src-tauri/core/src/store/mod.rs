@@ -224,6 +224,13 @@ const MIGRATIONS: &[M<'static>] = &[
     ),
     // The error behind a tile, typed (JSON of `TileError`), instead of keys in its metrics.
     M::up("ALTER TABLE tiles ADD COLUMN error TEXT;"),
+    // A tile's measurements become one typed detail per service (JSON of `tile::Detail`). The
+    // string-keyed maps are not carried over: a tile is the last check's result, and the next
+    // check (minutes away) writes its detail again; status and message stay meanwhile.
+    M::up(
+        "ALTER TABLE tiles RENAME COLUMN metrics TO detail;
+         UPDATE tiles SET detail = '{\"kind\":\"none\"}';",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

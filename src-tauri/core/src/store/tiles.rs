@@ -36,12 +36,12 @@ impl Store {
         self.conn()
             .prepare_cached(
                 "INSERT INTO tiles (account_id, service, status, latency_ms, last_check_ms,
-             last_success_ms, message, metrics, error)
+             last_success_ms, message, detail, error)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (account_id, service) DO UPDATE SET status = excluded.status,
              latency_ms = excluded.latency_ms, last_check_ms = excluded.last_check_ms,
              last_success_ms = excluded.last_success_ms, message = excluded.message,
-             metrics = excluded.metrics, error = excluded.error",
+             detail = excluded.detail, error = excluded.error",
             )?
             .execute(params![
                 account_id,
@@ -51,7 +51,7 @@ impl Store {
                 to_ms(tile.last_check),
                 tile.last_success.map(to_ms),
                 tile.message,
-                serde_json::to_string(&tile.metrics)
+                serde_json::to_string(&tile.detail)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 tile.error
                     .as_ref()
@@ -65,7 +65,7 @@ impl Store {
     /// The stored tiles of an account in service order.
     pub fn tiles(&self, account_id: i64) -> Result<Vec<Tile>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT service, status, latency_ms, last_check_ms, last_success_ms, message, metrics,
+            "SELECT service, status, latency_ms, last_check_ms, last_success_ms, message, detail,
              error FROM tiles WHERE account_id = ?1",
         )?;
         let raw = stmt
@@ -83,7 +83,7 @@ impl Store {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut tiles = Vec::with_capacity(raw.len());
-        for (service, status, latency, check, success, message, metrics, error) in raw {
+        for (service, status, latency, check, success, message, detail, error) in raw {
             tiles.push(Tile {
                 service: Service::parse(&service)
                     .ok_or_else(|| StoreError::Corrupt(format!("unknown service {service}")))?,
@@ -93,8 +93,8 @@ impl Store {
                 last_check: from_ms(check)?,
                 last_success: success.map(from_ms).transpose()?,
                 message,
-                metrics: serde_json::from_str(&metrics)
-                    .map_err(|e| StoreError::Corrupt(format!("tile metrics: {e}")))?,
+                detail: serde_json::from_str(&detail)
+                    .map_err(|e| StoreError::Corrupt(format!("tile detail: {e}")))?,
                 error: error
                     .map(|e| serde_json::from_str(&e))
                     .transpose()

@@ -1,7 +1,8 @@
 // An in-memory backend for UI tests: canned tiles, recorded calls, events pushed by the test.
 import type { Status } from '../bindings/Status';
+import type { PixelDetail } from '../bindings/PixelDetail';
 import type { Tile } from '../bindings/Tile';
-import { worst } from '../format';
+import type { TokenDetail } from '../bindings/TokenDetail';
 import type {
   Account,
   AccountTiles,
@@ -40,19 +41,46 @@ export function tile(service: Tile['service'], status: Status, extra: Partial<Ti
     last_check: new Date(Date.now() - 2 * 60_000).toISOString(),
     last_success: status === 'UP' || status === 'DEGRADED' ? new Date().toISOString() : null,
     message: `${service} is ${status.toLowerCase()}`,
-    metrics: {},
+    detail: { kind: 'none' },
     error: null,
     ...extra,
   };
 }
+
+/** A valid token's detail as `debug_token` gives it, for fixtures to adjust. */
+export const tokenDetail: TokenDetail = {
+  is_valid: true,
+  token_type: 'SYSTEM_USER',
+  expires_at: null,
+  never_expires: true,
+  data_access_expires_at: null,
+  scopes: ['ads_read', 'catalog_management'],
+  missing_scopes: [],
+};
+
+/** A pixel's detail with nothing but the node read, for fixtures to adjust. */
+export const pixelDetail: PixelDetail = {
+  pixel_name: 'Shop pixel',
+  last_fired: new Date(Date.now() - 5 * 60_000).toISOString(),
+  silent: false,
+  silence_threshold_hours: 24,
+  events_24h: null,
+  events_by_name: {},
+  sources_24h: { state: 'missing', why: 'not read' },
+  match_quality: { state: 'missing', why: 'not read' },
+};
 
 /** A never-synced product with these feed fields. */
 export function product(fields: Record<string, string>): StoredProduct {
   return { fields, meta_product_id: null, catalog_id: null, last_sync: null, sync_status: null, error_details: null, review_status: null, changed: true };
 }
 
+const RANK: Record<Status, number> = { UNKNOWN: 0, UP: 1, DEGRADED: 2, DOWN: 3 };
+
+/** An account as the core returns it; a fixture's overall is its worst measured tile. */
 export function account(name: string, tiles: Tile[]): AccountTiles {
-  return { account: name, overall: worst(tiles.map((t) => t.status)), tiles };
+  const overall = tiles.reduce<Status>((w, t) => (RANK[t.status] > RANK[w] ? t.status : w), 'UNKNOWN');
+  return { account: name, overall, tiles };
 }
 
 /** A new account as the core's `Account::new` makes it (the real one comes from the shell). */

@@ -1,6 +1,7 @@
 //! Status tiles: one per service, the shape every view and `--json` output shares.
 
-use std::collections::BTreeMap;
+pub mod detail;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,8 @@ use time::OffsetDateTime;
 use ts_rs::TS;
 
 use crate::graph::ErrorClass;
+
+pub use detail::Detail;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -109,7 +112,7 @@ impl fmt::Display for Service {
     }
 }
 
-/// `{service, status, latency_ms, last_check, last_success, message, metrics}`.
+/// `{service, status, latency_ms, last_check, last_success, message, detail, error}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Tile {
     pub service: Service,
@@ -125,7 +128,9 @@ pub struct Tile {
     #[ts(type = "string | null")]
     pub last_success: Option<OffsetDateTime>,
     pub message: String,
-    pub metrics: BTreeMap<String, serde_json::Value>,
+    /// What the probe measured, typed per service.
+    #[serde(default)]
+    pub detail: Detail,
     /// The error that decided the tile, as data (`null` when nothing failed).
     #[serde(default)]
     pub error: Option<TileError>,
@@ -160,13 +165,13 @@ impl Tile {
             last_check: now,
             last_success: measured.then_some(now),
             message: message.into(),
-            metrics: BTreeMap::new(),
+            detail: Detail::None,
             error: None,
         }
     }
 
-    pub fn with_metric(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.metrics.insert(name.to_owned(), value.into());
+    pub fn with_detail(mut self, detail: Detail) -> Self {
+        self.detail = detail;
         self
     }
 }

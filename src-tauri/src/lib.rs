@@ -131,9 +131,10 @@ async fn save_account(
     monitor: tauri::State<'_, App>,
     account: Account,
     is_new: bool,
-) -> Result<(), IpcError> {
-    tokio::task::block_in_place(|| monitor.save_account(account, is_new))?;
-    monitor.reload().await
+) -> Result<Option<String>, IpcError> {
+    let note = tokio::task::block_in_place(|| monitor.save_account(account, is_new))?;
+    monitor.reload().await?;
+    Ok(note)
 }
 
 /// Removes an account with its history and keychain entries.

@@ -305,3 +305,39 @@ fn a_sync_killed_mid_way_resumes_with_no_duplicate_and_no_lost_product() {
         sim.sim.catalog_requests_received()
     );
 }
+
+#[test]
+fn a_batch_meta_forgot_is_sent_again_by_the_next_sync() {
+    let config = SimConfig {
+        catalog_products: 0,
+        catalog_processing: Duration::from_millis(1500),
+        ..SimConfig::default()
+    };
+    let Some((_keyring, mut sim, cli)) = setup(config.clone(), "catalog-forgot.db") else {
+        return;
+    };
+    let feed = write_feed(&cli, "forgot.csv", &bulk_rows(4_000));
+    let out = cli.run(&["product", "import", "shop", &feed], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    meta_monitor_e2e::kill_sync_mid_way(&cli);
+
+    // Meta loses the batch in flight (here: a simulator that starts afresh knows no handle and
+    // answers "(#100) Invalid handle"): the next sync puts its items back and sends them again.
+    let addr = sim.stop();
+    sim.restart(addr, config);
+    let out = cli.run(&["product", "sync", "shop", "--changed", "--json"], None);
+    assert!(out.status.success(), "the queue heals: {}", describe(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        summary["requeued"].as_u64().is_some_and(|n| n > 0),
+        "the lost batch's items were sent again: {summary}"
+    );
+    let products = list(&cli);
+    let unsynced = products
+        .values()
+        .filter(|p| p["sync_status"] != "success")
+        .count();
+    assert_eq!(unsynced, 0, "every product is confirmed: {summary}");
+    let again = cli.run(&["product", "sync", "shop", "--changed", "--json"], None);
+    assert!(again.status.success(), "{}", describe(&again));
+}

@@ -1,6 +1,7 @@
 //! "Check now" in the window runs the scheduler's own pipeline: on a failing service it stores
 //! the same runs, status transition, rate-limit tile and alert as the scheduler would, the
-//! alert reaches the real notification server (dunst), and the Alerts view lists it.
+//! alert reaches the real notification server (dunst), and the Alerts view lists it. When Meta
+//! echoes the token in its error, neither the page, the notifications nor the database get it.
 
 #![allow(
     clippy::expect_used,
@@ -132,6 +133,36 @@ fn check_now_on_a_failing_service_stores_and_alerts_like_the_scheduler() {
         "the token never reaches the page"
     );
     app.screenshot("check-now-alert.png");
+
+    // Meta now answers "Malformed access token <the token>": the token tile says so with the
+    // token's place marked, and neither the page nor the notification server ever sees it.
+    sim.sim.set_scenario(Scenario::TokenMalformed);
+    app.click("header.app nav button:nth-child(1)");
+    let token = r#"article[data-service="token"]"#;
+    app.wait_for(&format!("{token} footer button"), Duration::from_secs(20));
+    app.click(&format!("{token} footer button"));
+    let message = app.wait_text(token, Duration::from_secs(30), |t| {
+        t.contains("Malformed access token [redacted]")
+    });
+    assert!(!message.contains(TOKEN), "{message}");
+    let shown = server.captured(2);
+    assert!(
+        shown.iter().any(|l| l.contains("invalid or expired")),
+        "the token alert reached dunst: {shown:#?}"
+    );
+    assert!(
+        shown.iter().all(|l| !l.contains(TOKEN)),
+        "no notification carries the token: {shown:#?}"
+    );
+    assert!(!app.source().contains(TOKEN), "nor the page");
+    let db = std::fs::read(&cli.db).unwrap_or_default();
+    let wal = std::fs::read(format!("{}-wal", cli.db)).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(
+            !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+            "nor the database"
+        );
+    }
 }
 
 /// Stored runs of `probe` with `outcome`.

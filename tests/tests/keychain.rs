@@ -103,6 +103,34 @@ fn secrets_round_trip_through_gnome_keyring() {
         !left.contains("shop/access-token") && !left.contains("5678"),
         "no entry of the removed account is left: {left}"
     );
+
+    // Entries left behind anyway (the account removed while the keychain was unreachable,
+    // here: its row deleted behind the app's back) are never adopted by a new account of the
+    // same name: they are deleted, and `account add` says so.
+    let add = run_cli(&env, &["--db", &db, "account", "add", "shop"], None);
+    assert!(add.status.success(), "{}", describe(&add));
+    let set = run_cli(
+        &env,
+        &["--db", &db, "secret", "set", "shop", "access-token"],
+        Some("fake-keychain-token-9012\n"),
+    );
+    assert!(set.status.success(), "{}", describe(&set));
+    rusqlite::Connection::open(&db)
+        .and_then(|c| c.execute("DELETE FROM accounts WHERE name = 'shop'", []))
+        .expect("the row goes, the keychain entry stays");
+    assert!(keyring.secret_tool_search(SERVICE).contains("9012"));
+    let again = run_cli(&env, &["--db", &db, "account", "add", "shop"], None);
+    assert!(again.status.success(), "{}", describe(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("deleted, not adopted"),
+        "the new account says what it found: {}",
+        describe(&again)
+    );
+    let after = keyring.secret_tool_search(SERVICE);
+    assert!(
+        !after.contains("9012"),
+        "the old token is gone, not inherited: {after}"
+    );
 }
 
 #[test]

@@ -42,7 +42,9 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
+    // A port alone serves this machine only; the token comes from the environment.
     let metrics_addr = format!("127.0.0.1:{port}");
+    let port_arg = port.to_string();
     let args = [
         "--timeout",
         "2",
@@ -51,8 +53,13 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
         "--speed",
         "300",
         "--metrics",
-        &metrics_addr,
+        &port_arg,
     ];
+    let mut cli = cli;
+    cli.env.push((
+        "META_MONITOR_METRICS_TOKEN".to_owned(),
+        "fake-metrics-token-9a".to_owned(),
+    ));
     let child = cli.spawn(&args);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -77,11 +84,24 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
     // Keep running well past the point where an unpaced monitor would have pushed the app
     // bucket (prefilled to 70 %) past 100 %: at 300× it makes ~5 calls a second.
     std::thread::sleep(Duration::from_secs(8));
-    // The Prometheus exposition, checked by promtool.
-    let body = reqwest::blocking::get(format!("http://{metrics_addr}/metrics"))
+    // Without the token: 401. With it: the Prometheus exposition, checked by promtool.
+    let url = format!("http://{metrics_addr}/metrics");
+    let http = reqwest::blocking::Client::new();
+    let refused = http.get(&url).send().expect("GET /metrics");
+    assert_eq!(refused.status().as_u16(), 401, "no token, no metrics");
+    let wrong = http
+        .get(&url)
+        .bearer_auth("fake-metrics-token-00")
+        .send()
+        .expect("GET /metrics");
+    assert_eq!(wrong.status().as_u16(), 401, "a wrong token, no metrics");
+    let body = http
+        .get(&url)
+        .bearer_auth("fake-metrics-token-9a")
+        .send()
         .and_then(|r| r.error_for_status())
         .and_then(|r| r.text())
-        .expect("GET /metrics");
+        .expect("GET /metrics with the token");
     assert!(
         body.contains(
             r#"meta_monitor_service_status{account="acme",service="rate_limits",status="DOWN"} 1"#

@@ -68,9 +68,15 @@ enum Command {
         /// Run the schedule N times faster than real time (demos and tests).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
-        /// Serve Prometheus metrics at http://ADDR/metrics.
-        #[arg(long)]
+        /// Serve Prometheus metrics at http://ADDR/metrics: a PORT alone listens on
+        /// 127.0.0.1 (this machine only); give ADDR:PORT (e.g. 0.0.0.0:9464) to serve others,
+        /// with a token.
+        #[arg(long, value_name = "[ADDR:]PORT", value_parser = commands::run::metrics_address)]
         metrics: Option<std::net::SocketAddr>,
+        /// A file holding the bearer token /metrics requires (e.g. a systemd credential);
+        /// or set META_MONITOR_METRICS_TOKEN.
+        #[arg(long, value_name = "PATH", requires = "metrics")]
+        metrics_token_file: Option<std::path::PathBuf>,
     },
     /// Print the stored tiles without touching the network.
     Status {

@@ -4,9 +4,9 @@
 
 use std::sync::atomic::AtomicU64;
 
-use meta_monitor_core::Status;
 use meta_monitor_core::check::AccountTiles;
 use meta_monitor_core::tile::Detail;
+use meta_monitor_core::{Secret, Status};
 use prometheus_client::encoding::text::encode_registry;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -18,10 +18,27 @@ type FloatGauges = Family<Labels, Gauge<f64, AtomicU64>>;
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Label values come partly from remote data (the keys of Meta's usage headers, currencies):
+/// each is cut to 100 characters of `[A-Za-z0-9_.:/-]`, anything else becoming `_`, so one odd
+/// value can never break a scrape or forge a series.
+fn label_value(value: &str) -> String {
+    value
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.:/-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .map(|(k, v)| ((*k).to_owned(), label_value(v)))
         .collect()
 }
 
@@ -167,18 +184,46 @@ pub fn exposition(results: &[AccountTiles], now: OffsetDateTime) -> String {
     text
 }
 
-/// Serves `GET /metrics` on `listener` until `shutdown`, reading the tiles from `store`.
+/// Whether `headers` carry `Authorization: Bearer <token>` (always true without a token).
+/// Compared as SHA-256 digests, so the time taken says nothing about the token's prefix.
+fn authorized(headers: &axum::http::HeaderMap, token: Option<&Secret>) -> bool {
+    use sha2::{Digest, Sha256};
+    let Some(token) = token else {
+        return true;
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    Sha256::digest(given.as_bytes()) == Sha256::digest(token.expose().as_bytes())
+}
+
+/// Serves `GET /metrics` on `listener` until `shutdown`, reading the tiles from `store`; with
+/// a `token`, only to requests that bear it (401 otherwise).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     stores: Vec<std::sync::Arc<std::sync::Mutex<meta_monitor_core::store::Store>>>,
+    token: Option<Secret>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::http::header;
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let token = std::sync::Arc::new(token);
     let app = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(move || {
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
             let stores = stores.clone();
+            let token = token.clone();
             async move {
+                if !authorized(&headers, token.as_ref().as_ref()) {
+                    return (
+                        StatusCode::UNAUTHORIZED,
+                        [(header::WWW_AUTHENTICATE, "Bearer")],
+                        "a bearer token is required\n",
+                    )
+                        .into_response();
+                }
                 let text = tokio::task::spawn_blocking(move || {
                     let mut results: Vec<AccountTiles> = Vec::new();
                     for store in &stores {
@@ -194,7 +239,7 @@ pub async fn serve(
                 })
                 .await
                 .unwrap_or_default();
-                ([(header::CONTENT_TYPE, CONTENT_TYPE)], text)
+                ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
             }
         }),
     );
@@ -231,6 +276,81 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("# EOF"), "plain Prometheus text");
+    }
+
+    #[test]
+    fn hostile_label_values_cannot_break_the_scrape() {
+        let now = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("t");
+        let hostile = [
+            "business.1\"} 1\nmeta_monitor_forged 1\n{x=\"",
+            "ünïcode\\back\\slash",
+            &"x".repeat(500),
+        ];
+        let limits = Tile::new(Service::RateLimits, Status::Up, now, "ok").with_detail(
+            Detail::RateLimits(RateLimitsDetail {
+                counters: hostile.iter().map(|k| ((*k).to_owned(), 50.0)).collect(),
+                ..RateLimitsDetail::default()
+            }),
+        );
+        let text = exposition(&[AccountTiles::new("shop\n\"", vec![limits])], now);
+        assert!(
+            !text.lines().any(|l| l.starts_with("meta_monitor_forged")),
+            "no forged series: {text}"
+        );
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("meta_monitor_rate_limit"))
+        {
+            assert!(line.len() < 300, "values are cut: {line}");
+            assert_eq!(line.matches('"').count() % 2, 0, "quotes balance: {line}");
+        }
+        // Prometheus's own parser agrees (promtool, from the Debian package `prometheus`).
+        let promtool = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn();
+        match promtool {
+            Ok(mut child) => {
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(text.as_bytes())
+                    .expect("write");
+                let out = child.wait_with_output().expect("promtool");
+                assert!(
+                    out.status.success(),
+                    "promtool: {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            Err(e) => assert!(
+                std::env::var_os("CI").is_none(),
+                "promtool must be installed in CI: {e}"
+            ),
+        }
+    }
+
+    #[test]
+    fn a_token_is_required_when_configured() {
+        let mut headers = axum::http::HeaderMap::new();
+        let token = Secret::new("fake-metrics-token-1");
+        assert!(authorized(&headers, None), "no token configured: open");
+        assert!(!authorized(&headers, Some(&token)), "no header");
+        headers.insert(
+            axum::http::header::AUTHORIZATION,
+            "Bearer wrong".parse().expect("header"),
+        );
+        assert!(!authorized(&headers, Some(&token)), "a wrong token");
+        headers.insert(
+            axum::http::header::AUTHORIZATION,
+            "Bearer fake-metrics-token-1".parse().expect("header"),
+        );
+        assert!(authorized(&headers, Some(&token)), "the token");
     }
 
     #[test]

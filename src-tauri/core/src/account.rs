@@ -176,11 +176,52 @@ impl Monitoring {
     }
 }
 
+/// Where a secret may travel: `https://` to any host, `http://` only to this machine (the
+/// simulator, a test receiver) — never in clear text over a network.
+pub fn is_allowed_url(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Meta's Graph API hosts; any other gets the access token only because the operator said so.
+const META_GRAPH_HOSTS: [&str; 3] = [
+    "graph.facebook.com",
+    "graph.instagram.com",
+    "graph-video.facebook.com",
+];
+
+impl Account {
+    /// A warning when the graph URL is not Meta's (nor this machine): every probe sends the
+    /// access token there. `None` for Meta's hosts and loopback (the simulator).
+    pub fn graph_url_warning(&self) -> Option<String> {
+        let url = url::Url::parse(&self.graph_url).ok()?;
+        let host = url.host_str()?;
+        let local = url.scheme() == "http" || host == "localhost";
+        if local || META_GRAPH_HOSTS.contains(&host) {
+            return None;
+        }
+        Some(format!(
+            "{host} is not a Meta host: every check sends this account's access token there"
+        ))
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AccountError {
     #[error("account name must be 1–64 letters, digits, '-', '_' or '.' (got {0:?})")]
     Name(String),
-    #[error("graph URL must be an http(s) URL without a path, query or credentials (got {0:?})")]
+    #[error(
+        "graph URL must be https:// (http:// only to this machine), without a path, query or \
+         credentials (got {0:?})"
+    )]
     GraphUrl(String),
     #[error("API version must look like v25.0 (got {0:?})")]
     ApiVersion(String),
@@ -188,7 +229,7 @@ pub enum AccountError {
     Id { field: &'static str, value: String },
     #[error("ad account must be act_<digits> or <digits> (got {0:?})")]
     AdAccount(String),
-    #[error("a webhook endpoint must be an http(s) URL (got {0:?})")]
+    #[error("a webhook endpoint must be https:// (http:// only to this machine) (got {0:?})")]
     WebhookEndpoint(String),
     #[error("{field} must be between {min} and {max} (got {value})")]
     Monitoring {
@@ -230,8 +271,7 @@ impl Account {
         }
         self.graph_url = self.graph_url.trim_end_matches('/').to_owned();
         let url_ok = url::Url::parse(&self.graph_url).is_ok_and(|u| {
-            matches!(u.scheme(), "http" | "https")
-                && u.host().is_some()
+            is_allowed_url(&u)
                 && u.path() == "/"
                 && u.query().is_none()
                 && u.username().is_empty()
@@ -257,8 +297,7 @@ impl Account {
             }
         }
         for url in &self.webhook_endpoints {
-            let ok = url::Url::parse(url)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            let ok = url::Url::parse(url).is_ok_and(|u| is_allowed_url(&u));
             if !ok {
                 return Err(AccountError::WebhookEndpoint(url.clone()));
             }
@@ -401,6 +440,38 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn secrets_travel_over_https_or_stay_on_this_machine() {
+        for (url, allowed) in [
+            ("https://graph.facebook.com", true),
+            ("https://proxy.example", true),
+            ("http://127.0.0.1:8080", true),
+            ("http://[::1]:8080", true),
+            ("http://localhost:9000", true),
+            ("http://graph.facebook.com", false),
+            ("http://10.0.0.2", false),
+            ("http://localhost.evil.example", false),
+        ] {
+            let mut a = Account::new("a");
+            a.graph_url = url.into();
+            assert_eq!(a.clone().validate().is_ok(), allowed, "graph URL {url}");
+            a.graph_url = DEFAULT_GRAPH_URL.into();
+            a.webhook_endpoints = vec![format!("{url}/hook")];
+            assert_eq!(a.validate().is_ok(), allowed, "webhook endpoint {url}");
+        }
+        let warning = |url: &str| {
+            let mut a = Account::new("a");
+            a.graph_url = url.into();
+            a.graph_url_warning()
+        };
+        assert_eq!(warning("https://graph.facebook.com"), None);
+        assert_eq!(warning("http://127.0.0.1:8080"), None, "the simulator");
+        assert!(
+            warning("https://proxy.example").is_some_and(|w| w.contains("proxy.example")),
+            "a non-Meta host is named"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod monitor;
 pub mod notify;
 pub mod probe;
 pub mod product;
+pub mod redact;
 pub mod schedule;
 pub mod secret;
 pub mod secrets;

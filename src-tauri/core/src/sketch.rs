@@ -41,16 +41,23 @@ impl Sketch {
         self.0.to_java_bytes()
     }
 
+    /// Reads a stored sketch; a damaged blob is an error, never a crash.
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
-        let decoded =
-            DDSketch::from_java_bytes(bytes).map_err(|e| format!("corrupt sketch: {e}"))?;
-        // Re-home the decoded bins into a sketch with our exact configuration, so merges
-        // never fail on floating-point differences in the decoded mapping.
-        let mut out = Sketch::default();
-        match out.0.merge(&decoded) {
-            Ok(()) => Ok(out),
-            Err(_) => Ok(Self(decoded)),
-        }
+        // The library trusts the counts it decodes and overflows (a panic in debug builds)
+        // on crafted ones, found by the property tests; a damaged database must not take the
+        // app down, so such a panic becomes this error.
+        std::panic::catch_unwind(|| {
+            let decoded =
+                DDSketch::from_java_bytes(bytes).map_err(|e| format!("corrupt sketch: {e}"))?;
+            // Re-home the decoded bins into a sketch with our exact configuration, so merges
+            // never fail on floating-point differences in the decoded mapping.
+            let mut out = Sketch::default();
+            match out.0.merge(&decoded) {
+                Ok(()) => Ok(out),
+                Err(_) => Ok(Self(decoded)),
+            }
+        })
+        .unwrap_or_else(|_| Err("corrupt sketch: impossible counts".to_owned()))
     }
 
     pub fn count(&self) -> usize {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::graph::hmac_sha256_hex;
+use crate::graph::{hmac_sha256_hex, read_capped, redirect_target};
 use crate::secret::Secret;
 
 /// The outcome for one endpoint.
@@ -59,6 +59,7 @@ async fn run(
     verify_token: &Secret,
     app_secret: Option<&Secret>,
 ) -> Result<(), String> {
+    let endpoint = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
     let hub = challenge();
     let query = [
         ("hub.mode", "subscribe"),
@@ -73,7 +74,15 @@ async fn run(
         .await
         .map_err(|e| format!("handshake failed: {}", e.without_url()))?;
     let status = response.status().as_u16();
-    let body = response.text().await.unwrap_or_default();
+    if response.status().is_redirection() {
+        return Err(format!(
+            "handshake answered a redirect (HTTP {status}) to {}; not followed",
+            redirect_target(response.headers(), &endpoint)
+        ));
+    }
+    // The challenge is a few digits: a body beyond this is not what Meta expects anyway.
+    let body = read_capped(response, 64 * 1024).await.unwrap_or_default();
+    let body = String::from_utf8_lossy(&body);
     if status != 200 {
         return Err(format!("handshake answered HTTP {status}, expected 200"));
     }
@@ -95,6 +104,10 @@ async fn run(
         .map_err(|e| format!("signed delivery failed: {}", e.without_url()))?;
     match response.status().as_u16() {
         200 => Ok(()),
+        other if response.status().is_redirection() => Err(format!(
+            "signed delivery answered a redirect (HTTP {other}) to {}; not followed",
+            redirect_target(response.headers(), &endpoint)
+        )),
         other => Err(format!(
             "signed delivery answered HTTP {other}, expected 200"
         )),

@@ -429,6 +429,10 @@ async fn serve(
     if call.scenario().shows(Scenario::TokenInvalid) && !app_token && !is_debug_token {
         return expired(&mut call);
     }
+    if call.scenario().shows(Scenario::TokenMalformed) && !app_token && !is_debug_token {
+        let token = call.token.clone();
+        return malformed(&mut call, &token);
+    }
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segs.as_slice() {
         ["me"] => me(&mut call, app_token),
@@ -563,6 +567,17 @@ fn expired(call: &mut Call) -> Response {
     )
 }
 
+/// Meta's answer to a token it cannot parse: the token itself in the message (reference §15).
+fn malformed(call: &mut Call, token: &str) -> Response {
+    call.fail(
+        StatusCode::BAD_REQUEST,
+        190,
+        None,
+        "OAuthException",
+        format!("Malformed access token {token}"),
+    )
+}
+
 fn me(call: &mut Call, app_token: bool) -> Response {
     if app_token {
         let msg =
@@ -599,8 +614,12 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
     };
     let now = call.now.unix_timestamp();
     let invalid = call.scenario().shows(Scenario::TokenInvalid);
+    let malformed_input = call.scenario().shows(Scenario::TokenMalformed);
     if invalid && !app_token {
         return expired(call);
+    }
+    if malformed_input && !app_token {
+        return malformed(call, &input);
     }
     if !app_token && input != call.token {
         let msg = "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app".to_owned();
@@ -627,7 +646,15 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
         ],
         "user_id": USER_ID,
     });
-    if invalid {
+    if malformed_input {
+        // Inspected with the app token, the malformed token is invalid and quoted back.
+        data = json!({
+            "app_id": APP_ID,
+            "is_valid": false,
+            "scopes": [],
+            "error": {"code": 190, "message": format!("Malformed access token {input}")},
+        });
+    } else if invalid {
         data["error"] = json!({
             "code": 190,
             "subcode": 463,

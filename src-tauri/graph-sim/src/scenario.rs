@@ -16,6 +16,10 @@ pub enum Scenario {
     TokenExpiring,
     /// The token has expired: 190/463 everywhere a user token is used.
     TokenInvalid,
+    /// The token was pasted wrong: 190 "Malformed access token <the token as sent>" everywhere
+    /// a user token is used, and `debug_token` reports the same — Meta echoes the token
+    /// (reference §15).
+    TokenMalformed,
     /// 5xx with an HTML error page, transient JSON errors, a slow endpoint, a dropped connection
     /// and a truncated JSON body.
     Outage,
@@ -29,12 +33,13 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Self::Healthy,
         Self::Throttled,
         Self::AdsDisabledThrottled,
         Self::TokenExpiring,
         Self::TokenInvalid,
+        Self::TokenMalformed,
         Self::Outage,
         Self::PixelSilent,
         Self::WebhookInactive,
@@ -48,6 +53,7 @@ impl Scenario {
             Self::AdsDisabledThrottled => "ads-disabled-throttled",
             Self::TokenExpiring => "token-expiring",
             Self::TokenInvalid => "token-invalid",
+            Self::TokenMalformed => "token-malformed",
             Self::Outage => "outage",
             Self::PixelSilent => "pixel-silent",
             Self::WebhookInactive => "webhook-inactive",

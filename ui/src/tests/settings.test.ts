@@ -25,6 +25,22 @@ async function addAccount(name: string) {
 }
 
 describe('Settings', () => {
+  it('says when a new account found keychain entries of an earlier one and did not adopt them', async () => {
+    mock.saveNote = 'the keychain still held access-token from an earlier account named shop; deleted, not adopted';
+    render(Settings);
+    await addAccount('shop');
+    expect(await screen.findByRole('status')).toHaveTextContent('deleted, not adopted');
+  });
+
+  it("warns when an account's graph URL is not Meta's, as the core says", async () => {
+    const account = { ...(await mock.settings()).new_account, name: 'proxy', graph_url: 'https://proxy.example' };
+    const warning = 'proxy.example is not a Meta host: every check sends this account\'s access token there';
+    mock.settingsView.accounts.push({ account, secrets: [], warning });
+    render(Settings);
+    const card = await screen.findByRole('article', { name: 'Account proxy' });
+    expect(within(card).getByRole('alert')).toHaveTextContent(warning);
+  });
+
   it('adds an account, stores its token in the keychain and shows it masked afterwards', async () => {
     render(Settings);
     await addAccount('shop');

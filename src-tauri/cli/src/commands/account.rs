@@ -90,8 +90,11 @@ pub fn run(cmd: AccountCommand, session: &Session) -> Result<(), Failure> {
             account.test_event_code = test_event_code;
             account.webhook_endpoints = webhook_endpoints;
             let name = account.name.clone();
-            app.save_account(account, true)?;
+            let note = app.save_account(account, true)?;
             println!("added account {name}");
+            if let Some(note) = note {
+                println!("note: {note}");
+            }
             Ok(())
         }
         AccountCommand::List { json } => {
@@ -115,6 +118,9 @@ pub fn run(cmd: AccountCommand, session: &Session) -> Result<(), Failure> {
                 output::print_json(&account)?;
             } else {
                 output::print_account(&account);
+                if let Some(warning) = account.graph_url_warning() {
+                    println!("warning: {warning}");
+                }
             }
             Ok(())
         }

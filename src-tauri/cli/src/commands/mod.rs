@@ -64,7 +64,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             name,
             speed,
             metrics,
-        } => run::run(&session, name.as_deref(), speed, metrics),
+            metrics_token_file,
+        } => {
+            let exporter = metrics
+                .map(|address| run::Exporter::new(address, metrics_token_file.as_deref()))
+                .transpose()?;
+            run::run(&session, name.as_deref(), speed, exporter)
+        }
         Command::NotifyTest { name } => alerts::notify_test(&session, &name),
         Command::Simulate { listen, scenario } => demo::simulate(listen, &scenario),
         Command::Demo { json } => demo::demo(json),

@@ -157,6 +157,12 @@ fn report(summary: &SyncSummary, json: bool) -> Result<(), Failure> {
                 String::new()
             }
         );
+        if summary.requeued > 0 {
+            println!(
+                "{} products of batches Meta no longer knew were sent again",
+                summary.requeued
+            );
+        }
     }
     if summary.failed + summary.invalid + summary.pending > 0 {
         let why = if summary.cancelled {

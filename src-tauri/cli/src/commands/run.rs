@@ -1,19 +1,64 @@
 //! `meta-monitor run [NAME] [--speed N]`: the scheduler and notifiers in the foreground until
 //! SIGINT or SIGTERM; the step in flight is finished and stored before exiting.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
+use meta_monitor_core::Secret;
 use meta_monitor_core::app::Options;
 use meta_monitor_core::clock::{Clock, ScaledClock, SystemClock};
 
 use super::Session;
 use crate::Failure;
 
+/// The environment variable holding the bearer token `/metrics` requires.
+pub const METRICS_TOKEN_ENV: &str = "META_MONITOR_METRICS_TOKEN";
+
+/// `--metrics`: a port alone means this machine only.
+pub fn metrics_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse()
+        .map_err(|_| format!("{text:?} is not PORT or ADDR:PORT (e.g. 9464 or 0.0.0.0:9464)"))
+}
+
+/// Where `/metrics` listens and the token it requires, if any.
+pub struct Exporter {
+    address: SocketAddr,
+    token: Option<Secret>,
+}
+
+impl Exporter {
+    /// The token from `token_file`, else from [`METRICS_TOKEN_ENV`]; none is allowed, but
+    /// serving beyond this machine without one is logged as a warning.
+    pub fn new(address: SocketAddr, token_file: Option<&Path>) -> Result<Self, Failure> {
+        let token = match token_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Failure::usage(anyhow::anyhow!(
+                        "cannot read the metrics token file {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                Some(text)
+            }
+            None => std::env::var(METRICS_TOKEN_ENV).ok(),
+        };
+        let token = token
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
+        Ok(Self { address, token })
+    }
+}
+
 pub fn run(
     session: &Session,
     name: Option<&str>,
     speed: f64,
-    metrics: Option<std::net::SocketAddr>,
+    metrics: Option<Exporter>,
 ) -> Result<(), Failure> {
     if !(1.0..=100_000.0).contains(&speed) {
         return Err(Failure::usage(anyhow::anyhow!(
@@ -41,11 +86,16 @@ pub fn run(
         // One signal stops both the runner and the exporter.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let exporter = match metrics {
-            Some(addr) => {
-                let listener = tokio::net::TcpListener::bind(addr)
+            Some(Exporter { address, token }) => {
+                let listener = tokio::net::TcpListener::bind(address)
                     .await
-                    .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /metrics: {e}"))?;
-                tracing::info!(address = %listener.local_addr()?, "Prometheus metrics on /metrics");
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {address} for /metrics: {e}"))?;
+                tracing::info!(address = %listener.local_addr()?, token = token.is_some(),
+                    "Prometheus metrics on /metrics");
+                if token.is_none() && !address.ip().is_loopback() {
+                    tracing::warn!(address = %address, "/metrics is open to the network \
+                        without a token; set {METRICS_TOKEN_ENV} or --metrics-token-file");
+                }
                 let mut stopped = stopped.clone();
                 let done = async move {
                     let _ = stopped.wait_for(|s| *s).await;
@@ -53,6 +103,7 @@ pub fn run(
                 Some(tokio::spawn(crate::metrics::serve(
                     listener,
                     app.stores(),
+                    token,
                     done,
                 )))
             }

@@ -46,6 +46,7 @@ impl App {
                     })
                     .collect();
                 StoredAccountView {
+                    warning: stored.account.graph_url_warning(),
                     account: stored.account,
                     secrets,
                 }
@@ -74,18 +75,38 @@ impl App {
         Ok(self.file_store()?.require_account(name)?.account)
     }
 
-    /// Adds (`is_new`) or updates an account's non-secret settings, after validation.
-    pub fn save_account(&self, account: Account, is_new: bool) -> Result<(), AppError> {
+    /// Adds (`is_new`) or updates an account's non-secret settings, after validation. A new
+    /// account never adopts keychain entries left under its name (by an account removed while
+    /// the keychain was unreachable): they are deleted, and the returned note says so.
+    pub fn save_account(&self, account: Account, is_new: bool) -> Result<Option<String>, AppError> {
         let account = account
             .validate()
             .map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
         let store = self.file_store()?;
-        if is_new {
-            store.add_account(&account, OffsetDateTime::now_utc())?;
-        } else {
+        if !is_new {
             store.update_account(&account)?;
+            return Ok(None);
         }
-        Ok(())
+        store.add_account(&account, OffsetDateTime::now_utc())?;
+        let keychain = Keychain::new();
+        let mut left = Vec::new();
+        for secret in SecretName::ALL {
+            // No keychain (a server): nothing can be left over in it either.
+            if keychain.delete(&account.name, secret).unwrap_or(false) {
+                left.push(secret.as_str());
+            }
+        }
+        if left.is_empty() {
+            return Ok(None);
+        }
+        tracing::warn!(account = %account.name, entries = ?left,
+            "deleted keychain entries left by an earlier account of this name");
+        Ok(Some(format!(
+            "the keychain still held {} from an earlier account named {}; deleted, not \
+             adopted — set this account's secrets anew",
+            left.join(", "),
+            account.name
+        )))
     }
 
     /// Removes an account, its history and its keychain entries.
@@ -126,9 +147,11 @@ impl App {
                 "the {what} contains whitespace; paste only the value"
             )));
         }
-        let is_http = value.starts_with("https://") || value.starts_with("http://");
-        if name == SecretName::TeamWebhook && !is_http {
-            return Err(AppError::invalid("the team-webhook must be an http(s) URL"));
+        let allowed = url::Url::parse(value).is_ok_and(|u| crate::account::is_allowed_url(&u));
+        if name == SecretName::TeamWebhook && !allowed {
+            return Err(AppError::invalid(
+                "the team-webhook must be an https:// URL (http:// only to this machine)",
+            ));
         }
         self.file_store()?.require_account(account)?;
         let secret = Secret::new(value);

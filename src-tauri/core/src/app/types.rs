@@ -159,6 +159,8 @@ pub struct SecretState {
 pub struct StoredAccountView {
     pub account: Account,
     pub secrets: Vec<SecretState>,
+    /// Said when the graph URL is not Meta's: the token goes there.
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -322,6 +324,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
         /// Any text is a window of 1 h to 2 y or an invalid-input error, never a panic.
         #[test]
         fn since_never_panics_and_stays_in_range(text in "\\PC{0,24}") {

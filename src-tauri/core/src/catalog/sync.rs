@@ -31,6 +31,9 @@ use super::product::Product;
 pub const MAX_PER_BATCH: usize = 3000;
 /// Products read back per call (`/products` with an `is_any` filter).
 pub const READ_BACK_LIMIT: usize = 100;
+/// A batch still without Meta's verdict after this long is taken as lost and its items are
+/// sent again (Meta processes a batch in minutes; its handles are not documented to last).
+pub const PENDING_BOUND: time::Duration = time::Duration::hours(24);
 
 /// How a sync paces itself. The defaults follow Meta; tests may shorten nothing but the
 /// status polling.
@@ -96,6 +99,9 @@ pub struct SyncSummary {
     #[ts(type = "number")]
     pub paused_ms: u64,
     pub cancelled: bool,
+    /// Items of batches Meta lost (an unknown handle, no verdict within [`PENDING_BOUND`])
+    /// put back in the queue and sent again.
+    pub requeued: u32,
 }
 
 impl SyncSummary {
@@ -270,6 +276,15 @@ struct Run<'a> {
 
 impl Run<'_> {
     async fn all(&mut self) -> Result<(), SyncError> {
+        let stale_before = OffsetDateTime::now_utc() - PENDING_BOUND;
+        let stale = lock(self.store).stale_handles(self.account_id, stale_before)?;
+        for handle in stale {
+            let note = format!(
+                "Meta gave no verdict on this product's batch within {} h; sent again",
+                PENDING_BOUND.whole_hours()
+            );
+            self.requeue(&handle, &note)?;
+        }
         let in_flight = lock(self.store).in_flight(self.account_id)?;
         for (handle, items) in in_flight {
             if !self.confirm(&handle, &items, &[]).await? {
@@ -466,13 +481,21 @@ impl Run<'_> {
                     }
                     continue;
                 }
+                // Meta refuses the handle itself (expired, unknown): the batch is lost to us,
+                // not the products — they go back to the queue and are sent again.
+                Err(GraphError::Meta(e)) if e.class() == ErrorClass::InvalidRequest => {
+                    let note =
+                        format!("Meta no longer knows this product's batch ({e}); sent again");
+                    self.requeue(handle, &note)?;
+                    return Ok(true);
+                }
                 Err(e) => return Err(e.into()),
             };
             let envelope: Envelope<BatchStatus> = response.json()?;
             let Some(status) = envelope.data.into_iter().next() else {
-                return Err(SyncError::Unexpected(format!(
-                    "check_batch_request_status returned no entry for handle {handle}"
-                )));
+                let note = "Meta returned no status for this product's batch; sent again";
+                self.requeue(handle, note)?;
+                return Ok(true);
             };
             if status.status == "finished" {
                 break status;
@@ -500,6 +523,14 @@ impl Run<'_> {
         }
         self.record(&outcomes)?;
         Ok(true)
+    }
+
+    /// Puts a batch Meta lost back into the queue, counted and logged.
+    fn requeue(&mut self, handle: &str, note: &str) -> Result<(), SyncError> {
+        let moved = lock(self.store).requeue(self.account_id, handle, note)?;
+        tracing::warn!(catalog = %self.catalog_id, items = moved, note, "batch requeued");
+        self.summary.requeued += moved;
+        Ok(())
     }
 
     fn record(&mut self, outcomes: &[(QueuedItem, ItemOutcome)]) -> Result<(), SyncError> {

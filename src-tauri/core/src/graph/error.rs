@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::redact::Redactor;
+
 /// What a caller should do about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -119,6 +121,11 @@ pub enum TransportKind {
     Refused,
     /// The connection was reset or closed before the whole response arrived.
     Reset,
+    /// The server answered with a redirect, which is never followed (the token, a webhook's
+    /// secret path or a signed delivery would go along to another host).
+    Redirected,
+    /// The body was larger than [`super::MAX_BODY`]; the rest was not read.
+    TooLarge,
     Other,
 }
 
@@ -128,6 +135,8 @@ impl fmt::Display for TransportKind {
             Self::Timeout => "timed out",
             Self::Refused => "connection refused",
             Self::Reset => "connection dropped",
+            Self::Redirected => "redirect not followed",
+            Self::TooLarge => "response too large",
             Self::Other => "network error",
         })
     }
@@ -153,6 +162,38 @@ pub enum GraphError {
 }
 
 impl GraphError {
+    /// The same error with every text that came from the server scrubbed.
+    pub fn redacted(self, redactor: &Redactor) -> Self {
+        match self {
+            Self::Meta(mut e) => {
+                e.message = redactor.scrub(&e.message);
+                for text in [&mut e.error_user_title, &mut e.error_user_msg]
+                    .into_iter()
+                    .flatten()
+                {
+                    *text = redactor.scrub(text);
+                }
+                Self::Meta(e)
+            }
+            Self::Transport { kind, detail } => Self::Transport {
+                kind,
+                detail: redactor.scrub(&detail),
+            },
+            Self::Undecodable {
+                http_status,
+                at,
+                reason,
+                snippet,
+            } => Self::Undecodable {
+                http_status,
+                at,
+                reason: redactor.scrub(&reason),
+                snippet: redactor.scrub(&snippet),
+            },
+            other @ (Self::Http { .. } | Self::NotConfigured(_)) => other,
+        }
+    }
+
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::Meta(e) => e.class(),
@@ -182,6 +223,14 @@ impl GraphError {
 
     /// Worth retrying with backoff: transient errors and 5xx, never token or permission errors.
     pub fn is_retryable(&self) -> bool {
+        if let Self::Transport {
+            kind: TransportKind::Redirected | TransportKind::TooLarge,
+            ..
+        } = self
+        {
+            // The same answer would come again.
+            return false;
+        }
         match self.class() {
             ErrorClass::Transient | ErrorClass::Transport => true,
             ErrorClass::Undecodable => self.http_status().is_some_and(|s| s >= 500),

@@ -24,6 +24,7 @@ use url::Url;
 pub use error::{ErrorClass, GraphError, MetaError, TransportKind};
 pub use rate_limit::Usage;
 
+use crate::redact::Redactor;
 use crate::secret::Secret;
 
 pub const USER_AGENT: &str = concat!("meta-monitor/", env!("CARGO_PKG_VERSION"));
@@ -51,14 +52,76 @@ enum Body {
     Form(Vec<(String, String)>),
 }
 
-/// The only way this crate builds an HTTP client: always with both timeouts.
+/// The largest response body read; beyond it the request fails with a named error (a hostile
+/// or broken server could otherwise fill memory for as long as the timeout allows).
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// The only way this crate builds an HTTP client: always with both timeouts, never following
+/// a redirect (the Bearer token, a webhook's secret path or a signed delivery would go along
+/// to whatever host it names) and never sending a Referer.
 pub fn http_client(timeouts: Timeouts) -> Result<reqwest::Client, GraphError> {
     reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.total)
         .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .build()
         .map_err(|e| GraphError::NotConfigured(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Where a redirect answer points, for the error that reports it: the host of its `Location`
+/// (the same host when relative), never the full URL (it may carry secrets).
+pub fn redirect_target(headers: &reqwest::header::HeaderMap, from: &Url) -> String {
+    let location = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok());
+    match location.map(|l| from.join(l)) {
+        Some(Ok(to)) => match to.host_str() {
+            Some(host) if to.origin() == from.origin() => format!("another path on {host}"),
+            Some(host) => match to.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            },
+            None => "a URL without a host".to_owned(),
+        },
+        Some(Err(_)) => "an unreadable location".to_owned(),
+        None => "nowhere (no Location header)".to_owned(),
+    }
+}
+
+/// The error for a redirect answer: not followed, and where it pointed.
+pub fn redirected(status: u16, headers: &reqwest::header::HeaderMap, from: &Url) -> GraphError {
+    GraphError::Transport {
+        kind: TransportKind::Redirected,
+        detail: format!(
+            "HTTP {status} to {}; redirects are not followed, so nothing was sent there",
+            redirect_target(headers, from)
+        ),
+    }
+}
+
+/// Reads a body of at most `limit` bytes, chunk by chunk: a larger one (announced or
+/// streamed) fails with [`TransportKind::TooLarge`] without being read further.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, GraphError> {
+    let too_large = || GraphError::Transport {
+        kind: TransportKind::TooLarge,
+        detail: format!("the body exceeds {} MiB; not read", limit / (1024 * 1024)),
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Lowercase hex of HMAC-SHA256(key, message): `appsecret_proof` and webhook signatures.
@@ -86,6 +149,18 @@ pub struct Credentials {
     pub verify_token: Option<Secret>,
 }
 
+impl Credentials {
+    /// A scrubber for text from servers that knows these secrets.
+    pub fn redactor(&self) -> Redactor {
+        let values = [
+            Some(&self.access_token),
+            self.app_secret.as_ref(),
+            self.verify_token.as_ref(),
+        ];
+        Redactor::new(values.into_iter().flatten().map(Secret::expose))
+    }
+}
+
 /// One request as the monitor made it: what a probe run row and the rate-limit tile need.
 #[derive(Debug, Clone, Serialize)]
 pub struct CallRecord {
@@ -105,12 +180,15 @@ pub struct GraphResponse {
     pub latency: Duration,
     pub usage: Usage,
     pub body: Vec<u8>,
+    /// The client's secrets: a body quoted in a decoding error is scrubbed with them (a
+    /// `paging.next` link carries the token).
+    redactor: Arc<Redactor>,
 }
 
 impl GraphResponse {
     /// Decodes the body, naming the JSON path where decoding broke.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, GraphError> {
-        decode(&self.body, self.http_status)
+        decode(&self.body, self.http_status).map_err(|e| e.redacted(&self.redactor))
     }
 }
 
@@ -176,6 +254,8 @@ pub struct GraphClient {
     app_id: Option<String>,
     calls: Arc<Mutex<Vec<CallRecord>>>,
     retries: usize,
+    /// Scrubs every text from the server before it leaves the client (Meta echoes tokens).
+    redactor: Arc<Redactor>,
 }
 
 /// Retries of a transient failure, at most.
@@ -203,6 +283,7 @@ impl GraphClient {
         let base = Url::parse(&format!("{}/", graph_url.trim_end_matches('/'))).map_err(invalid)?;
         let root = base.join(&format!("{api_version}/")).map_err(invalid)?;
         let version = api_version.to_owned();
+        let redactor = Arc::new(credentials.redactor());
         Ok(Self {
             http,
             base,
@@ -212,6 +293,7 @@ impl GraphClient {
             app_id,
             calls: Arc::default(),
             retries: RETRIES,
+            redactor,
         })
     }
 
@@ -234,6 +316,11 @@ impl GraphClient {
             .lock()
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default()
+    }
+
+    /// `text` from the server with this client's secrets and any token-shaped run scrubbed.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.scrub(text)
     }
 
     pub fn access_token(&self) -> &Secret {
@@ -422,6 +509,7 @@ impl GraphClient {
                 e.is_retryable() && !timed_out && started.elapsed() < RETRY_BUDGET
             })
             .await
+            .map_err(|e| e.redacted(&self.redactor))
     }
 
     async fn send_once(
@@ -462,6 +550,7 @@ impl GraphClient {
         match result {
             Ok(mut resp) => {
                 resp.latency = latency;
+                resp.redactor = self.redactor.clone();
                 Ok(resp)
             }
             Err(failed) => Err(failed.0),
@@ -477,8 +566,8 @@ impl GraphClient {
     ) -> Result<GraphResponse, Failed> {
         let batched = matches!(form, Some(Body::Batch(_)));
         let request = match form {
-            Some(Body::Batch(form) | Body::Form(form)) => self.http.post(url).form(&form),
-            None => self.http.get(url),
+            Some(Body::Batch(form) | Body::Form(form)) => self.http.post(url.clone()).form(&form),
+            None => self.http.get(url.clone()),
         };
         let response = request
             .bearer_auth(token.expose())
@@ -487,9 +576,13 @@ impl GraphClient {
             .map_err(|e| Box::new((transport(e), Usage::default())))?;
         let http_status = response.status().as_u16();
         let usage = Usage::from_headers(response.headers());
-        let body = match response.bytes().await {
-            Ok(body) => body.to_vec(),
-            Err(e) => return Err(Box::new((transport(e), usage))),
+        if response.status().is_redirection() {
+            let err = redirected(http_status, response.headers(), &url);
+            return Err(Box::new((err, usage)));
+        }
+        let body = match read_capped(response, MAX_BODY).await {
+            Ok(body) => body,
+            Err(e) => return Err(Box::new((e, usage))),
         };
         let response = interpret(http_status, usage, body)?;
         if batched {
@@ -520,6 +613,7 @@ fn interpret(http_status: u16, usage: Usage, body: Vec<u8>) -> Result<GraphRespo
         latency: Duration::ZERO,
         usage,
         body,
+        redactor: Arc::default(),
     })
 }
 
@@ -592,8 +686,91 @@ fn transport(err: reqwest::Error) -> GraphError {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "a failed step must fail the test")]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn client() -> GraphClient {
+        let credentials = Credentials {
+            access_token: Secret::new(concat!("EA", "AfakePropertyToken0123456789")),
+            app_secret: Some(Secret::new("fake-app-secret-prop")),
+            verify_token: None,
+        };
+        let http = http_client(Timeouts::default()).expect("client");
+        GraphClient::new(
+            http,
+            "https://graph.facebook.com",
+            "v25.0",
+            credentials,
+            None,
+        )
+        .expect("client")
+    }
+
+    /// Bodies a Graph endpoint might send, broken in every way, plus arbitrary bytes.
+    fn bodies() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..200),
+            r#"\{"error":\{"message":"[^"]{0,40}","code":-?[0-9]{1,12},"error_subcode":-?[0-9]{0,6},"is_transient":(true|false|1|"x"),"fbtrace_id":"[A-Za-z0-9/]{0,20}"\}\}"#
+                .prop_map(String::into_bytes),
+            r#"\{"error":(null|1|"x"|\[\]|\{\})\}"#.prop_map(String::into_bytes),
+            r#"\[(null|\{"code":[0-9]{1,3},"headers":\[\{"name":"[a-zA-Z-]{0,20}","value":"[^"]{0,30}"\}\],"body":"[^"]{0,40}"\}),?\]"#
+                .prop_map(String::into_bytes),
+            r#"\{"data":\[\{"spend":"[0-9.e+-]{0,30}","actions":\[\{"action_type":"(omni_purchase|purchase)","value":"[0-9.e+-]{0,30}"\}\],"action_values":\[\{"action_type":"omni_purchase","value":"-?[0-9]{0,29}(\.[0-9]{0,28})?"\}\]\}\]\}"#
+                .prop_map(String::into_bytes),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Any status and body is a response or a typed error; decoding Meta's shapes from it
+        /// (insights, pixel, debug_token, a batch part) never panics either.
+        #[test]
+        fn any_answer_is_a_response_or_an_error(status in 100u16..600, body in bodies()) {
+            let answer = interpret(status, Usage::default(), body.clone());
+            if let Ok(response) = &answer {
+                if let Ok(page) = response.json::<Page<ads::InsightsRow>>() {
+                    for row in &page.data {
+                        let _ = (row.conversions(), row.roas());
+                    }
+                }
+                if let Ok(pixel) = response.json::<pixel::Pixel>() {
+                    let _ = pixel.last_fired();
+                }
+                let _ = response.json::<token::TokenInfo>();
+                let _ = unbatch(response.clone());
+            }
+            if let Err(failed) = answer {
+                let (error, _) = *failed;
+                let _ = (error.class(), error.is_retryable(), error.to_string());
+            }
+        }
+
+        /// A `paging.next` link is followed without the token or proof it carries, or not at
+        /// all.
+        #[test]
+        fn paging_links_never_keep_a_secret(
+            pairs in proptest::collection::vec(
+                ("(access_token|appsecret_proof|appsecret_time|after|limit|fields|[a-z_]{1,8})", "[A-Za-z0-9%|._-]{0,30}"),
+                0..8,
+            ),
+            host in "(graph\\.facebook\\.com|evil\\.example|graph\\.facebook\\.com\\.evil\\.example)",
+        ) {
+            let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let link = format!("https://{host}/v25.0/1/x?{}", query.join("&"));
+            match client().sanitize_next(&link) {
+                Ok(url) => {
+                    prop_assert_eq!(url.host_str(), Some("graph.facebook.com"));
+                    prop_assert!(url.query_pairs().all(|(k, _)| {
+                        !matches!(k.as_ref(), "access_token" | "appsecret_proof" | "appsecret_time")
+                    }), "{url}");
+                }
+                Err(e) => prop_assert_eq!(e.class(), ErrorClass::InvalidRequest),
+            }
+        }
+    }
 
     #[test]
     fn appsecret_proof_matches_the_reference_vector() {

@@ -57,6 +57,15 @@ pub async fn debug_token(client: &GraphClient) -> Result<(TokenInfo, GraphRespon
     let response = client
         .get_via_batch("debug_token", &[("input_token", &input)], &inspector)
         .await?;
-    let envelope: Envelope = response.json()?;
+    let mut envelope: Envelope = response.json()?;
+    // Meta's reason for an invalid token may quote the token itself ("Malformed access token …").
+    if let Some(message) = envelope
+        .data
+        .error
+        .as_mut()
+        .and_then(|e| e.message.as_mut())
+    {
+        *message = client.redact(message);
+    }
     Ok((envelope.data, response))
 }

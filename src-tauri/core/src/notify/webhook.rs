@@ -17,10 +17,14 @@ pub struct Webhook {
 
 impl Webhook {
     pub fn new(url: Secret, timeout: Duration, retries: usize) -> Result<Self, String> {
+        // Like every client here: no redirect is followed (the alert would be posted to
+        // whatever host it names), no Referer.
         let http = reqwest::blocking::Client::builder()
             .connect_timeout(timeout)
             .timeout(timeout)
             .user_agent(crate::graph::USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .map_err(|e| format!("cannot build the webhook client: {e}"))?;
         Ok(Self { url, http, retries })
@@ -48,6 +52,13 @@ impl Webhook {
         let status = response.status();
         if status.is_success() {
             Ok(())
+        } else if status.is_redirection() {
+            let from = url::Url::parse(self.url.expose()).map_err(|e| e.to_string())?;
+            Err(format!(
+                "webhook answered a redirect (HTTP {}) to {}; not followed",
+                status.as_u16(),
+                crate::graph::redirect_target(response.headers(), &from)
+            ))
         } else {
             Err(format!("webhook answered HTTP {}", status.as_u16()))
         }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alerts;
+mod files;
 pub mod metrics;
 pub mod pauses;
 pub mod probe_runs;
@@ -266,13 +267,27 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings it to the latest schema.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
-                path: parent.to_owned(),
+        let folder_error = |folder: &Path| {
+            let folder = folder.to_owned();
+            move |source| StoreError::Folder {
+                path: folder,
                 source,
-            })?;
+            }
+        };
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent {
+            files::create_folder(parent).map_err(folder_error(parent))?;
+            if app_data_dir().is_some_and(|app| app == parent) {
+                files::tighten(parent);
+            }
         }
-        Self::init(Connection::open(path)?)
+        files::create_private_file(path).map_err(folder_error(parent.unwrap_or(path)))?;
+        let store = Self::init(Connection::open(path)?)?;
+        // Only once the file proved to be a readable database: a damaged one is left as found.
+        for file in files::database_files(path) {
+            files::tighten(&file);
+        }
+        Ok(store)
     }
 
     /// A private in-memory database (demo mode, tests).
@@ -341,9 +356,15 @@ pub fn default_path() -> PathBuf {
     if let Some(p) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    directories::ProjectDirs::from("com", "MetaMonitor", "meta-monitor")
-        .map(|d| d.data_dir().join("meta-monitor.db"))
+    app_data_dir()
+        .map(|d| d.join("meta-monitor.db"))
         .unwrap_or_else(|| PathBuf::from("meta-monitor.db"))
+}
+
+/// The app's own per-user data folder (made private when it is the database's folder).
+fn app_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("com", "MetaMonitor", "meta-monitor")
+        .map(|d| d.data_dir().to_owned())
 }
 
 pub(crate) fn to_ms(t: time::OffsetDateTime) -> i64 {

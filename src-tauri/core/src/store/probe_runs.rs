@@ -1,6 +1,7 @@
 //! `probe_runs`: one row per probe per check: time, outcome, latency, HTTP status and Meta's
 //! error code, subcode and fbtrace_id.
 
+use crate::redact::scrub_shapes;
 use rusqlite::params;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -57,7 +58,7 @@ impl Store {
                 meta.map(|m| m.code),
                 meta.and_then(|m| m.error_subcode),
                 meta.and_then(|m| m.fbtrace_id.clone()),
-                tile.message,
+                scrub_shapes(&tile.message),
             ])?;
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! stopped at any point resumes without losing an item — and resending one is harmless,
 //! because Meta's `UPDATE` is keyed by the retailer id.
 
+use crate::redact::scrub_shapes;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -380,6 +381,46 @@ impl Store {
         Ok(out)
     }
 
+    /// Puts the items of batch `handle` back among the unsent — Meta no longer knows the
+    /// handle, or it stayed unfinished past any reasonable time — with `note` in each product's
+    /// details. Sending them again is safe: `UPDATE` is keyed by the retailer id. Returns
+    /// how many went back.
+    pub fn requeue(
+        &mut self,
+        account_id: i64,
+        handle: &str,
+        note: &str,
+    ) -> Result<u32, StoreError> {
+        let tx = self.conn_mut().transaction()?;
+        let details = serde_json::json!({"source": "meta-monitor", "note": note}).to_string();
+        tx.execute(
+            "UPDATE products SET error_details = ?3 WHERE account_id = ?1 AND retailer_id IN
+               (SELECT retailer_id FROM sync_queue WHERE account_id = ?1 AND handle = ?2)",
+            params![account_id, handle, scrub_shapes(&details)],
+        )?;
+        let moved = tx.execute(
+            "UPDATE sync_queue SET handle = NULL, sent_at_ms = NULL
+             WHERE account_id = ?1 AND handle = ?2",
+            params![account_id, handle],
+        )?;
+        tx.commit()?;
+        Ok(u32::try_from(moved).unwrap_or(u32::MAX))
+    }
+
+    /// Handles of batches sent before `before` and still awaiting a verdict.
+    pub fn stale_handles(
+        &self,
+        account_id: i64,
+        before: OffsetDateTime,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT DISTINCT handle FROM sync_queue
+             WHERE account_id = ?1 AND handle IS NOT NULL AND sent_at_ms < ?2",
+        )?;
+        let rows = stmt.query_map(params![account_id, to_ms(before)], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// How many items are queued (sent or not).
     pub fn queue_len(&self, account_id: i64) -> Result<u32, StoreError> {
         Ok(self.conn().query_row(
@@ -481,7 +522,10 @@ impl Store {
                     account_id,
                     outcome.retailer_id,
                     outcome.status.as_str(),
-                    outcome.details.as_ref().map(|d| d.to_string()),
+                    outcome
+                        .details
+                        .as_ref()
+                        .map(|d| scrub_shapes(&d.to_string())),
                     to_ms(now),
                     catalog_id,
                     item.fingerprint,
@@ -520,7 +564,7 @@ impl Store {
                 .filter(serde_json::Value::is_object)
                 .unwrap_or_else(|| serde_json::json!({}));
             details["item_errors"] = serde_json::Value::from(item_errors.to_vec());
-            Some(details.to_string())
+            Some(scrub_shapes(&details.to_string()))
         };
         self.conn().execute(
             "UPDATE products SET meta_product_id = ?3, review_status = ?4,

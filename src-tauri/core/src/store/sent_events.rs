@@ -1,6 +1,7 @@
 //! `sent_events`: every Conversions API event the app sent — name, event_id, times, test code,
 //! which customer keys were present (never their values), and what Meta answered.
 
+use crate::redact::scrub_shapes;
 use rusqlite::params;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -63,7 +64,7 @@ impl Store {
                     e.keys.join(","),
                     e.outcome,
                     e.fbtrace_id,
-                    e.message,
+                    e.message.as_deref().map(scrub_shapes),
                 ])?;
             }
         }

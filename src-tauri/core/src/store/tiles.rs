@@ -1,6 +1,7 @@
 //! `tiles`: the current tile per account and service. `last_success` carries over from the
 //! previous tile when a check fails, so "last success 3 h ago" survives a bad check.
 
+use crate::redact::scrub_shapes;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, from_ms, to_ms};
@@ -50,8 +51,9 @@ impl Store {
                 tile.latency_ms.and_then(|l| i64::try_from(l).ok()),
                 to_ms(tile.last_check),
                 tile.last_success.map(to_ms),
-                tile.message,
+                scrub_shapes(&tile.message),
                 serde_json::to_string(&tile.detail)
+                    .map(|json| scrub_shapes(&json))
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 tile.error
                     .as_ref()

@@ -1,6 +1,7 @@
 //! `status_transitions`: every change of a tile's status (kept a year), for the timeline and
 //! for "DOWN since …".
 
+use crate::redact::scrub_shapes;
 use rusqlite::params;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -38,7 +39,7 @@ impl Store {
                 to_ms(tile.last_check),
                 previous.map(Status::as_str),
                 tile.status.as_str(),
-                tile.message
+                scrub_shapes(&tile.message)
             ])?;
         Ok(true)
     }

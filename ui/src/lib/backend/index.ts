@@ -81,7 +81,8 @@ export interface Backend {
   /** Configured accounts, which secrets are stored (never their values), the keychain state. */
   settings(): Promise<SettingsView>;
   /** Adds (isNew) or updates an account; the monitor then watches it. */
-  saveAccount(account: Account, isNew: boolean): Promise<void>;
+  /** Resolves to a note for the operator (leftover keychain entries were deleted), if any. */
+  saveAccount(account: Account, isNew: boolean): Promise<string | null>;
   removeAccount(name: string): Promise<void>;
   /** Puts a secret into the OS keychain; it never comes back to the window. */
   setSecret(account: string, name: SecretName, value: string): Promise<void>;

@@ -242,7 +242,10 @@ export class MockBackend implements Backend {
     return view;
   }
 
-  async saveAccount(account: Account, isNew: boolean): Promise<void> {
+  /** A note the next save returns (what the core says about leftover keychain entries). */
+  saveNote: string | null = null;
+
+  async saveAccount(account: Account, isNew: boolean): Promise<string | null> {
     this.calls.push(`saveAccount:${account.name}:${isNew}`);
     this.saved.push(structuredClone(account));
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(account.name))
@@ -251,8 +254,11 @@ export class MockBackend implements Backend {
     const rest = this.settingsView.accounts.filter((a) => a.account.name !== account.name);
     this.settingsView.accounts = [
       ...rest,
-      { account, secrets: names.map((name) => ({ name, stored: false })) },
+      { account, secrets: names.map((name) => ({ name, stored: false })), warning: null },
     ];
+    const note = this.saveNote;
+    this.saveNote = null;
+    return note;
   }
 
   async removeAccount(name: string): Promise<void> {
@@ -353,7 +359,7 @@ export class MockBackend implements Backend {
     for (const step of this.syncSteps) onProgress(step);
     if (this.syncGate) await this.syncGate;
     this.syncing = false;
-    const summary: SyncSummary = { succeeded: 0, failed: 0, deleted: 0, invalid: 0, pending: 0, batch_calls: 1, status_polls: 1, read_back_calls: 0, throttle_pauses: 0, paused_ms: 0, cancelled: false };
+    const summary: SyncSummary = { succeeded: 0, failed: 0, deleted: 0, invalid: 0, pending: 0, batch_calls: 1, status_polls: 1, read_back_calls: 0, throttle_pauses: 0, paused_ms: 0, cancelled: false, requeued: 0 };
     for (const p of this.products.filter((p) => ids.includes(p.fields.id ?? ''))) {
       p.last_sync = new Date().toISOString();
       if (selection.kind === 'delete') {

@@ -2,4 +2,8 @@
 import type { Account } from "./Account";
 import type { SecretState } from "./SecretState";
 
-export type StoredAccountView = { account: Account, secrets: Array<SecretState>, };
+export type StoredAccountView = { account: Account, secrets: Array<SecretState>, 
+/**
+ * Said when the graph URL is not Meta's: the token goes there.
+ */
+warning: string | null, };

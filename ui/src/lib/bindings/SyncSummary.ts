@@ -19,4 +19,9 @@ batch_calls: number, status_polls: number, read_back_calls: number,
 /**
  * Times the sync paused for the rate limit, and for how long in all.
  */
-throttle_pauses: number, paused_ms: number, cancelled: boolean, };
+throttle_pauses: number, paused_ms: number, cancelled: boolean, 
+/**
+ * Items of batches Meta lost (an unknown handle, no verdict within [`PENDING_BOUND`])
+ * put back in the queue and sent again.
+ */
+requeued: number, };

@@ -341,3 +341,48 @@ fn a_batch_meta_forgot_is_sent_again_by_the_next_sync() {
     let again = cli.run(&["product", "sync", "shop", "--changed", "--json"], None);
     assert!(again.status.success(), "{}", describe(&again));
 }
+
+#[test]
+fn two_processes_never_sync_one_catalog_at_once() {
+    let config = SimConfig {
+        catalog_products: 0,
+        catalog_processing: Duration::from_millis(1500),
+        ..SimConfig::default()
+    };
+    let Some((_keyring, _sim, cli)) = setup(config, "catalog-lease.db") else {
+        return;
+    };
+    let feed = write_feed(&cli, "lease.csv", &bulk_rows(4_000));
+    let out = cli.run(&["product", "import", "shop", &feed], None);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // The first sync (say, the desktop's) is waiting for Meta on its first batch…
+    let first = cli.spawn(&["product", "sync", "shop", "--all"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let store =
+            meta_monitor_core::store::Store::open(std::path::Path::new(&cli.db)).expect("db");
+        let id = store.account("shop").expect("account").expect("shop").id;
+        if !store.in_flight(id).expect("queue").is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first sync never sent a batch"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // …when a second process starts one: refused, nothing sent twice.
+    let second = cli.run(&["product", "sync", "shop", "--changed"], None);
+    assert_eq!(second.status.code(), Some(2), "{}", describe(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("already running"),
+        "{}",
+        describe(&second)
+    );
+    let first = first.wait_with_output().expect("the first sync ends");
+    assert!(first.status.success(), "{}", describe(&first));
+    // Its lease ended with it: the next sync runs.
+    let again = cli.run(&["product", "sync", "shop", "--changed"], None);
+    assert!(again.status.success(), "{}", describe(&again));
+}

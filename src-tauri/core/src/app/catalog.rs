@@ -1,14 +1,17 @@
 //! The catalog for the window and `meta-monitor product`: the products with their Meta state,
 //! feed import, a product editor validated by the core, and syncs — chosen ids, the changed
-//! ones, all, deletes — with progress and a cancel, one per account at a time.
+//! ones, all, deletes — with progress and a cancel, one per account at a time (across
+//! processes: a lease in the database).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::catalog::import::{self, FeedFormat};
 use crate::catalog::product::{FieldProblem, Product};
 use crate::catalog::sync::{self, SyncOptions, SyncProgress, SyncSummary};
 use crate::check::AccountTiles;
+use crate::store::Store;
+use crate::store::leases;
 use crate::store::products::{StoredProduct, SyncStatus};
 use time::OffsetDateTime;
 
@@ -127,11 +130,35 @@ impl App {
             }
             syncs.insert(account.to_owned(), cancel.clone());
         }
-        let _running = Running {
+        let mut running = Running {
             monitor: self,
             account,
+            lease: None,
         };
         let now = OffsetDateTime::now_utc();
+        // Across processes too: the desktop and `meta-monitor product sync` share the queue.
+        let holder = leases::this_process();
+        let taken = tokio::task::block_in_place(|| {
+            lock(&store).take_sync_lease(entry.id, &holder, now, SYNC_LEASE)
+        })?;
+        if taken.is_some() {
+            return Err(invalid(
+                "a sync of this catalog is already running in another Meta Monitor (the app or \
+                 the CLI); it sends what is queued — try again when it ends"
+                    .to_owned(),
+            ));
+        }
+        running.lease = Some((store.clone(), entry.id, holder.clone()));
+        // Each progress report renews the lease.
+        let progress = |p: &SyncProgress| {
+            let _ = lock(&store).renew_sync_lease(
+                entry.id,
+                &holder,
+                OffsetDateTime::now_utc(),
+                SYNC_LEASE,
+            );
+            progress(p);
+        };
         let (mut invalid_count, read_back) = (
             0,
             matches!(&selection, SyncSelection::Ids { ids } if ids.len() <= sync::READ_BACK_LIMIT),
@@ -234,13 +261,25 @@ fn pick<'a>(
 }
 
 /// Takes the account off the running syncs however the sync ends.
+/// How long a sync's lease lasts unless renewed; it is renewed with every progress report
+/// (at least every few seconds while a sync runs).
+const SYNC_LEASE: time::Duration = time::Duration::seconds(90);
+
+/// A sync in progress: its place in this process's list and its database lease, both given
+/// back when it ends, however it ends.
 struct Running<'a> {
     monitor: &'a App,
     account: &'a str,
+    lease: Option<(Arc<Mutex<Store>>, i64, String)>,
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         lock(&self.monitor.syncs).remove(self.account);
+        if let Some((store, id, holder)) = &self.lease
+            && let Err(e) = lock(store).release_sync_lease(*id, holder)
+        {
+            tracing::warn!(error = %e, "the sync lease could not be released; it expires");
+        }
     }
 }

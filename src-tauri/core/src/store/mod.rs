@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod alerts;
 mod files;
+pub mod leases;
 pub mod metrics;
 pub mod pauses;
 pub mod probe_runs;
@@ -231,6 +232,14 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(
         "ALTER TABLE tiles RENAME COLUMN metrics TO detail;
          UPDATE tiles SET detail = '{\"kind\":\"none\"}';",
+    ),
+    // One catalog sync per account across processes (`leases.rs`).
+    M::up(
+        "CREATE TABLE sync_leases (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+            holder TEXT NOT NULL,
+            until_ms INTEGER NOT NULL
+        );",
     ),
 ];
 

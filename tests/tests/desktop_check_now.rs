@@ -1,7 +1,8 @@
 //! "Check now" in the window runs the scheduler's own pipeline: on a failing service it stores
 //! the same runs, status transition, rate-limit tile and alert as the scheduler would, the
 //! alert reaches the real notification server (dunst), and the Alerts view lists it. When Meta
-//! echoes the token in its error, neither the page, the notifications nor the database get it.
+//! echoes the token in its error, neither the page, the notifications, the log file nor the
+//! database get it.
 
 #![allow(
     clippy::expect_used,
@@ -155,6 +156,23 @@ fn check_now_on_a_failing_service_stores_and_alerts_like_the_scheduler() {
         "no notification carries the token: {shown:#?}"
     );
     assert!(!app.source().contains(TOKEN), "nor the page");
+    // The desktop's own log file (in the OS log folder) tells the change, scrubbed.
+    let logs = keyring.dir.path().join("data/com.metamonitor.desktop/logs");
+    let log: String = std::fs::read_dir(&logs)
+        .map(|files| {
+            files
+                .flatten()
+                .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("status changed") && l.contains("[redacted]")),
+        "the log file in {} says what Meta answered, scrubbed: {log}",
+        logs.display()
+    );
+    assert!(!log.contains(TOKEN), "nor the log file");
     let db = std::fs::read(&cli.db).unwrap_or_default();
     let wal = std::fs::read(format!("{}-wal", cli.db)).unwrap_or_default();
     for bytes in [db, wal] {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing Meta Monitor needs on a fresh Debian 12 / Ubuntu machine:
 # WebKitGTK for the window, Xvfb + WebKitWebDriver + tauri-driver for the WebDriver tests,
-# D-Bus + GNOME Keyring + secret-tool for the real keychain, and the window's npm packages.
+# D-Bus + GNOME Keyring + secret-tool for the real keychain, Prometheus + Alertmanager for the
+# deploy kit's tests, the appindicator headers and rpm the packaging needs, and the window's
+# npm packages.
 # Idempotent; skips what is there.
 set -euo pipefail
 
@@ -10,8 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(
   build-essential pkg-config libwebkit2gtk-4.1-dev
-  libfontconfig-dev fonts-dejavu-core libayatana-appindicator3-1
-  xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools procps dunst prometheus
+  libfontconfig-dev fonts-dejavu-core libayatana-appindicator3-1 libayatana-appindicator3-dev
+  xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools procps dunst
+  prometheus prometheus-alertmanager rpm desktop-file-utils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -288,20 +288,45 @@ fn quit(app: tauri::AppHandle) {
 /// Where the log files are (None: logging could not start).
 pub struct LogFolder(pub Option<std::path::PathBuf>);
 
-/// Starts the window; `--demo` watches the built-in simulator even when accounts exist.
+/// The argument start-at-login launches the app with: straight into the tray, no window.
+pub const HIDDEN_ARG: &str = "--hidden";
+
+/// Starts the window; `--demo` watches the built-in simulator even when accounts exist;
+/// `--hidden` starts in the tray. A second launch shows the running app's window and exits.
 pub fn run() -> anyhow::Result<()> {
     #[cfg(target_os = "linux")]
     webkit::reexec_without_jit();
     let demo = std::env::args().any(|a| a == "--demo");
+    let hidden = std::env::args().any(|a| a == HIDDEN_ARG);
     let app = tauri::Builder::default()
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // First, so that a second copy exits before it opens anything: two copies would poll
+        // Meta twice and alert twice.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("launched again: showing the running window");
+            tray::open_window(app);
+        }))
+        // Visibility is ours (`--hidden`), not the last session's.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec![HIDDEN_ARG]),
         ))
         .setup(move |app| {
             let handle = app.handle().clone();
+            // A login start goes straight to the tray. (Creating the window invisible and
+            // showing it here would avoid its first frame, but WebKitWebDriver then loses the
+            // page, and the tests drive the real window.)
+            if hidden && let Some(window) = handle.get_webview_window("main") {
+                let _ = window.hide();
+            }
             let log_folder = match handle.path().app_log_dir() {
                 Ok(folder) => logging::init(&folder),
                 Err(e) => Err(e.to_string()),
@@ -317,6 +342,7 @@ pub fn run() -> anyhow::Result<()> {
             }
             tray::create(&handle)?;
             app.manage(prefs::Prefs::load(&handle));
+            prefs::refresh_login_item(&handle);
             let events = Arc::new(events::TauriEvents {
                 app: handle,
                 tray: tray::TrayStatus::default(),

@@ -66,3 +66,14 @@ impl Prefs {
         Ok(())
     }
 }
+
+/// Rewrites an enabled login item, so one written by an older version (which opened the
+/// window at login) starts in the tray too.
+pub fn refresh_login_item(app: &AppHandle) {
+    let launcher = app.autolaunch();
+    if launcher.is_enabled().unwrap_or(false)
+        && let Err(e) = launcher.enable()
+    {
+        tracing::warn!(error = %e, "the start-at-login entry could not be refreshed");
+    }
+}

@@ -68,7 +68,8 @@ pub fn show(app: &AppHandle, status: Status) {
     }
 }
 
-fn open_window(app: &AppHandle) {
+/// Shows, restores and focuses the window (the tray's "Open", a second launch).
+pub fn open_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.show();
         let _ = window.unminimize();

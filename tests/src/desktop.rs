@@ -48,6 +48,8 @@ pub struct Desktop {
     sid: String,
     /// When the session (and with it the app) was asked to start.
     pub started: Instant,
+    /// The X display the app is on (`:N`), for another process to join it.
+    pub display: String,
     // Dropped in this order: the driver (and with it the app) before the display.
     _driver: Guard,
     _xvfb: Guard,
@@ -88,6 +90,9 @@ impl Desktop {
                 &native.to_string(),
             ])
             .env("DISPLAY", &display)
+            // No shared session bus unless the test brings its own: two apps on one bus are
+            // one app (single instance), and tests run side by side.
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .envs(env.iter().cloned())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -127,6 +132,7 @@ impl Desktop {
             base,
             sid,
             started,
+            display,
             _driver: driver,
             _xvfb: xvfb,
         })
@@ -146,11 +152,17 @@ impl Desktop {
 
     /// Runs `script` in the page (test scaffolding only; the app's own code never does this).
     fn execute(&self, script: &str) {
+        self.evaluate(script);
+    }
+
+    /// Runs `script` in the page and returns what it returns (`return document.hidden`).
+    pub fn evaluate(&self, script: &str) -> Value {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
             Some(json!({ "script": script, "args": [] })),
-        );
+        )["value"]
+            .clone()
     }
 
     /// The first element matching `css`, if any.

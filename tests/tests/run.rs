@@ -112,6 +112,14 @@ fn run_stores_continuously_paces_itself_and_stops_cleanly_on_sigterm() {
         body.contains("meta_monitor_rate_limit_usage_ratio{"),
         "usage ratios exported: {body}"
     );
+    for counted in [
+        "meta_monitor_graph_requests_total{",
+        "meta_monitor_graph_request_duration_seconds_bucket{",
+        "meta_monitor_probe_runs_total{",
+        "meta_monitor_build_info{",
+    ] {
+        assert!(body.contains(counted), "{counted} is exported: {body}");
+    }
     if meta_monitor_e2e::require(
         meta_monitor_e2e::have("promtool"),
         "promtool (Debian package prometheus) must be installed",

@@ -6,6 +6,8 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::check::AccountTiles;
+use crate::graph::CallRecord;
+use crate::tile::{Service, Status};
 
 /// One thing that happened in the monitor.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -36,6 +38,25 @@ impl MonitorEvent {
 
 pub trait EventSink: Send + Sync {
     fn emit(&self, event: MonitorEvent);
+
+    /// Counts what the monitor did, for an exporter (the CLI's `/metrics`): called for every
+    /// Graph request, probe run and notification, so it must be cheap. Nobody is told by
+    /// default: the window shows tiles, not counters.
+    fn observe(&self, _observation: Observation<'_>) {}
+}
+
+/// One thing the monitor did, as counted by [`EventSink::observe`].
+#[derive(Debug, Clone, Copy)]
+pub enum Observation<'a> {
+    /// A Graph request made by a probe, with its outcome and latency.
+    GraphRequest(&'a CallRecord),
+    /// A probe ran for a service and measured this status.
+    ProbeRun { service: Service, status: Status },
+    /// A notification went through a channel (`desktop`, `team_webhook`), or failed to.
+    Notification {
+        channel: &'static str,
+        delivered: bool,
+    },
 }
 
 /// Drops every event (the command line has no one to tell).

@@ -2,9 +2,8 @@
 //! network, no keychain): adapters of the core's application API.
 
 use meta_monitor_core::app::Options;
-use meta_monitor_core::graph::Credentials;
+use meta_monitor_core::env_account;
 use meta_monitor_core::monitor::Pauses;
-use meta_monitor_core::{Account, env_account};
 
 use super::Session;
 use crate::{Failure, output};
@@ -55,7 +54,7 @@ pub fn check(
 
 /// The `env` account (from `META_*` variables) when it is configured and `name` selects it;
 /// an invalid variable is a usage error.
-pub fn env_account(name: Option<&str>) -> Result<Option<(Account, Credentials)>, Failure> {
+pub fn env_account(name: Option<&str>) -> Result<Option<env_account::EnvAccount>, Failure> {
     if name.is_some_and(|n| n != env_account::NAME) {
         return Ok(None);
     }

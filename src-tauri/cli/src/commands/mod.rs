@@ -159,8 +159,19 @@ impl Session {
 
     /// The application API over the database, on a runtime that lives as long as it.
     pub fn open(&self, options: Options) -> Result<(tokio::runtime::Runtime, App), Failure> {
+        self.open_observed(
+            options,
+            std::sync::Arc::new(meta_monitor_core::events::NoEvents),
+        )
+    }
+
+    /// [`Session::open`], with `events` told what the monitor does (`run`'s metrics).
+    pub fn open_observed(
+        &self,
+        options: Options,
+        events: std::sync::Arc<dyn meta_monitor_core::events::EventSink>,
+    ) -> Result<(tokio::runtime::Runtime, App), Failure> {
         let runtime = runtime()?;
-        let events = std::sync::Arc::new(meta_monitor_core::events::NoEvents);
         let app = runtime.block_on(App::open(&self.db, options, events))?;
         Ok((runtime, app))
     }

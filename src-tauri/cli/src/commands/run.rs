@@ -31,7 +31,8 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// The token from `token_file`, else from [`METRICS_TOKEN_ENV`]; none is allowed, but
+    /// The token from `token_file`, else from [`METRICS_TOKEN_ENV`] (the variable, the file
+    /// its `_FILE` names, or the systemd credential of that name); none is allowed, but
     /// serving beyond this machine without one is logged as a warning.
     pub fn new(address: SocketAddr, token_file: Option<&Path>) -> Result<Self, Failure> {
         let token = match token_file {
@@ -44,7 +45,9 @@ impl Exporter {
                 })?;
                 Some(text)
             }
-            None => std::env::var(METRICS_TOKEN_ENV).ok(),
+            // The variable, `…_FILE`, or a systemd credential of that name.
+            None => meta_monitor_core::env_account::read_process_env(METRICS_TOKEN_ENV)
+                .map_err(|e| Failure::usage(anyhow::anyhow!("{e}")))?,
         };
         let token = token
             .map(|t| t.trim().to_owned())
@@ -75,7 +78,8 @@ pub fn run(
         clock,
         ..session.options(name)
     };
-    let (runtime, app) = session.open(options)?;
+    let telemetry = Arc::new(crate::metrics::Telemetry::default());
+    let (runtime, app) = session.open_observed(options, telemetry.clone())?;
     let count = app.account_names().len();
     if count == 0 {
         return Err(Failure::usage(anyhow::anyhow!(
@@ -103,6 +107,7 @@ pub fn run(
                 Some(tokio::spawn(crate::metrics::serve(
                     listener,
                     app.stores(),
+                    telemetry,
                     token,
                     done,
                 )))

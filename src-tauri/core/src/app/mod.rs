@@ -65,7 +65,7 @@ pub struct Options {
     pub secrets: bool,
     /// The `env` account (from `META_*` variables): watched in memory only, never written to
     /// the database file.
-    pub env: Option<(Account, Credentials)>,
+    pub env: Option<crate::env_account::EnvAccount>,
     /// Decide and send alerts (false: `check --no-notify`, alert states untouched).
     pub notify: bool,
     /// Decide alerts for the `env` account, whose alert states live in memory only: true for
@@ -157,9 +157,13 @@ impl Watch {
                     .into_iter()
                     .map(|e| (e, file_store.clone(), notify))
                     .collect();
-                if let Some((account, credentials)) = env {
-                    let (memory, entry) =
-                        AccountEntry::in_memory(account, credentials, OffsetDateTime::now_utc())?;
+                if let Some(env) = env {
+                    let (memory, mut entry) = AccountEntry::in_memory(
+                        env.account,
+                        env.credentials,
+                        OffsetDateTime::now_utc(),
+                    )?;
+                    entry.team_webhook = env.team_webhook;
                     // Its alert states live in memory: a one-shot command would announce the
                     // same alert on every run, so only a long-running one decides alerts.
                     slots.insert(0, (entry, memory, notify && options.env_alerts));

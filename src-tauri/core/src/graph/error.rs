@@ -27,6 +27,21 @@ pub enum ErrorClass {
     Undecodable,
 }
 
+impl ErrorClass {
+    /// The snake_case name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TokenInvalid => "token_invalid",
+            Self::Permission => "permission",
+            Self::Throttled => "throttled",
+            Self::Transient => "transient",
+            Self::InvalidRequest => "invalid_request",
+            Self::Transport => "transport",
+            Self::Undecodable => "undecodable",
+        }
+    }
+}
+
 /// The `error` object of a Graph API error body, as Meta sent it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetaError {

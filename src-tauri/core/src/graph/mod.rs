@@ -173,6 +173,32 @@ pub struct CallRecord {
     pub graph_code: Option<i64>,
 }
 
+impl CallRecord {
+    /// The endpoint with its ids replaced (`act_{id}/insights`, `{id}/stats`): a label whose
+    /// number of values does not grow with the accounts watched.
+    pub fn endpoint_pattern(&self) -> String {
+        self.endpoint
+            .split('/')
+            .map(|segment| {
+                let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                if digits(segment) {
+                    "{id}"
+                } else if segment.strip_prefix("act_").is_some_and(digits) {
+                    "act_{id}"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// `ok`, or the error's class (`throttled`, `transport`…).
+    pub fn outcome(&self) -> &'static str {
+        self.error_class.map_or("ok", ErrorClass::as_str)
+    }
+}
+
 /// A successful (2xx, JSON) Graph response.
 #[derive(Debug, Clone)]
 pub struct GraphResponse {
@@ -706,6 +732,42 @@ mod tests {
             None,
         )
         .expect("client")
+    }
+
+    #[test]
+    fn request_labels_do_not_grow_with_the_accounts() {
+        let call = |endpoint: &str, error_class| CallRecord {
+            endpoint: endpoint.to_owned(),
+            latency: Duration::from_millis(5),
+            http_status: Some(200),
+            usage: Usage::default(),
+            error_class,
+            graph_code: None,
+        };
+        for (endpoint, pattern) in [
+            ("me", "me"),
+            ("debug_token", "debug_token"),
+            ("act_2369703843357278/insights", "act_{id}/insights"),
+            ("1202835294532393/stats", "{id}/stats"),
+            ("5551234567890", "{id}"),
+            ("act_/x", "act_/x"),
+            ("", ""),
+        ] {
+            assert_eq!(call(endpoint, None).endpoint_pattern(), pattern);
+        }
+        assert_eq!(call("me", None).outcome(), "ok");
+        for class in [
+            ErrorClass::TokenInvalid,
+            ErrorClass::Permission,
+            ErrorClass::Throttled,
+            ErrorClass::Transient,
+            ErrorClass::InvalidRequest,
+            ErrorClass::Transport,
+            ErrorClass::Undecodable,
+        ] {
+            let serialized = serde_json::to_value(class).expect("json");
+            assert_eq!(serialized.as_str(), Some(call("me", Some(class)).outcome()));
+        }
     }
 
     /// Bodies a Graph endpoint might send, broken in every way, plus arbitrary bytes.

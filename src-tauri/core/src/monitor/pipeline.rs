@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::{CheckOutcome, Monitor, RECENT_CALLS, Watched, lock};
 use crate::alert::{Action, decide, rules};
 use crate::check::{self, AccountTiles};
-use crate::events::MonitorEvent;
+use crate::events::{MonitorEvent, Observation};
 use crate::graph::{CallRecord, Credentials, GraphClient};
 use crate::notify::{Notifier, build_message, send_all};
 use crate::probe::{self, ProbeContext, ProbeReport};
@@ -97,7 +97,11 @@ impl Monitor {
                             thresholds,
                         };
                         let report = probe::run(service, &ctx).await;
-                        (service, report, client.take_calls())
+                        let calls = client.take_calls();
+                        for call in &calls {
+                            self.events.observe(Observation::GraphRequest(call));
+                        }
+                        (service, report, calls)
                     }
                     Err(e) => (service, Some(probe::failed(service, e, now)), Vec::new()),
                 }
@@ -124,6 +128,12 @@ impl Monitor {
             if let (None, Some(until)) = (before, pacing.plan.paused_until(name, service, now)) {
                 tracing::warn!(account = %name, service = service.as_str(), until = %until,
                     "Meta's usage headers or a throttle error pause this probe");
+            }
+            if let Some(report) = &report {
+                self.events.observe(Observation::ProbeRun {
+                    service,
+                    status: report.tile.status,
+                });
             }
             reports.extend(report);
             step_calls.extend(calls);
@@ -211,6 +221,10 @@ impl Monitor {
             let message = build_message(name, &action);
             let sent = send_all(notifiers, &message);
             for ((id, _), (channel, outcome)) in rows.into_iter().zip(sent) {
+                self.events.observe(Observation::Notification {
+                    channel,
+                    delivered: outcome.is_ok(),
+                });
                 match &outcome {
                     Ok(()) => tracing::info!(account = %name, channel, kind = ?action.kind,
                         key = %action.key, title = %action.title, "alert sent"),

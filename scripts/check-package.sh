@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-deb=$(ls target/release/bundle/deb/*.deb)
-rpm=$(ls target/release/bundle/rpm/*.rpm)
+target="${CARGO_TARGET_DIR:-target}"
+deb=$(ls "$target"/release/bundle/deb/*.deb)
+rpm=$(ls "$target"/release/bundle/rpm/*.rpm)
 expected=(
   /usr/bin/meta-monitor-desktop
   /usr/bin/meta-monitor
@@ -37,7 +38,7 @@ case "${1:-}" in
     grep -q gnome-keyring <<<"$(dpkg-deb -f "$deb" Recommends)" \
       || fail "the .deb does not recommend a Secret Service provider"
     started=$(date +%s%N)
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "./$deb" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$(realpath "$deb")" >/dev/null
     echo "check-package: installed in $(( ($(date +%s%N) - started) / 1000000 )) ms"
     listed=$(dpkg -L meta-monitor)
     for f in "${expected[@]}"; do

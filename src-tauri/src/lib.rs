@@ -176,6 +176,18 @@ async fn test_connection(
     monitor.test_connection(&account).await
 }
 
+/// The installation's HTTPS proxy, shared with the command line (`None`: the environment's).
+#[tauri::command]
+fn proxy(monitor: tauri::State<'_, App>) -> Result<Option<String>, IpcError> {
+    monitor.proxy()
+}
+
+/// Sets or (with nothing) clears the installation's HTTPS proxy; the monitor reloads with it.
+#[tauri::command]
+async fn set_proxy(monitor: tauri::State<'_, App>, url: Option<String>) -> Result<(), IpcError> {
+    monitor.set_proxy(url.as_deref()).await
+}
+
 /// What a test event would send: each customer value normalized and hashed, the problems,
 /// the payload.
 #[tauri::command]
@@ -420,7 +432,9 @@ pub fn run() -> anyhow::Result<()> {
             sync_products,
             cancel_sync,
             preferences,
-            set_preferences
+            set_preferences,
+            proxy,
+            set_proxy
         ])
         .build(tauri::generate_context!())
         .context("building the Meta Monitor window")?;

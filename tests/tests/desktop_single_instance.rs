@@ -69,4 +69,36 @@ fn a_login_start_is_hidden_and_a_second_launch_shows_the_first() {
     }
     // It monitored all along; shown, the window catches up with the tiles it skipped.
     app.wait_for(r#"article[data-service="token"]"#, Duration::from_secs(45));
+
+    // Start at login, from Settings: the login entry starts the app with --hidden.
+    app.click("header.app nav button:nth-child(3)");
+    app.wait_for("fieldset.prefs", Duration::from_secs(15));
+    app.click("fieldset.prefs label:nth-child(3) input");
+    // Where the autostart plugin (the auto-launch crate) writes it: ~/.config/autostart.
+    let config = env
+        .iter()
+        .find(|(k, _)| k == "HOME")
+        .map(|(_, v)| std::path::Path::new(v).join(".config"))
+        .expect("the session's home folder");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let entry = loop {
+        let found = std::fs::read_dir(config.join("autostart"))
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .and_then(Result::ok)
+            .and_then(|e| std::fs::read_to_string(e.path()).ok());
+        if let Some(text) = found {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no login entry was written");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let exec = entry
+        .lines()
+        .find(|l| l.starts_with("Exec="))
+        .unwrap_or_default();
+    assert!(
+        exec.contains("meta-monitor-desktop") && exec.contains("--hidden"),
+        "the login entry starts the app in the tray: {entry}"
+    );
 }

@@ -46,6 +46,9 @@ enum Command {
     /// Store or delete an account's access token or app secret in the OS keychain.
     #[command(subcommand)]
     Secret(commands::secret::SecretCommand),
+    /// Show, set or clear this installation's HTTPS proxy (shared with the desktop app).
+    #[command(subcommand)]
+    Proxy(commands::proxy::ProxyCommand),
     /// Run every probe once now, store the results, send due alerts and print the tiles.
     Check {
         /// Only this account (default: all).

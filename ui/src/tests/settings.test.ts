@@ -123,4 +123,17 @@ describe('Settings', () => {
     expect(mock.calls).toContain('setPreferences:true:true');
     expect(mock.prefs.start_at_login).toBe(true);
   });
+
+  it("saves the installation proxy and shows the core's refusal", async () => {
+    render(Settings);
+    const field = await screen.findByLabelText('HTTPS proxy');
+    await fireEvent.input(field, { target: { value: 'http://proxy.example:3128' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save proxy' }));
+    expect(await screen.findByText(/Saved: Meta and the team webhook go through this proxy/)).toBeInTheDocument();
+    expect(mock.proxyUrl).toBe('http://proxy.example:3128');
+    await fireEvent.input(field, { target: { value: 'proxy.example' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save proxy' }));
+    expect(await screen.findByText(/must be an http/)).toBeInTheDocument();
+    expect(mock.proxyUrl).toBe('http://proxy.example:3128');
+  });
 });

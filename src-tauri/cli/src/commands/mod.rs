@@ -8,6 +8,7 @@ pub mod events;
 pub mod hash;
 pub mod history;
 pub mod product;
+pub mod proxy;
 pub mod run;
 pub mod secret;
 
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Account(cmd) => account::run(cmd, &session),
         Command::Secret(cmd) => secret::run(cmd, &session),
+        Command::Proxy(cmd) => proxy::run(cmd, &session),
         Command::Check {
             name,
             json,

@@ -30,7 +30,7 @@ use crate::alert::Policy;
 use crate::check::{self, AccountTiles};
 use crate::clock::{Clock, SystemClock};
 use crate::events::{EventSink, MonitorEvent};
-use crate::graph::{Credentials, GraphClient, Timeouts, http_client};
+use crate::graph::{Credentials, GraphClient, Timeouts, http_client, proxy};
 use crate::monitor::{AccountEntry, CheckOutcome, Monitor, Pauses, RunSummary, Scope, Watched};
 use crate::secrets::Keychain;
 use crate::store::{Store, StoreError};
@@ -110,7 +110,8 @@ struct Watch {
 pub struct App {
     db_path: PathBuf,
     options: Options,
-    http: reqwest::Client,
+    /// Rebuilt when the installation's proxy changes.
+    http: Mutex<reqwest::Client>,
     events: Arc<dyn EventSink>,
     runtime: tokio::runtime::Handle,
     current: Mutex<Watch>,
@@ -241,6 +242,20 @@ impl App {
         options: Options,
         events: Arc<dyn EventSink>,
     ) -> Result<Self, AppError> {
+        // The installation's proxy, before any client is built; the demo's own file-less run
+        // neither reads nor creates the database for it.
+        if !options.forced_demo && db_path.exists() {
+            let stored = Store::open(db_path)
+                .and_then(|store| store.setting(proxy::SETTING))
+                .map_err(|e| AppError::database(db_path, e))?;
+            proxy::set(stored.as_deref().and_then(|text| match proxy::parse(text) {
+                Ok(url) => Some(url),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the stored proxy is ignored");
+                    None
+                }
+            }));
+        }
         let http =
             http_client(options.timeouts).map_err(|e| AppError::new(ErrorCode::Internal, e))?;
         let current = Watch::load(&AppConfig {
@@ -253,7 +268,7 @@ impl App {
         Ok(Self {
             db_path: db_path.to_owned(),
             options,
-            http,
+            http: Mutex::new(http),
             events,
             runtime: tokio::runtime::Handle::current(),
             current: Mutex::new(current),
@@ -262,19 +277,45 @@ impl App {
         })
     }
 
-    fn config(&self) -> AppConfig<'_> {
-        AppConfig {
-            db_path: &self.db_path,
-            options: &self.options,
-            http: &self.http,
-            events: &self.events,
+    /// The app's HTTP client (its timeouts, the installation's proxy).
+    fn http(&self) -> reqwest::Client {
+        lock(&self.http).clone()
+    }
+
+    /// The installation's HTTPS proxy, if one is set (`None`: the environment's, if any).
+    pub fn proxy(&self) -> Result<Option<String>, AppError> {
+        Ok(Store::open(&self.db_path)?.setting(proxy::SETTING)?)
+    }
+
+    /// Sets (or, with `None` or blank, removes) the installation's HTTPS proxy: stored, applied
+    /// to every client from now on, and to the running monitor (reloaded) if there is one.
+    pub async fn set_proxy(&self, text: Option<&str>) -> Result<(), AppError> {
+        let url = text
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(proxy::parse)
+            .transpose()
+            .map_err(AppError::invalid)?;
+        Store::open(&self.db_path)?
+            .set_setting(proxy::SETTING, url.as_ref().map(url::Url::as_str))?;
+        tracing::info!(
+            proxy = url.as_ref().map(url::Url::as_str),
+            "the HTTPS proxy changed"
+        );
+        proxy::set(url);
+        *lock(&self.http) = http_client(self.options.timeouts)
+            .map_err(|e| AppError::new(ErrorCode::Internal, e))?;
+        let running = lock(&self.current).running.is_some();
+        if running {
+            self.reload().await?;
         }
+        Ok(())
     }
 
     /// A Graph client for `account` on the app's HTTP client (its timeouts).
     fn client(&self, account: &Account, credentials: Credentials) -> Result<GraphClient, AppError> {
         GraphClient::new(
-            self.http.clone(),
+            self.http(),
             &account.graph_url,
             &account.api_version,
             credentials,
@@ -374,7 +415,14 @@ impl App {
     pub async fn reload(&self) -> Result<(), AppError> {
         let _one_at_a_time = self.reloading.lock().await;
         self.stop().await;
-        let next = Watch::load(&self.config()).await?;
+        let http = self.http();
+        let next = Watch::load(&AppConfig {
+            db_path: &self.db_path,
+            options: &self.options,
+            http: &http,
+            events: &self.events,
+        })
+        .await?;
         *lock(&self.current) = next;
         self.start();
         self.events.emit(MonitorEvent::Reloaded);

@@ -141,6 +141,9 @@ pub enum TransportKind {
     Redirected,
     /// The body was larger than [`super::MAX_BODY`]; the rest was not read.
     TooLarge,
+    /// The server's certificate is not trusted by this machine (a company's TLS-inspecting
+    /// proxy whose CA is not in the OS trust store, a wrong host, an expired certificate).
+    Untrusted,
     Other,
 }
 
@@ -152,6 +155,10 @@ impl fmt::Display for TransportKind {
             Self::Reset => "connection dropped",
             Self::Redirected => "redirect not followed",
             Self::TooLarge => "response too large",
+            Self::Untrusted => {
+                "certificate not trusted (if your network inspects HTTPS, add its CA to the \
+                 operating system's trust store)"
+            }
             Self::Other => "network error",
         })
     }
@@ -239,7 +246,7 @@ impl GraphError {
     /// Worth retrying with backoff: transient errors and 5xx, never token or permission errors.
     pub fn is_retryable(&self) -> bool {
         if let Self::Transport {
-            kind: TransportKind::Redirected | TransportKind::TooLarge,
+            kind: TransportKind::Redirected | TransportKind::TooLarge | TransportKind::Untrusted,
             ..
         } = self
         {

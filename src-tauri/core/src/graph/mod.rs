@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod error;
 pub mod health;
 pub mod pixel;
+pub mod proxy;
 pub mod rate_limit;
 pub mod token;
 pub mod webhooks;
@@ -58,14 +59,21 @@ pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 /// The only way this crate builds an HTTP client: always with both timeouts, never following
 /// a redirect (the Bearer token, a webhook's secret path or a signed delivery would go along
-/// to whatever host it names) and never sending a Referer.
+/// to whatever host it names) and never sending a Referer. HTTPS trusts the operating
+/// system's store (reqwest's `rustls-tls-native-roots`; `SSL_CERT_FILE` overrides it) as well
+/// as Mozilla's roots, so a company's TLS-inspecting proxy CA works; the installation's proxy
+/// ([`proxy`]) or else `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (reqwest's default).
 pub fn http_client(timeouts: Timeouts) -> Result<reqwest::Client, GraphError> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.total)
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
-        .referer(false)
+        .referer(false);
+    if let Some(proxy) = proxy::for_client() {
+        builder = builder.proxy(proxy);
+    }
+    builder
         .build()
         .map_err(|e| GraphError::NotConfigured(format!("cannot build the HTTP client: {e}")))
 }
@@ -701,13 +709,26 @@ fn transport(err: reqwest::Error) -> GraphError {
     let err = err.without_url();
     let mut detail = err.to_string();
     let mut source = std::error::Error::source(&err);
+    let mut untrusted = false;
     while let Some(cause) = source {
+        // rustls's refusal of the peer's certificate arrives inside an I/O error, and
+        // reqwest calls the whole a connect error, which would read "connection refused".
+        untrusted |= cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)));
         let text = cause.to_string();
         if !detail.contains(&text) {
             detail = format!("{detail}: {text}");
         }
         source = cause.source();
     }
+    let kind = if untrusted {
+        TransportKind::Untrusted
+    } else {
+        kind
+    };
     GraphError::Transport { kind, detail }
 }
 

@@ -19,12 +19,17 @@ impl Webhook {
     pub fn new(url: Secret, timeout: Duration, retries: usize) -> Result<Self, String> {
         // Like every client here: no redirect is followed (the alert would be posted to
         // whatever host it names), no Referer.
-        let http = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(timeout)
             .timeout(timeout)
             .user_agent(crate::graph::USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
-            .referer(false)
+            .referer(false);
+        // Chat tools are outside the company too: the same proxy as Meta.
+        if let Some(proxy) = crate::graph::proxy::for_client() {
+            builder = builder.proxy(proxy);
+        }
+        let http = builder
             .build()
             .map_err(|e| format!("cannot build the webhook client: {e}"))?;
         Ok(Self { url, http, retries })

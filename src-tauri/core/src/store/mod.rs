@@ -11,6 +11,7 @@ pub mod probe_runs;
 pub mod products;
 pub mod rollups;
 pub mod sent_events;
+pub mod settings;
 pub mod tiles;
 pub mod transitions;
 
@@ -241,6 +242,8 @@ const MIGRATIONS: &[M<'static>] = &[
             until_ms INTEGER NOT NULL
         );",
     ),
+    // The installation's settings, shared by the window and the command line (`settings.rs`).
+    M::up("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

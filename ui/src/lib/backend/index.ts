@@ -112,6 +112,9 @@ export interface Backend {
   /** Close to tray, start at login. */
   preferences(): Promise<DesktopPrefs>;
   setPreferences(value: DesktopPrefs): Promise<void>;
+  /** The installation's HTTPS proxy (null: the environment's), shared with the CLI. */
+  proxy(): Promise<string | null>;
+  setProxy(url: string | null): Promise<void>;
   /** Called with every event of the monitor (new tiles, alerts sent). */
   onEvent(listener: (event: WindowEvent) => void): Promise<Unsubscribe>;
 }

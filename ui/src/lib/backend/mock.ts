@@ -234,6 +234,19 @@ export class MockBackend implements Backend {
     this.prefs = { ...value };
   }
 
+  proxyUrl: string | null = null;
+
+  async proxy(): Promise<string | null> {
+    return this.proxyUrl;
+  }
+
+  async setProxy(url: string | null): Promise<void> {
+    this.calls.push(`setProxy:${url}`);
+    if (url && !/^https?:\/\/[^/@]+\/?$/.test(url.trim()))
+      throw { code: 'invalid_input', message: 'the proxy must be an http:// or https:// URL with a host' };
+    this.proxyUrl = url?.trim() || null;
+  }
+
   async settings(): Promise<SettingsView> {
     this.calls.push('settings');
     const view = structuredClone(this.settingsView);

@@ -126,11 +126,15 @@ fn main() {
         ]
         .map(str::to_owned),
     );
+    // The log goes to a file: a pipe nobody reads until the end would fill up (7,000 "status
+    // changed" lines in the first minute) and block the monitor on its next line.
+    let log_path = keyring.dir.path().join("run.log");
+    let log_file = std::fs::File::create(&log_path).expect("log file");
     let child = Command::new(&cli_path)
         .args(&args)
         .envs(cli.env.iter().cloned())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(log_file)
         .spawn()
         .expect("meta-monitor run");
     let pid = child.id();
@@ -216,7 +220,8 @@ fn main() {
         p(0.95),
         p(1.0)
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "a clean stop: {:?}", out.status);
+    let stderr = std::fs::read_to_string(&log_path).unwrap_or_default();
     let warnings = stderr.lines().filter(|l| l.contains("WARN")).count();
     let errors = stderr.lines().filter(|l| l.contains("ERROR")).count();
     println!("agency: log: {warnings} warnings, {errors} errors");

@@ -199,7 +199,7 @@ fn cpu_per_hour() {
                 account,
                 Secrets {
                     credentials: Ok(credentials()),
-                    notifiers: Vec::new(),
+                    notifiers: std::sync::Arc::new(Vec::new()),
                 },
                 true,
             )

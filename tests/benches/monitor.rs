@@ -209,7 +209,7 @@ impl Pipeline {
             .map(|(id, a)| {
                 let secrets = Secrets {
                     credentials: Ok(credentials()),
-                    notifiers: Vec::new(),
+                    notifiers: std::sync::Arc::new(Vec::new()),
                 };
                 Watched::new(store.clone(), id, a, secrets, true)
             })

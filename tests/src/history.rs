@@ -70,6 +70,7 @@ pub fn templates() -> Templates {
             client: &client,
             now: OffsetDateTime::now_utc(),
             thresholds: &thresholds,
+            token_source: None,
         };
         let report = sim
             .block_on(probe::run(service, &ctx))

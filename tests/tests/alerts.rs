@@ -224,6 +224,9 @@ fn an_expiring_token_gives_one_7_day_and_later_one_1_day_warning() {
         ("team-webhook", hook.url.as_str()),
     ];
     cli.add_account("acme", &sim.sim.base_url(), &["--app-id", APP_ID], &secrets);
+    // A token nobody renews: the warnings are the point (renewal: token_renewal.rs).
+    let off = cli.run(&["account", "set", "acme", "token_auto_renew=false"], None);
+    assert!(off.status.success(), "{}", describe(&off));
     // 20,000×: the token is inspected every 6 h = 1.1 s; 2 days pass in under 9 s.
     let child = cli.spawn(&["--timeout", "3", "run", "acme", "--speed", "20000"]);
     let expiry_lines = || -> Vec<String> {

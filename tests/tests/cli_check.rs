@@ -75,6 +75,10 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
         None,
     );
     assert!(add.status.success(), "account add: {}", describe(&add));
+    // The sweep shows each scenario's tiles as measured; automatic renewal would turn the
+    // expiring token UP (tests/tests/token_renewal.rs covers it).
+    let set = cli(&["account", "set", "acme", "token_auto_renew=false"], None);
+    assert!(set.status.success(), "account set: {}", describe(&set));
     for (kind, value) in [("access-token", TOKEN), ("app-secret", APP_SECRET)] {
         let out = cli(
             &["secret", "set", "acme", kind],

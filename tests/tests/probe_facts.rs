@@ -39,6 +39,7 @@ async fn a_disabled_ad_account_stays_down_while_its_insights_are_throttled() {
         client: &client,
         now: OffsetDateTime::now_utc(),
         thresholds: &thresholds,
+        token_source: None,
     };
 
     let report = probe::run(Service::Ads, &ctx)

@@ -46,6 +46,10 @@ enum Command {
     /// Store or delete an account's access token or app secret in the OS keychain.
     #[command(subcommand)]
     Secret(commands::secret::SecretCommand),
+    /// Show the access token like Meta's debugger, renew it now, or exchange a short-lived
+    /// user token for a long-lived one.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
     /// Show, set or clear this installation's HTTPS proxy (shared with the desktop app).
     #[command(subcommand)]
     Proxy(commands::proxy::ProxyCommand),

@@ -45,6 +45,11 @@ pub struct Monitoring {
     pub slow_ms: u32,
     /// `token` is DEGRADED when it expires within this many days.
     pub token_warning_days: u32,
+    /// Renew the access token automatically when Meta allows it (expiring system-user and
+    /// long-lived user tokens).
+    pub token_auto_renew: bool,
+    /// Renew this many days before the token expires.
+    pub token_renew_days: u32,
     /// `pixel` is DEGRADED after this long without an event.
     pub pixel_silence_hours: u32,
     /// `rate_limits` is DEGRADED from this usage; the monitor pauses itself at 90 % anyway.
@@ -70,6 +75,8 @@ impl Default for Monitoring {
             catalog_minutes: minutes(Service::Catalog),
             slow_ms: t.slow.as_millis() as u32,
             token_warning_days: t.token_expiry_warning_days as u32,
+            token_auto_renew: true,
+            token_renew_days: 7,
             pixel_silence_hours: (t.pixel_silence.as_secs() / 3600) as u32,
             usage_warning_pct: t.usage_warning_pct as u32,
             notify_desktop: true,
@@ -140,7 +147,7 @@ impl Monitoring {
     /// at least hourly, the expensive probes no more than every 5 minutes, the token no more
     /// than hourly; warnings below the 90 % at which the monitor pauses itself.
     fn validate(&self) -> Result<(), AccountError> {
-        let ranges: [(&'static str, u32, u32, u32); 10] = [
+        let ranges: [(&'static str, u32, u32, u32); 11] = [
             (
                 "graph_api interval (minutes)",
                 self.graph_api_minutes,
@@ -159,6 +166,12 @@ impl Monitoring {
             ("catalog interval (minutes)", self.catalog_minutes, 5, 1440),
             ("slow latency (ms)", self.slow_ms, 100, 60_000),
             ("token warning (days)", self.token_warning_days, 1, 60),
+            (
+                "token renewal (days before expiry)",
+                self.token_renew_days,
+                1,
+                30,
+            ),
             ("pixel silence (hours)", self.pixel_silence_hours, 1, 168),
             ("usage warning (%)", self.usage_warning_pct, 10, 89),
         ];

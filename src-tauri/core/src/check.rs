@@ -54,6 +54,7 @@ pub async fn run_probes(
         client: &client,
         now,
         thresholds,
+        token_source: None,
     };
     let (token, graph_api, ads, pixel, webhooks, catalog) = futures::join!(
         probe::token::probe(&ctx),

@@ -33,6 +33,8 @@ pub fn account(
     a.catalog_id = Some(ids.catalog.to_owned());
     a.business_id = Some(ids.business.to_owned());
     a.test_event_code = Some("TEST-DEMO".to_owned());
+    // The demo shows a token about to expire; "Renew now" shows what renewal does.
+    a.monitoring.token_auto_renew = false;
     a.validate()
 }
 

@@ -25,6 +25,7 @@ pub mod secrets;
 pub mod sketch;
 pub mod store;
 pub mod tile;
+pub mod token;
 pub mod webhook_endpoint;
 
 pub use account::Account;

@@ -109,6 +109,48 @@ impl Keychain {
         keyring::Entry::new(&self.service, &format!("{account}/{kind}")).map_err(map_error)
     }
 
+    /// The entry of a token staged by a renewal in progress (`{account}/{kind}.next`): kept
+    /// beside the current one until the new token is verified and has replaced it.
+    fn staged_entry(
+        &self,
+        account: &str,
+        kind: SecretName,
+    ) -> Result<keyring::Entry, KeychainError> {
+        keyring::Entry::new(&self.service, &format!("{account}/{kind}.next")).map_err(map_error)
+    }
+
+    pub fn get_staged(
+        &self,
+        account: &str,
+        kind: SecretName,
+    ) -> Result<Option<Secret>, KeychainError> {
+        match self.staged_entry(account, kind)?.get_password() {
+            Ok(value) => Ok(Some(Secret::new(value))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    pub fn set_staged(
+        &self,
+        account: &str,
+        kind: SecretName,
+        value: &Secret,
+    ) -> Result<(), KeychainError> {
+        self.staged_entry(account, kind)?
+            .set_password(value.expose())
+            .map_err(map_error)
+    }
+
+    /// `Ok(false)` when nothing was staged.
+    pub fn delete_staged(&self, account: &str, kind: SecretName) -> Result<bool, KeychainError> {
+        match self.staged_entry(account, kind)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
     /// `Ok(None)` when no entry exists.
     pub fn get(&self, account: &str, kind: SecretName) -> Result<Option<Secret>, KeychainError> {
         match self.entry(account, kind)?.get_password() {

@@ -26,7 +26,7 @@ use crate::{AD_ACCOUNT, APP_ID, CATALOG_ID, PIXEL_ID, data};
 
 /// Served when the path carries no version, like the App Dashboard's default.
 pub const DEFAULT_VERSION: &str = "v25.0";
-const USER_ID: &str = "61570785020842";
+use crate::tokens::USER_ID;
 
 pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
@@ -337,7 +337,7 @@ async fn serve(
     token: Option<auth::Token>,
 ) -> Response {
     let trace = state.next_trace();
-    let now = OffsetDateTime::now_utc();
+    let now = state.now();
     let mut call = Call {
         state,
         version,
@@ -348,6 +348,13 @@ async fn serve(
         query_token: token.as_ref().is_some_and(|t| t.scheme.is_none()),
         now,
     };
+    // The token endpoint needs no access token (reference §14); GET as documented, POST too.
+    if matches!(segments.as_slice(), [oauth, edge] if oauth == "oauth" && edge == "access_token")
+        && (is_get || *method == Method::POST)
+    {
+        let sent = token.as_ref().map(|t| t.value.clone());
+        return oauth_exchange(&mut call, sent.as_deref());
+    }
     // The writes the simulator knows: Conversions API events.
     let writable = *method == Method::POST
         && matches!(segments.as_slice(), [node, edge]
@@ -426,6 +433,17 @@ async fn serve(
         );
     }
     let is_debug_token = segments.first().is_some_and(|s| s == "debug_token");
+    let grant = call
+        .state
+        .tokens
+        .lock()
+        .ok()
+        .and_then(|r| r.get(&call.token).cloned());
+    if let Some(grant) = grant.filter(|g| g.expired(now.unix_timestamp())) {
+        // An issued token past its expiry is refused everywhere, debug_token included.
+        let expired_at = OffsetDateTime::from_unix_timestamp(grant.expires_at).unwrap_or(now);
+        return expired_since(&mut call, expired_at);
+    }
     if call.scenario().shows(Scenario::TokenInvalid) && !app_token && !is_debug_token {
         return expired(&mut call);
     }
@@ -553,6 +571,11 @@ fn graph_date(t: OffsetDateTime) -> String {
 
 fn expired(call: &mut Call) -> Response {
     let when = call.now - time::Duration::days(2);
+    expired_since(call, when)
+}
+
+/// 190/463 for a token that expired at `when`.
+fn expired_since(call: &mut Call, when: OffsetDateTime) -> Response {
     let msg = format!(
         "Error validating access token: Session has expired on {}. The current time is {}.",
         graph_date(when),
@@ -613,6 +636,19 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
         );
     };
     let now = call.now.unix_timestamp();
+    let issued = call
+        .state
+        .tokens
+        .lock()
+        .ok()
+        .and_then(|r| r.get(&input).cloned());
+    if let Some(grant) = issued {
+        if !app_token && input != call.token {
+            let msg = "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app".to_owned();
+            return call.fail(StatusCode::BAD_REQUEST, 100, None, "OAuthException", msg);
+        }
+        return call.ok(json!({ "data": grant.describe(now) }));
+    }
     let invalid = call.scenario().shows(Scenario::TokenInvalid);
     let malformed_input = call.scenario().shows(Scenario::TokenMalformed);
     if invalid && !app_token {
@@ -638,7 +674,7 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
         "expires_at": expires_at,
         "is_valid": !invalid,
         "issued_at": now - 15 * 86_400,
-        "scopes": ["ads_read", "business_management", "catalog_management", "pages_show_list"],
+        "scopes": crate::tokens::default_scopes(),
         "granular_scopes": [
             {"scope": "ads_read", "target_ids": [AD_ACCOUNT.trim_start_matches("act_")]},
             {"scope": "business_management"},
@@ -663,6 +699,55 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
         data["expires_at"] = json!(now - 2 * 86_400);
     }
     call.ok(json!({ "data": data }))
+}
+
+/// `oauth/access_token?grant_type=fb_exchange_token`: see [`crate::tokens::Registry::exchange`].
+/// Counted against the app's rate limit like any call.
+///
+/// The documented request carries no access token. One that does (Meta Monitor sends the token
+/// being exchanged, with its proof) is held to the proof rules of any Graph call: whether
+/// *Require App Secret* applies here is unverified (reference §14), so both readings pass.
+fn oauth_exchange(call: &mut Call, sent_token: Option<&str>) -> Response {
+    let app = count(call, "app", call.state.config.app_quota);
+    if app.blocked {
+        let msg = "(#4) Application request limit reached".to_owned();
+        return call.fail(StatusCode::BAD_REQUEST, 4, None, "OAuthException", msg);
+    }
+    let now = call.now.unix_timestamp();
+    if let Some(token) = sent_token {
+        let message = match auth::check_proof(token, &call.params, now) {
+            Proof::Invalid => Some("Invalid appsecret_proof provided in the API argument"),
+            Proof::Absent if call.state.config.require_proof => {
+                Some("API calls from the server require an appsecret_proof argument")
+            }
+            Proof::Absent | Proof::Valid => None,
+        };
+        if let Some(message) = message {
+            let kind = "GraphMethodException";
+            return call.fail(StatusCode::BAD_REQUEST, 100, None, kind, message.to_owned());
+        }
+    }
+    let state = call.state.clone();
+    let answer = match state.tokens.lock() {
+        Ok(mut registry) => registry.exchange(&call.params, now),
+        Err(_) => {
+            return call.transient(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                2,
+                "(#2) Service temporarily unavailable",
+            );
+        }
+    };
+    match answer {
+        Ok(body) => call.ok(body),
+        Err(refusal) => call.fail(
+            StatusCode::BAD_REQUEST,
+            refusal.code,
+            refusal.subcode,
+            "OAuthException",
+            refusal.message,
+        ),
+    }
 }
 
 /// Counts an Ads Management call (80004 when over quota).

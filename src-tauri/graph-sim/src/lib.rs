@@ -16,6 +16,7 @@ mod graph;
 mod reply;
 mod scenario;
 mod state;
+mod tokens;
 mod usage;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use scenario::Scenario;
 pub use state::RecordedRequest;
+pub use tokens::TokenKind;
 
 /// Identifiers of the simulated business, used by demo mode and the tests.
 pub const APP_ID: &str = "1234567890";
@@ -161,6 +163,31 @@ impl Simulator {
 
     pub fn clear_requests(&self) {
         self.state.clear_requests();
+    }
+
+    /// Issues a token of `kind` valid for `lifetime` from the simulator's now (`None`: never
+    /// expires) with the demo business's scopes, or `scopes` when given. The simulator then
+    /// treats it as Meta would: described by `debug_token`, refused with 190/463 once
+    /// expired, exchangeable at `oauth/access_token`.
+    pub fn issue_token(
+        &self,
+        kind: TokenKind,
+        lifetime: Option<Duration>,
+        scopes: Option<Vec<String>>,
+    ) -> String {
+        let now = self.state.now().unix_timestamp();
+        let lifetime = lifetime.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2));
+        let scopes = scopes.unwrap_or_else(tokens::default_scopes);
+        match self.state.tokens.lock() {
+            Ok(mut registry) => registry.issue(kind, lifetime, scopes, now),
+            Err(poisoned) => poisoned.into_inner().issue(kind, lifetime, scopes, now),
+        }
+    }
+
+    /// Moves the simulator's clock forward: issued tokens age, expiring ones expire.
+    pub fn advance_clock(&self, by: Duration) {
+        self.state
+            .advance_clock(i64::try_from(by.as_secs()).unwrap_or(i64::MAX / 2));
     }
 
     /// Retailer id → Meta product id of every item in the catalog (batches due applied).

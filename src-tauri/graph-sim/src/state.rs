@@ -1,7 +1,7 @@
 //! The simulator's shared state: scenario, request log, rate-limit windows.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -36,6 +36,10 @@ pub struct SimState {
     /// Conversions API events received.
     pub events: Mutex<crate::events::Log>,
     pub catalog: Mutex<crate::catalog::Catalog>,
+    /// Tokens the simulator issued, with their lifetimes.
+    pub tokens: Mutex<crate::tokens::Registry>,
+    /// Seconds added to the wall clock: tests move the simulator's time forward.
+    clock_offset: AtomicI64,
 }
 
 impl SimState {
@@ -55,6 +59,8 @@ impl SimState {
                 config.catalog_processing,
                 config.catalog_review_delay,
             )),
+            tokens: Mutex::default(),
+            clock_offset: AtomicI64::new(0),
             config,
         };
         state.set_scenario(scenario);
@@ -76,6 +82,16 @@ impl SimState {
             *w = Windows::for_scenario(scenario, &self.config);
         }
         self.max_app_pct.store(0, Ordering::Relaxed);
+    }
+
+    /// The simulator's time: the wall clock plus what tests advanced it by.
+    pub fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+            + time::Duration::seconds(self.clock_offset.load(Ordering::Relaxed))
+    }
+
+    pub fn advance_clock(&self, seconds: i64) {
+        self.clock_offset.fetch_add(seconds, Ordering::Relaxed);
     }
 
     pub fn record(&self, request: RecordedRequest) {

@@ -11,6 +11,7 @@ pub mod product;
 pub mod proxy;
 pub mod run;
 pub mod secret;
+pub mod token;
 
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Account(cmd) => account::run(cmd, &session),
         Command::Secret(cmd) => secret::run(cmd, &session),
         Command::Proxy(cmd) => proxy::run(cmd, &session),
+        Command::Token(cmd) => token::run(cmd, &session),
         Command::Check {
             name,
             json,

@@ -111,6 +111,10 @@ pub fn decide(
                 state.announced = true;
                 state.last_sent = Some(now);
                 actions.push(action(ActionKind::Fire, &c.title));
+            } else if !c.active && state.announced {
+                // Measured inactive again (a renewed token is far from expiry): the next
+                // time it holds is news again.
+                state.announced = false;
             }
             continue;
         }

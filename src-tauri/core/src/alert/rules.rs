@@ -139,6 +139,10 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
         _ => (false, None),
     };
     let invalid = tile.status == Status::Down;
+    let detail = match &tile.detail {
+        Detail::Token(d) => Some(d),
+        _ => None,
+    };
     let mut out = vec![Condition {
         key: "token_invalid".to_owned(),
         active: invalid,
@@ -148,6 +152,53 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
         title: "The access token is invalid or expired".to_owned(),
         body: tile.message.clone(),
     }];
+    if let Some(d) = detail.filter(|_| valid) {
+        let renewal = d.renewal.as_ref();
+        let failed = renewal.and_then(|r| r.failed.as_deref());
+        let mut failure = condition(
+            "token_renewal_failed",
+            failed.is_some(),
+            Severity::Warning,
+            "The access token could not be renewed automatically",
+            tile,
+        );
+        failure.immediate = true;
+        out.push(failure);
+        if renewal.is_some_and(|r| r.renewed) {
+            // Once per new expiry: each renewal is announced, none twice.
+            let key = format!(
+                "token_renewed:{}",
+                d.expires_at.map_or(0, OffsetDateTime::unix_timestamp)
+            );
+            out.push(Condition {
+                key,
+                active: true,
+                severity: Severity::Info,
+                immediate: true,
+                once: true,
+                title: "The access token was renewed".to_owned(),
+                body: tile.message.clone(),
+            });
+        }
+        let mut data_access = condition(
+            "data_access_expiry",
+            d.data_access_ending,
+            Severity::Warning,
+            "The token's access to user data ends soon",
+            tile,
+        );
+        data_access.immediate = true;
+        out.push(data_access);
+        let mut scopes = condition(
+            "missing_scopes",
+            !d.missing.is_empty() || !d.missing_scopes.is_empty(),
+            Severity::Warning,
+            "The access token lacks scopes a feature needs",
+            tile,
+        );
+        scopes.immediate = true;
+        out.push(scopes);
+    }
     if let (Some(expires), true) = (expires, valid) {
         let left = expires - now;
         // Only the most urgent threshold reached is active: a token found 3 days from expiry

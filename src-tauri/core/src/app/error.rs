@@ -37,6 +37,9 @@ pub enum ErrorCode {
     InvalidInput,
     /// Meta rejected the access token (expired, revoked, password changed).
     TokenInvalid,
+    /// Meta Monitor cannot renew this token (its type, a missing app secret, already
+    /// expired); the message says what to do instead.
+    NotRenewable,
     /// Meta is throttling the app or the account: retry after the regain time.
     Throttled,
     /// Meta could not be reached, or answered with an error this operation cannot use.
@@ -118,6 +121,19 @@ impl From<&GraphError> for ErrorCode {
             ErrorClass::Throttled => Self::Throttled,
             _ => Self::Meta,
         }
+    }
+}
+
+impl From<crate::token::renew::RenewError> for AppError {
+    fn from(e: crate::token::renew::RenewError) -> Self {
+        use crate::token::renew::RenewError;
+        let code = match &e {
+            RenewError::Impossible { .. } => ErrorCode::NotRenewable,
+            RenewError::Meta(graph) => ErrorCode::from(graph),
+            RenewError::Rejected(_) => ErrorCode::TokenInvalid,
+            RenewError::Vault(_) => ErrorCode::KeychainUnavailable,
+        };
+        Self::new(code, e)
     }
 }
 

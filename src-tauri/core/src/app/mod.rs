@@ -11,6 +11,7 @@ mod catalog;
 mod error;
 mod history;
 mod settings;
+mod token;
 pub mod types;
 
 use std::any::Any;
@@ -165,6 +166,7 @@ impl Watch {
                         OffsetDateTime::now_utc(),
                     )?;
                     entry.team_webhook = env.team_webhook;
+                    entry.token_source = crate::token::TokenSource::Environment;
                     // Its alert states live in memory: a one-shot command would announce the
                     // same alert on every run, so only a long-running one decides alerts.
                     slots.insert(0, (entry, memory, notify && options.env_alerts));
@@ -448,7 +450,15 @@ impl App {
         let entry = current.entries.iter().find(|e| e.account.name == account);
         let store = current.watched.iter().find(|w| w.account.name == account);
         match (entry, store) {
-            (Some(e), Some(w)) => Ok((e.clone(), w.store.clone())),
+            (Some(e), Some(w)) => {
+                let mut entry = e.clone();
+                // The monitor's credentials are the current ones (a token check may have
+                // renewed the token since the entry was read).
+                if let Ok(current) = &w.secrets().credentials {
+                    entry.credentials = Ok(current.clone());
+                }
+                Ok((entry, w.store.clone()))
+            }
             _ => Err(AppError::from(StoreError::NoSuchAccount(
                 account.to_owned(),
             ))),

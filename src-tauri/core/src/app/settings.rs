@@ -211,6 +211,7 @@ pub async fn probe_connection(account: &Account, credentials: Credentials) -> Co
         client: &client,
         now,
         thresholds: &thresholds,
+        token_source: None,
     };
     let mut tiles = Vec::new();
     for service in [Service::Token, Service::GraphApi] {

@@ -7,6 +7,7 @@ pub mod advice;
 pub mod catalog;
 pub mod error;
 pub mod health;
+pub mod oauth;
 pub mod pixel;
 pub mod proxy;
 pub mod rate_limit;

@@ -14,6 +14,7 @@ use crate::secret::Secret;
 use crate::secrets::{Keychain, KeychainError, SecretName};
 use crate::store::accounts::StoredAccount;
 use crate::store::{Store, StoreError};
+use crate::token::TokenSource;
 
 /// One configured account and what the keychain gave for it.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AccountEntry {
     /// `Err` says why the keychain gave no credentials (locked, missing token…).
     pub credentials: Result<Credentials, KeychainError>,
     pub team_webhook: Option<Secret>,
+    /// Where the access token is kept, which decides whether a renewed one can be kept.
+    pub token_source: TokenSource,
 }
 
 impl AccountEntry {
@@ -41,6 +44,7 @@ impl AccountEntry {
             id: stored.id,
             credentials: keychain.credentials(name),
             team_webhook: keychain.get(name, SecretName::TeamWebhook).ok().flatten(),
+            token_source: TokenSource::Keychain,
             account: stored.account,
         }
     }
@@ -64,6 +68,7 @@ impl AccountEntry {
                 "the keychain was not read for this command".to_owned(),
             )),
             team_webhook: None,
+            token_source: TokenSource::Keychain,
             account: stored.account,
         }
     }
@@ -82,6 +87,7 @@ impl AccountEntry {
             account,
             credentials: Ok(credentials),
             team_webhook: None,
+            token_source: TokenSource::Memory,
         };
         Ok((Arc::new(Mutex::new(store)), entry))
     }
@@ -89,20 +95,25 @@ impl AccountEntry {
     /// The account as the monitor checks it, with the channels its settings choose; `notify`
     /// false decides and sends no alert at all (`check --no-notify`).
     pub fn watched(&self, store: Arc<Mutex<Store>>, notify: bool) -> Result<Watched, String> {
-        Ok(Watched::new(
+        let mut watched = Watched::new(
             store,
             self.id,
             self.account.clone(),
             self.secrets()?,
             notify,
-        ))
+        );
+        watched.token_source = self.token_source;
+        Ok(watched)
     }
 
     /// The credentials and the channels the account's settings choose.
     pub fn secrets(&self) -> Result<Secrets, String> {
         Ok(Secrets {
             credentials: self.credentials.clone().map_err(|e| e.to_string()),
-            notifiers: notify::channels(&self.account.monitoring, self.team_webhook.clone())?,
+            notifiers: Arc::new(notify::channels(
+                &self.account.monitoring,
+                self.team_webhook.clone(),
+            )?),
         })
     }
 }

@@ -46,13 +46,15 @@ pub struct Watched {
     secrets: Mutex<Arc<Secrets>>,
     /// Decide alerts (false: `check --no-notify`, which leaves the alert states untouched).
     pub alerts: bool,
+    /// Where the access token is kept (the token check renews it there).
+    pub token_source: crate::token::TokenSource,
 }
 
 /// What the keychain gave for a watched account, and the channels built from it.
 pub struct Secrets {
     /// `Err` holds why the keychain could not give the credentials.
     pub credentials: Result<Credentials, String>,
-    pub notifiers: Vec<Box<dyn Notifier>>,
+    pub notifiers: Arc<Vec<Box<dyn Notifier>>>,
 }
 
 impl Watched {
@@ -69,12 +71,23 @@ impl Watched {
             account,
             secrets: Mutex::new(Arc::new(secrets)),
             alerts,
+            token_source: crate::token::TokenSource::Keychain,
         }
     }
 
     /// The secrets as they are now (a check keeps this snapshot from start to end).
     pub fn secrets(&self) -> Arc<Secrets> {
         lock(&self.secrets).clone()
+    }
+
+    /// Uses `credentials` from now on (a token check renewed the token), the same channels.
+    pub fn use_credentials(&self, credentials: Credentials) {
+        let mut slot = lock(&self.secrets);
+        let notifiers = slot.notifiers.clone();
+        *slot = Arc::new(Secrets {
+            credentials: Ok(credentials),
+            notifiers,
+        });
     }
 }
 

@@ -95,8 +95,14 @@ impl Monitor {
                             client: &client,
                             now,
                             thresholds,
+                            token_source: Some(watched.token_source),
                         };
                         let report = probe::run(service, &ctx).await;
+                        if let Some(fresh) = report.as_ref().and_then(|r| r.renewed.clone()) {
+                            // The renewed token is in the keychain already; every later call
+                            // of this monitor uses it.
+                            watched.use_credentials(fresh);
+                        }
                         let calls = client.take_calls();
                         for call in &calls {
                             self.events.observe(Observation::GraphRequest(call));

@@ -25,6 +25,9 @@ pub struct ProbeContext<'a> {
     pub client: &'a GraphClient,
     pub now: OffsetDateTime,
     pub thresholds: &'a Thresholds,
+    /// Where the account's token is kept, so the token check may renew it; `None`: this
+    /// check never renews (a connection test).
+    pub token_source: Option<crate::token::TokenSource>,
 }
 
 /// What one probe produced: its tile and the metric points to store.
@@ -34,6 +37,8 @@ pub struct ProbeReport {
     pub points: Vec<(String, f64)>,
     /// The error that decided the tile, if any, for the probe-run row.
     pub error: Option<GraphError>,
+    /// The credentials with the token this check renewed, which the monitor uses from now on.
+    pub renewed: Option<crate::graph::Credentials>,
 }
 
 impl ProbeReport {
@@ -42,6 +47,7 @@ impl ProbeReport {
             tile,
             points,
             error: None,
+            renewed: None,
         }
     }
 
@@ -54,6 +60,7 @@ impl ProbeReport {
             tile,
             points: Vec::new(),
             error: Some(err),
+            renewed: None,
         }
     }
 }

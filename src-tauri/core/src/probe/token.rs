@@ -8,42 +8,69 @@ use crate::account::Account;
 use crate::graph::error::token_reason;
 use crate::graph::token::{TokenInfo, debug_token};
 use crate::graph::{ErrorClass, MetaError};
-use crate::tile::detail::{Detail, TokenDetail};
+use crate::tile::detail::{Detail, MissingScope, TokenDetail, TokenRenewal};
 use crate::tile::{Service, Status, Tile};
+use crate::token::renew;
+use crate::token::{TokenSource, needed_scopes};
 
 use super::{ProbeContext, ProbeReport, failed, millis};
 
 /// Scopes the account's configured features need: ads → `ads_read`,
 /// catalog → `catalog_management`, business → `business_management`.
 pub fn required_scopes(account: &Account) -> Vec<&'static str> {
-    let mut scopes = Vec::new();
-    if account.ad_account_id.is_some() {
-        scopes.push("ads_read");
-    }
-    if account.catalog_id.is_some() {
-        scopes.push("catalog_management");
-    }
-    if account.business_id.is_some() {
-        scopes.push("business_management");
-    }
-    scopes
+    needed_scopes(account).into_iter().map(|(s, _)| s).collect()
 }
 
 pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     match debug_token(ctx.client).await {
         Ok((info, response)) => {
-            let mut tile = evaluate(
-                &info,
-                ctx.account,
-                ctx.now,
-                ctx.thresholds.token_expiry_warning_days,
-            );
+            let warn_days = ctx.thresholds.token_expiry_warning_days;
+            let mut tile = evaluate(&info, ctx.account, ctx.now, warn_days);
             tile.latency_ms = Some(millis(response.latency));
+            let source = ctx.token_source.unwrap_or(TokenSource::Keychain);
+            let has_secret = ctx.client.credentials().app_secret.is_some();
+            let mut renewal = renewal_state(&info, ctx.account, has_secret, source, ctx.now);
+            let mut renewed = None;
+            let mut info = info;
+            let due = renewal.due_at.is_some_and(|at| at <= ctx.now) && renewal.auto;
+            if let (true, Some(source)) = (due, ctx.token_source) {
+                let done = renew::renew(
+                    ctx.client.http(),
+                    ctx.account,
+                    ctx.client.credentials(),
+                    source,
+                    Some(info.clone()),
+                    ctx.now,
+                )
+                .await;
+                match done {
+                    Ok(new) => {
+                        tile = evaluate(&new.info, ctx.account, ctx.now, warn_days);
+                        tile.latency_ms = Some(millis(response.latency));
+                        renewal =
+                            renewal_state(&new.info, ctx.account, has_secret, source, ctx.now);
+                        renewal.renewed = true;
+                        tile.message = format!("{}; renewed automatically", tile.message);
+                        info = new.info.clone();
+                        renewed = Some(new.credentials);
+                    }
+                    Err(e) => {
+                        let why = ctx.client.redact(&e.to_string());
+                        tile.message = format!("{}; automatic renewal failed: {why}", tile.message);
+                        renewal.failed = Some(why);
+                    }
+                }
+            }
+            if let Detail::Token(detail) = &mut tile.detail {
+                detail.renewal = Some(renewal);
+            }
             let points = match days_left(&info, ctx.now) {
                 Some(days) => vec![("meta.token.days_left".to_owned(), days)],
                 None => Vec::new(),
             };
-            ProbeReport::ok(tile, points)
+            let mut report = ProbeReport::ok(tile, points);
+            report.renewed = renewed;
+            report
         }
         Err(err) if err.class() == ErrorClass::TokenInvalid => {
             // debug_token itself refused the token: as decisive as is_valid = false.
@@ -64,6 +91,35 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     }
 }
 
+/// What automatic renewal will do for this token: when, or why it cannot.
+pub fn renewal_state(
+    info: &TokenInfo,
+    account: &Account,
+    has_app_secret: bool,
+    source: TokenSource,
+    now: OffsetDateTime,
+) -> TokenRenewal {
+    let m = &account.monitoring;
+    let plan = crate::token::plan(info, account, has_app_secret, source, now);
+    let expires_at = info.expires_at.filter(|t| *t > 0);
+    let due_at = match (&plan, expires_at) {
+        (Ok(_), Some(t)) => OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .map(|t| t - time::Duration::days(i64::from(m.token_renew_days))),
+        _ => None,
+    };
+    TokenRenewal {
+        auto: m.token_auto_renew,
+        days_before: m.token_renew_days,
+        impossible: plan
+            .err()
+            .map(|i| format!("{}; instead: {}", i.reason, i.steps)),
+        due_at,
+        renewed: false,
+        failed: None,
+    }
+}
+
 fn days_left(info: &TokenInfo, now: OffsetDateTime) -> Option<f64> {
     let expires = info.expires_at.filter(|t| *t > 0)?;
     Some((expires - now.unix_timestamp()) as f64 / 86400.0)
@@ -71,10 +127,16 @@ fn days_left(info: &TokenInfo, now: OffsetDateTime) -> Option<f64> {
 
 /// The pure rule from a `debug_token` answer to a tile.
 pub fn evaluate(info: &TokenInfo, account: &Account, now: OffsetDateTime, warn_days: i64) -> Tile {
-    let missing: Vec<&str> = required_scopes(account)
+    let missing: Vec<(&str, &str)> = needed_scopes(account)
         .into_iter()
-        .filter(|s| !info.scopes.iter().any(|have| have == s))
+        .filter(|(s, _)| !info.scopes.iter().any(|have| have == s))
         .collect();
+    let data_access_left = info
+        .data_access_expires_at
+        .filter(|t| *t > 0)
+        .map(|t| t - now.unix_timestamp());
+    let data_access_ending =
+        info.is_valid && data_access_left.is_some_and(|left| left <= warn_days * 86400);
     let expires_at = info.expires_at.unwrap_or(0);
     let expiry_text = if expires_at == 0 {
         "never".to_owned()
@@ -102,12 +164,29 @@ pub fn evaluate(info: &TokenInfo, account: &Account, now: OffsetDateTime, warn_d
         ));
         (
             Status::Degraded,
-            format!("token expires in {left} ({expiry_text}): replace it"),
+            format!("token expires in {left} ({expiry_text}): renew or replace it"),
         )
-    } else if !missing.is_empty() {
+    } else if let (true, Some(left)) = (data_access_ending, data_access_left) {
+        let when = if left <= 0 {
+            "has ended".to_owned()
+        } else {
+            format!(
+                "ends in {}",
+                super::human_duration(std::time::Duration::from_secs(left.unsigned_abs()))
+            )
+        };
         (
             Status::Degraded,
-            format!("missing scopes: {}", missing.join(", ")),
+            format!("the user's data access {when}: the user must log in to the app again"),
+        )
+    } else if !missing.is_empty() {
+        let broken: Vec<String> = missing
+            .iter()
+            .map(|(scope, feature)| format!("{scope} ({feature})"))
+            .collect();
+        (
+            Status::Degraded,
+            format!("missing scopes: {}", broken.join(", ")),
         )
     } else if expires_at == 0 {
         (Status::Up, "valid, never expires".to_owned())
@@ -125,7 +204,21 @@ pub fn evaluate(info: &TokenInfo, account: &Account, now: OffsetDateTime, warn_d
         never_expires: expires_at == 0,
         data_access_expires_at: at(info.data_access_expires_at),
         scopes: info.scopes.clone(),
-        missing_scopes: missing.iter().map(|s| (*s).to_owned()).collect(),
+        missing_scopes: missing.iter().map(|(s, _)| (*s).to_owned()).collect(),
+        missing: missing
+            .iter()
+            .map(|(scope, feature)| MissingScope {
+                scope: (*scope).to_owned(),
+                feature: (*feature).to_owned(),
+            })
+            .collect(),
+        app_id: info.app_id.clone(),
+        application: info.application.clone(),
+        user_id: info.user_id.clone(),
+        issued_at: at(info.issued_at),
+        granular_scopes: info.granular_scopes.clone(),
+        data_access_ending,
+        renewal: None,
     }))
 }
 
@@ -153,7 +246,9 @@ mod tests {
             is_valid: valid,
             issued_at: None,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            granular_scopes: Vec::new(),
             user_id: None,
+            profile_id: None,
             error: None,
         }
     }

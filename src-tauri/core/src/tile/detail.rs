@@ -46,6 +46,55 @@ pub struct TokenDetail {
     pub scopes: Vec<String>,
     /// Scopes the account's configured features need and the token lacks.
     pub missing_scopes: Vec<String>,
+    /// The same, each with the feature it breaks.
+    #[serde(default)]
+    pub missing: Vec<MissingScope>,
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// The app's name.
+    #[serde(default)]
+    pub application: Option<String>,
+    /// The user or system user the token acts as.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub issued_at: Option<OffsetDateTime>,
+    /// Each scope with the asset ids it is limited to.
+    #[serde(default)]
+    pub granular_scopes: Vec<crate::graph::token::GranularScope>,
+    /// The user's data access ends within the warning window.
+    #[serde(default)]
+    pub data_access_ending: bool,
+    /// What automatic renewal does for this token.
+    #[serde(default)]
+    pub renewal: Option<TokenRenewal>,
+}
+
+/// A scope the token lacks and what breaks without it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MissingScope {
+    pub scope: String,
+    pub feature: String,
+}
+
+/// Automatic renewal as the token check saw it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct TokenRenewal {
+    /// The account's setting.
+    pub auto: bool,
+    /// Days before expiry at which it renews.
+    pub days_before: u32,
+    /// Why Meta Monitor cannot renew this token, with what to do instead; `None`: it can.
+    pub impossible: Option<String>,
+    /// When automatic renewal runs (RFC 3339), for a renewable expiring token.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub due_at: Option<OffsetDateTime>,
+    /// This check renewed the token.
+    pub renewed: bool,
+    /// This check tried to renew it and could not: why, in words.
+    pub failed: Option<String>,
 }
 
 /// `GET /me`.

@@ -56,6 +56,14 @@ export const tokenDetail: TokenDetail = {
   data_access_expires_at: null,
   scopes: ['ads_read', 'catalog_management'],
   missing_scopes: [],
+  missing: [],
+  app_id: '1234567890',
+  application: 'Shop integration',
+  user_id: '61570785020842',
+  issued_at: null,
+  granular_scopes: [{ scope: 'ads_read', target_ids: ['2369703843357278'] }, { scope: 'catalog_management', target_ids: null }],
+  data_access_ending: false,
+  renewal: null,
 };
 
 /** A pixel's detail with nothing but the node read, for fixtures to adjust. */
@@ -105,6 +113,8 @@ export function newAccount(name = ''): Account {
       catalog_minutes: 30,
       slow_ms: 2000,
       token_warning_days: 7,
+      token_auto_renew: true,
+      token_renew_days: 7,
       pixel_silence_hours: 24,
       usage_warning_pct: 75,
       notify_desktop: true,

@@ -14,6 +14,15 @@ slow_ms: number,
  */
 token_warning_days: number, 
 /**
+ * Renew the access token automatically when Meta allows it (expiring system-user and
+ * long-lived user tokens).
+ */
+token_auto_renew: boolean, 
+/**
+ * Renew this many days before the token expires.
+ */
+token_renew_days: number, 
+/**
  * `pixel` is DEGRADED after this long without an event.
  */
 pixel_silence_hours: number, 

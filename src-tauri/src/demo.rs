@@ -36,6 +36,7 @@ pub fn starter() -> DemoStarter {
                 access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
                 app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
                 verify_token: None,
+                capi_token: None,
             };
             Ok(Demo {
                 account,

@@ -153,6 +153,7 @@ fn send_ten_thousand() {
                 access_token: Secret::new(DEMO_TOKEN),
                 app_secret: None,
                 verify_token: None,
+                capi_token: None,
             },
             None,
         )

@@ -184,6 +184,7 @@ fn cpu_per_hour() {
         access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
         app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
         verify_token: None,
+        capi_token: None,
     };
     let watched: Vec<Watched> = (0..ACCOUNTS)
         .map(|n| {

@@ -69,6 +69,7 @@ fn credentials() -> Credentials {
         access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
         app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
         verify_token: None,
+        capi_token: None,
     }
 }
 

@@ -61,6 +61,7 @@ pub fn templates() -> Templates {
                 access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
                 app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
                 verify_token: None,
+                capi_token: None,
             },
             account.app_id.clone(),
         )

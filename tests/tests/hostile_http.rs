@@ -64,6 +64,7 @@ fn credentials() -> Credentials {
         access_token: Secret::new("fake-hostile-token-31d4"),
         app_secret: None,
         verify_token: Some(Secret::new("fake-verify-token-88")),
+        capi_token: None,
     }
 }
 

@@ -29,6 +29,7 @@ async fn a_disabled_ad_account_stays_down_while_its_insights_are_throttled() {
             access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
             app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
             verify_token: None,
+            capi_token: None,
         },
         account.app_id.clone(),
     )

@@ -371,3 +371,106 @@ fn a_short_lived_token_is_exchanged_and_an_expired_one_changes_nothing() {
         "a failed exchange changes nothing"
     );
 }
+
+#[test]
+fn the_conversions_api_token_is_watched_apart_and_sends_the_test_events() {
+    let service = "meta-monitor-e2e-capi-token";
+    let Some((_keyring, cli)) = setup(service) else {
+        return;
+    };
+    let sim = sim();
+    let hook = WebhookReceiver::start();
+    let monitor = sim
+        .sim
+        .issue_token(TokenKind::SystemUser, Some(50 * DAY), None);
+    let capi = sim
+        .sim
+        .issue_token(TokenKind::SystemUser, Some(6 * DAY), None);
+    cli.add_account(
+        "shop",
+        &sim.sim.base_url(),
+        &[
+            "--app-id",
+            APP_ID,
+            "--pixel",
+            meta_graph_sim::PIXEL_ID,
+            "--test-event-code",
+            "TEST77",
+        ],
+        &[
+            ("access-token", monitor.as_str()),
+            ("app-secret", APP_SECRET),
+            ("team-webhook", hook.url.as_str()),
+            ("capi-token", capi.as_str()),
+        ],
+    );
+    let quiet = cli.run(&["account", "set", "shop", "notify_desktop=false"], None);
+    assert!(quiet.status.success(), "{}", describe(&quiet));
+
+    for _ in 0..2 {
+        let tile = token_tile(&json(&cli.run(&["check", "shop", "--json"], None)));
+        assert_eq!(tile["status"], "DEGRADED", "{tile:#}");
+        assert_eq!(tile["detail"]["capi"]["status"], "DEGRADED", "{tile:#}");
+        assert_eq!(tile["detail"]["capi"]["pixel_access"], true, "{tile:#}");
+        assert!(
+            tile["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Conversions API token: expires in")),
+            "{tile:#}"
+        );
+    }
+    let bodies = hook.bodies();
+    let capi_warnings = bodies
+        .iter()
+        .filter(|b| b.contains("The Conversions API token expires within 7 days"))
+        .count();
+    assert_eq!(capi_warnings, 1, "its own 7-day warning, once: {bodies:#?}");
+    assert!(
+        !bodies
+            .iter()
+            .any(|b| b.contains("The access token expires within")
+                || b.contains("access token is invalid")),
+        "the monitor's own token is fine: {bodies:#?}"
+    );
+
+    // Test events go with the Conversions API token: once it has expired they fail, although
+    // the monitor's token still works.
+    let event = [
+        "test-event",
+        "shop",
+        "--event",
+        "Purchase",
+        "--value",
+        "9.90",
+        "--currency",
+        "EUR",
+        "--email",
+        "buyer@example.com",
+        "--user-agent",
+        "Mozilla/5.0 (X11; Linux x86_64)",
+        "--source-url",
+        "https://shop.example/thanks",
+    ];
+    let sent = cli.run(&event, None);
+    assert!(sent.status.success(), "{}", describe(&sent));
+    sim.sim.advance_clock(7 * DAY);
+    let refused = cli.run(&event, None);
+    assert!(!refused.status.success(), "{}", describe(&refused));
+    assert!(accepted(&sim, &monitor) && !accepted(&sim, &capi));
+    let tile = token_tile(&json(&cli.run(&["check", "shop", "--json"], None)));
+    assert_eq!(tile["status"], "DOWN", "{tile:#}");
+    assert_eq!(
+        tile["detail"]["is_valid"], true,
+        "the access token itself is valid"
+    );
+    let bodies = hook.bodies();
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("The Conversions API token is invalid or expired"))
+            && !bodies
+                .iter()
+                .any(|b| b.contains("The access token is invalid")),
+        "the alert names the Conversions API token: {bodies:#?}"
+    );
+}

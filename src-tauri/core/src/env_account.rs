@@ -11,6 +11,8 @@ use crate::secret::Secret;
 pub const NAME: &str = "env";
 pub const ACCESS_TOKEN: &str = "META_ACCESS_TOKEN";
 pub const APP_SECRET: &str = "META_APP_SECRET";
+/// The shop server's Conversions API token, when it is not the access token (the seeds' name).
+pub const CAPI_TOKEN: &str = "META_CAPI_ACCESS_TOKEN";
 /// The team channel's incoming-webhook URL (it embeds its own secret, so it is one).
 pub const TEAM_WEBHOOK: &str = "META_TEAM_WEBHOOK_URL";
 /// `1`/`true` sends desktop notifications too (off by default: a server has no desktop).
@@ -110,6 +112,7 @@ pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<EnvAcc
         access_token: Secret::new(token),
         app_secret: get(APP_SECRET)?.map(Secret::new),
         verify_token: None,
+        capi_token: get(CAPI_TOKEN)?.map(Secret::new),
     };
     Ok(Some(EnvAccount {
         account,

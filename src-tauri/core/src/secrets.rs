@@ -24,14 +24,17 @@ pub enum SecretName {
     TeamWebhook,
     /// The `hub.verify_token` of the operator's webhook endpoint.
     VerifyToken,
+    /// The Conversions API token of the shop's server, when it is not the access token.
+    CapiToken,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 4] = [
+    pub const ALL: [SecretName; 5] = [
         Self::AccessToken,
         Self::AppSecret,
         Self::TeamWebhook,
         Self::VerifyToken,
+        Self::CapiToken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl SecretName {
             Self::AppSecret => "app-secret",
             Self::TeamWebhook => "team-webhook",
             Self::VerifyToken => "verify-token",
+            Self::CapiToken => "capi-token",
         }
     }
 
@@ -190,10 +194,12 @@ impl Keychain {
                 })?;
         let app_secret = self.get(account, SecretName::AppSecret)?;
         let verify_token = self.get(account, SecretName::VerifyToken)?;
+        let capi_token = self.get(account, SecretName::CapiToken)?;
         Ok(Credentials {
             access_token,
             app_secret,
             verify_token,
+            capi_token,
         })
     }
 }
@@ -227,6 +233,8 @@ mod tests {
             SecretName::AccessToken,
             SecretName::AppSecret,
             SecretName::TeamWebhook,
+            SecretName::VerifyToken,
+            SecretName::CapiToken,
         ] {
             assert_eq!(SecretName::parse(kind.as_str()), Some(kind), "{kind}");
         }

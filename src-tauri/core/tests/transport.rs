@@ -27,6 +27,7 @@ fn client(base: &str) -> GraphClient {
         access_token: Secret::new(TOKEN),
         app_secret: None,
         verify_token: None,
+        capi_token: None,
     };
     GraphClient::new(http, base, "v25.0", creds, None).expect("graph client")
 }

@@ -439,10 +439,24 @@ async fn serve(
         .lock()
         .ok()
         .and_then(|r| r.get(&call.token).cloned());
-    if let Some(grant) = grant.filter(|g| g.expired(now.unix_timestamp())) {
+    if let Some(grant) = &grant
+        && grant.expired(now.unix_timestamp())
+    {
         // An issued token past its expiry is refused everywhere, debug_token included.
         let expired_at = OffsetDateTime::from_unix_timestamp(grant.expires_at).unwrap_or(now);
         return expired_since(&mut call, expired_at);
+    }
+    let reads_ads = |g: &crate::tokens::Grant| {
+        g.scopes
+            .iter()
+            .any(|s| s == "ads_read" || s == "ads_management")
+    };
+    if segments.first().is_some_and(|s| s == PIXEL_ID)
+        && grant.as_ref().is_some_and(|g| !reads_ads(g))
+    {
+        // An issued token without an ads permission cannot see the pixel (reference §2: 200s).
+        let msg = "(#200) Permissions error: the token needs ads_read or ads_management".to_owned();
+        return call.fail(StatusCode::FORBIDDEN, 200, None, "OAuthException", msg);
     }
     if call.scenario().shows(Scenario::TokenInvalid) && !app_token && !is_debug_token {
         return expired(&mut call);

@@ -86,6 +86,7 @@ pub fn demo(json: bool) -> Result<(), Failure> {
             access_token: Secret::new(meta_graph_sim::DEMO_TOKEN),
             app_secret: Some(Secret::new(meta_graph_sim::APP_SECRET)),
             verify_token: None,
+            capi_token: None,
         };
         let mut results = Vec::new();
         for scenario in Scenario::ALL {

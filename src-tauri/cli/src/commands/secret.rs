@@ -22,7 +22,7 @@ pub enum SecretCommand {
 fn parse_kind(kind: &str) -> Result<SecretName, Failure> {
     SecretName::parse(kind).ok_or_else(|| {
         Failure::usage(anyhow!(
-            "unknown secret kind {kind:?}: use access-token, app-secret, team-webhook or verify-token"
+            "unknown secret kind {kind:?}: use access-token, app-secret, team-webhook, verify-token or capi-token"
         ))
     })
 }

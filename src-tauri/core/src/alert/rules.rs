@@ -138,10 +138,14 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
         Detail::Token(d) => (d.is_valid, d.expires_at),
         _ => (false, None),
     };
-    let invalid = tile.status == Status::Down;
     let detail = match &tile.detail {
         Detail::Token(d) => Some(d),
         _ => None,
+    };
+    // The access token's own state: a DOWN from the Conversions API token is its own alert.
+    let invalid = match detail {
+        Some(d) => !d.is_valid || d.expires_at.is_some_and(|e| e <= now),
+        None => tile.status == Status::Down,
     };
     let mut out = vec![Condition {
         key: "token_invalid".to_owned(),
@@ -200,31 +204,72 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
         out.push(scopes);
     }
     if let (Some(expires), true) = (expires, valid) {
-        let left = expires - now;
-        // Only the most urgent threshold reached is active: a token found 3 days from expiry
-        // gets the 7-day warning, not the 14-day one as well.
-        let most_urgent = EXPIRY_WARNINGS
-            .iter()
-            .map(|(d, _)| *d)
-            .filter(|d| left > time::Duration::ZERO && left <= time::Duration::days(*d))
-            .min();
-        for (days, severity) in EXPIRY_WARNINGS {
-            let active = most_urgent == Some(days);
-            out.push(Condition {
-                key: format!("token_expiry_{days}d"),
-                active,
-                severity,
-                immediate: true,
-                once: true,
-                title: format!(
-                    "The access token expires within {days} day{}",
-                    if days == 1 { "" } else { "s" }
-                ),
-                body: tile.message.clone(),
-            });
+        out.extend(expiry_warnings("token", "access token", expires, now, tile));
+    }
+    if let Some(capi) = detail.and_then(|d| d.capi.as_ref()) {
+        let dead = capi.status == Status::Down && capi.pixel_access != Some(false);
+        let mut c = condition(
+            "capi_token_invalid",
+            dead,
+            Severity::Critical,
+            "The Conversions API token is invalid or expired",
+            tile,
+        );
+        c.immediate = true;
+        out.push(c);
+        let mut c = condition(
+            "capi_token_pixel",
+            capi.pixel_access == Some(false),
+            Severity::Critical,
+            "The Conversions API token cannot reach the pixel",
+            tile,
+        );
+        c.immediate = true;
+        out.push(c);
+        if let (Some(expires), true) = (capi.expires_at, capi.is_valid) {
+            out.extend(expiry_warnings(
+                "capi_token",
+                "Conversions API token",
+                expires,
+                now,
+                tile,
+            ));
         }
     }
     out
+}
+
+/// The 14/7/1-day warnings of a token that expires at `expires`, keyed `{prefix}_expiry_Nd`.
+/// Only the most urgent threshold reached is active: a token found 3 days from expiry gets
+/// the 7-day warning, not the 14-day one as well.
+fn expiry_warnings(
+    prefix: &str,
+    what: &str,
+    expires: OffsetDateTime,
+    now: OffsetDateTime,
+    tile: &Tile,
+) -> Vec<Condition> {
+    let left = expires - now;
+    let most_urgent = EXPIRY_WARNINGS
+        .iter()
+        .map(|(d, _)| *d)
+        .filter(|d| left > time::Duration::ZERO && left <= time::Duration::days(*d))
+        .min();
+    EXPIRY_WARNINGS
+        .into_iter()
+        .map(|(days, severity)| Condition {
+            key: format!("{prefix}_expiry_{days}d"),
+            active: most_urgent == Some(days),
+            severity,
+            immediate: true,
+            once: true,
+            title: format!(
+                "The {what} expires within {days} day{}",
+                if days == 1 { "" } else { "s" }
+            ),
+            body: tile.message.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

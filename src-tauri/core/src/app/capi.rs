@@ -164,7 +164,12 @@ impl App {
         target: &EventTarget,
         built: &[BuiltEvent],
     ) -> Result<Result<Received, String>, AppError> {
-        let credentials = target.entry.credentials.clone().map_err(AppError::from)?;
+        let mut credentials = target.entry.credentials.clone().map_err(AppError::from)?;
+        // The shop server's own token sends them when it is stored: a test event then proves
+        // the token the server really uses.
+        if let Some(capi) = credentials.capi_token.clone() {
+            credentials.access_token = capi;
+        }
         let client = self.client(&target.entry.account, credentials)?;
         let events: Vec<serde_json::Value> = built.iter().map(|b| b.json.clone()).collect();
         let result = send::send(&client, &target.pixel, &events, target.test_code.as_deref())

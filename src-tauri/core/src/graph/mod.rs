@@ -156,6 +156,9 @@ pub struct Credentials {
     pub app_secret: Option<Secret>,
     /// The `hub.verify_token` the operator's webhook endpoint expects (handshake checks).
     pub verify_token: Option<Secret>,
+    /// The token the shop's server sends Conversions API events with, when it is not the
+    /// monitor's own: watched by the token check, and used for test events.
+    pub capi_token: Option<Secret>,
 }
 
 impl Credentials {
@@ -165,6 +168,7 @@ impl Credentials {
             Some(&self.access_token),
             self.app_secret.as_ref(),
             self.verify_token.as_ref(),
+            self.capi_token.as_ref(),
         ];
         Redactor::new(values.into_iter().flatten().map(Secret::expose))
     }
@@ -744,6 +748,7 @@ mod tests {
             access_token: Secret::new(concat!("EA", "AfakePropertyToken0123456789")),
             app_secret: Some(Secret::new("fake-app-secret-prop")),
             verify_token: None,
+            capi_token: None,
         };
         let http = http_client(Timeouts::default()).expect("client");
         GraphClient::new(

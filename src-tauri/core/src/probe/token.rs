@@ -6,9 +6,10 @@ use time::OffsetDateTime;
 
 use crate::account::Account;
 use crate::graph::error::token_reason;
-use crate::graph::token::{TokenInfo, debug_token};
+use crate::graph::token::{TokenInfo, debug_token, debug_token_of};
 use crate::graph::{ErrorClass, MetaError};
-use crate::tile::detail::{Detail, MissingScope, TokenDetail, TokenRenewal};
+use crate::secret::Secret;
+use crate::tile::detail::{CapiTokenDetail, Detail, MissingScope, TokenDetail, TokenRenewal};
 use crate::tile::{Service, Status, Tile};
 use crate::token::renew;
 use crate::token::{TokenSource, needed_scopes};
@@ -64,6 +65,14 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
             if let Detail::Token(detail) = &mut tile.detail {
                 detail.renewal = Some(renewal);
             }
+            if let Some(capi) = &ctx.client.credentials().capi_token {
+                let capi = capi_token(ctx, capi).await;
+                tile.status = tile.status.worst(capi.status);
+                tile.message = format!("{}; Conversions API token: {}", tile.message, capi.message);
+                if let Detail::Token(detail) = &mut tile.detail {
+                    detail.capi = Some(capi);
+                }
+            }
             let points = match days_left(&info, ctx.now) {
                 Some(days) => vec![("meta.token.days_left".to_owned(), days)],
                 None => Vec::new(),
@@ -89,6 +98,91 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         }
         Err(err) => failed(Service::Token, err, ctx.now),
     }
+}
+
+/// The shop server's Conversions API token: valid, how long, and whether it reaches the
+/// account's pixel. Watched, never renewed: the shop's server holds it.
+async fn capi_token(ctx: &ProbeContext<'_>, token: &Secret) -> CapiTokenDetail {
+    let warn_days = ctx.thresholds.token_expiry_warning_days;
+    let mut detail = CapiTokenDetail {
+        status: Status::Unknown,
+        message: String::new(),
+        is_valid: false,
+        token_type: None,
+        expires_at: None,
+        never_expires: false,
+        scopes: Vec::new(),
+        pixel_access: None,
+    };
+    let info = match debug_token_of(ctx.client, token).await {
+        Ok((info, _)) => info,
+        Err(err) if err.class() == ErrorClass::TokenInvalid => {
+            let reason = err
+                .meta()
+                .and_then(MetaError::token_reason)
+                .unwrap_or("invalid token");
+            detail.status = Status::Down;
+            detail.message = format!("invalid: {reason}");
+            return detail;
+        }
+        Err(err) => {
+            detail.message = format!("not measured: {err}");
+            return detail;
+        }
+    };
+    let now = ctx.now.unix_timestamp();
+    let expires_at = info.expires_at.unwrap_or(0);
+    detail.is_valid = info.is_valid;
+    detail.token_type = info.kind.clone();
+    detail.never_expires = expires_at == 0;
+    detail.expires_at = (expires_at > 0)
+        .then(|| OffsetDateTime::from_unix_timestamp(expires_at).ok())
+        .flatten();
+    detail.scopes = info.scopes.clone();
+    let expiry_text = if expires_at == 0 {
+        "never".to_owned()
+    } else {
+        rfc3339(expires_at)
+    };
+    (detail.status, detail.message) = if !info.is_valid {
+        let why = info
+            .error
+            .as_ref()
+            .map(|e| token_reason(e.code.unwrap_or(190), e.subcode).unwrap_or("invalid token"))
+            .unwrap_or("Meta reports it as invalid");
+        (Status::Down, format!("invalid: {why}"))
+    } else if expires_at != 0 && expires_at <= now {
+        (Status::Down, format!("expired at {expiry_text}"))
+    } else if expires_at != 0 && expires_at - now <= warn_days * 86400 {
+        let left = super::human_duration(std::time::Duration::from_secs(
+            (expires_at - now).unsigned_abs(),
+        ));
+        (
+            Status::Degraded,
+            format!("expires in {left} ({expiry_text}): give the shop's server a new one"),
+        )
+    } else if expires_at == 0 {
+        (Status::Up, "valid, never expires".to_owned())
+    } else {
+        (Status::Up, format!("valid until {expiry_text}"))
+    };
+    if let (true, Some(pixel)) = (info.is_valid, ctx.account.pixel_id.as_deref()) {
+        match ctx.client.get_with(pixel, &[("fields", "id")], token).await {
+            Ok(_) => detail.pixel_access = Some(true),
+            Err(err)
+                if matches!(
+                    err.class(),
+                    ErrorClass::Permission | ErrorClass::InvalidRequest
+                ) =>
+            {
+                detail.pixel_access = Some(false);
+                detail.status = Status::Down;
+                detail.message = format!("cannot reach pixel {pixel}: {err}");
+            }
+            Err(_) => {}
+        }
+    }
+    detail
 }
 
 /// What automatic renewal will do for this token: when, or why it cannot.
@@ -219,6 +313,7 @@ pub fn evaluate(info: &TokenInfo, account: &Account, now: OffsetDateTime, warn_d
         granular_scopes: info.granular_scopes.clone(),
         data_access_ending,
         renewal: None,
+        capi: None,
     }))
 }
 

@@ -69,6 +69,27 @@ pub struct TokenDetail {
     /// What automatic renewal does for this token.
     #[serde(default)]
     pub renewal: Option<TokenRenewal>,
+    /// The shop server's Conversions API token, when one is stored.
+    #[serde(default)]
+    pub capi: Option<CapiTokenDetail>,
+}
+
+/// The Conversions API token as the token check saw it (never renewed by Meta Monitor: the
+/// shop's server holds it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CapiTokenDetail {
+    pub status: super::Status,
+    /// One line: "valid until …", "expires in 5 d …", "no access to pixel …".
+    pub message: String,
+    pub is_valid: bool,
+    pub token_type: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub never_expires: bool,
+    pub scopes: Vec<String>,
+    /// Whether it can reach the account's pixel; `None` when not measured.
+    pub pixel_access: Option<bool>,
 }
 
 /// A scope the token lacks and what breaks without it.

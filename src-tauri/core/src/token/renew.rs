@@ -295,6 +295,7 @@ pub async fn exchange_short_lived(
         access_token: short_lived,
         app_secret,
         verify_token: None,
+        capi_token: None,
     };
     let current = client(http, account, credentials.clone())?;
     let (old, _) = debug_token(&current).await.map_err(RenewError::Meta)?;

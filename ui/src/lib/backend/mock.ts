@@ -64,6 +64,7 @@ export const tokenDetail: TokenDetail = {
   granular_scopes: [{ scope: 'ads_read', target_ids: ['2369703843357278'] }, { scope: 'catalog_management', target_ids: null }],
   data_access_ending: false,
   renewal: null,
+  capi: null,
 };
 
 /** A pixel's detail with nothing but the node read, for fixtures to adjust. */
@@ -273,7 +274,7 @@ export class MockBackend implements Backend {
     this.saved.push(structuredClone(account));
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(account.name))
       throw { code: 'invalid_input', message: `account name must be 1–64 letters, digits, '-', '_' or '.' (got "${account.name}")` };
-    const names: SecretName[] = ['access-token', 'app-secret', 'team-webhook', 'verify-token'];
+    const names: SecretName[] = ['access-token', 'app-secret', 'team-webhook', 'verify-token', 'capi-token'];
     const rest = this.settingsView.accounts.filter((a) => a.account.name !== account.name);
     this.settingsView.accounts = [
       ...rest,

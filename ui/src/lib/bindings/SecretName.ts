@@ -4,4 +4,4 @@
  * The secrets an account can have in the keychain, named as the CLI and the window name them
  * (`access-token`, …).
  */
-export type SecretName = "access-token" | "app-secret" | "team-webhook" | "verify-token";
+export type SecretName = "access-token" | "app-secret" | "team-webhook" | "verify-token" | "capi-token";

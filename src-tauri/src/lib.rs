@@ -17,7 +17,7 @@ use meta_monitor_core::capi::event::EventInput;
 use meta_monitor_core::check::AccountTiles;
 use meta_monitor_core::monitor::{Pauses, Scope};
 use meta_monitor_core::store::alerts::Notification;
-use meta_monitor_core::{Account, Service, store};
+use meta_monitor_core::{Account, Service, Tile, store};
 use tauri::Manager;
 
 use meta_monitor_core::catalog::product::{FieldProblem, Product};
@@ -174,6 +174,22 @@ async fn test_connection(
     account: String,
 ) -> Result<ConnectionTest, IpcError> {
     monitor.test_connection(&account).await
+}
+
+/// Renews the account's access token now; the token tile after it.
+#[tauri::command]
+async fn renew_token(monitor: tauri::State<'_, App>, account: String) -> Result<Tile, IpcError> {
+    monitor.renew_token(&account).await
+}
+
+/// Exchanges a pasted short-lived user token for a long-lived one, kept in the keychain.
+#[tauri::command]
+async fn exchange_token(
+    monitor: tauri::State<'_, App>,
+    account: String,
+    token: String,
+) -> Result<Tile, IpcError> {
+    monitor.exchange_token(&account, &token).await
 }
 
 /// The installation's HTTPS proxy, shared with the command line (`None`: the environment's).
@@ -423,6 +439,8 @@ pub fn run() -> anyhow::Result<()> {
             set_secret,
             delete_secret,
             test_connection,
+            renew_token,
+            exchange_token,
             preview_event,
             send_test_event,
             sent_events,

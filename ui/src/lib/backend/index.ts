@@ -27,6 +27,7 @@ import type { SyncProgress } from '../bindings/SyncProgress';
 import type { SyncSelection } from '../bindings/SyncSelection';
 import type { SyncSummary } from '../bindings/SyncSummary';
 import type { TestEventResult } from '../bindings/TestEventResult';
+import type { Tile } from '../bindings/Tile';
 
 export type {
   Account,
@@ -56,6 +57,7 @@ export type {
   ServiceHistory,
   SettingsView,
   TestEventResult,
+  Tile,
 };
 
 export type Unsubscribe = () => void;
@@ -87,6 +89,11 @@ export interface Backend {
   /** Puts a secret into the OS keychain; it never comes back to the window. */
   setSecret(account: string, name: SecretName, value: string): Promise<void>;
   deleteSecret(account: string, name: SecretName): Promise<void>;
+  /** Renews the account's access token now (Meta's exchange, verified, kept in the keychain);
+   * the token tile after it. */
+  renewToken(account: string): Promise<Tile>;
+  /** Exchanges a short-lived user token for a long-lived one and keeps only that one. */
+  exchangeToken(account: string, token: string): Promise<Tile>;
   /** Runs the token and graph_api probes and explains the outcome. */
   testConnection(account: string): Promise<ConnectionTest>;
   /** What a test event would send: values normalized and hashed, problems, payload. */

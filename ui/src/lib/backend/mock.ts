@@ -300,6 +300,28 @@ export class MockBackend implements Backend {
     this.secrets.delete(`${account}/${name}`);
   }
 
+  /** The token tile a renewal or an exchange returns, or the error it rejects with. */
+  tokenAnswer: Tile | IpcError = tile('token', 'UP', {
+    message: 'valid until 2027-02-01T00:00:00Z',
+    detail: { kind: 'token', ...tokenDetail },
+  });
+
+  private async answerToken(call: string): Promise<Tile> {
+    this.calls.push(call);
+    const answer = structuredClone(this.tokenAnswer);
+    if ('code' in answer) throw answer;
+    return answer;
+  }
+
+  async renewToken(account: string): Promise<Tile> {
+    return this.answerToken(`renewToken:${account}`);
+  }
+
+  async exchangeToken(account: string, token: string): Promise<Tile> {
+    this.secrets.set(`${account}/access-token`, `long-lived-for-${token.length}`);
+    return this.answerToken(`exchangeToken:${account}`);
+  }
+
   async testConnection(account: string): Promise<ConnectionTest> {
     this.calls.push(`testConnection:${account}`);
     return structuredClone(this.connection);

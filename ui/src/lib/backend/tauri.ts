@@ -21,6 +21,7 @@ import type {
   ServiceHistory,
   SettingsView,
   TestEventResult,
+  Tile,
   Unsubscribe,
   IpcError,
 } from './index';
@@ -51,6 +52,8 @@ export const tauriBackend: Backend = {
   setSecret: (account, name, value) => invoke<void>('set_secret', { account, name, value }),
   deleteSecret: (account, name) => invoke<void>('delete_secret', { account, name }),
   testConnection: (account) => invoke<ConnectionTest>('test_connection', { account }),
+  renewToken: (account) => invoke<Tile>('renew_token', { account }),
+  exchangeToken: (account, token) => invoke<Tile>('exchange_token', { account, token }),
   previewEvent: (account, input) => invoke<EventPreview>('preview_event', { account, input }),
   sendTestEvent: (account, input, testCode, live) =>
     invoke<TestEventResult>('send_test_event', { account, input, testCode, live }),

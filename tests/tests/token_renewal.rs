@@ -474,3 +474,68 @@ fn the_conversions_api_token_is_watched_apart_and_sends_the_test_events() {
         "the alert names the Conversions API token: {bodies:#?}"
     );
 }
+
+#[test]
+fn a_renewal_that_cannot_happen_says_why_and_what_to_do_once() {
+    let service = "meta-monitor-e2e-renewal-impossible";
+    let Some((keyring, cli)) = setup(service) else {
+        return;
+    };
+    let sim = sim();
+    let hook = WebhookReceiver::start();
+    let token = sim
+        .sim
+        .issue_token(TokenKind::SystemUser, Some(5 * DAY), None);
+    // No app secret: Meta's exchange needs it.
+    cli.add_account(
+        "shop",
+        &sim.sim.base_url(),
+        &["--app-id", APP_ID],
+        &[
+            ("access-token", token.as_str()),
+            ("team-webhook", hook.url.as_str()),
+        ],
+    );
+    let quiet = cli.run(&["account", "set", "shop", "notify_desktop=false"], None);
+    assert!(quiet.status.success(), "{}", describe(&quiet));
+    for _ in 0..2 {
+        let tile = token_tile(&json(&cli.run(&["check", "shop", "--json"], None)));
+        assert_eq!(tile["status"], "DEGRADED", "{tile:#}");
+        let failed = tile["detail"]["renewal"]["failed"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            failed.contains("the app secret is not stored")
+                && failed.contains("meta-monitor secret set shop app-secret"),
+            "why and what to do: {tile:#}"
+        );
+    }
+    let notes: Vec<String> = hook
+        .bodies()
+        .into_iter()
+        .filter(|b| b.contains("could not be renewed automatically"))
+        .collect();
+    assert_eq!(
+        notes.len(),
+        1,
+        "one notification, no repeat per check: {:#?}",
+        hook.bodies()
+    );
+    assert!(
+        notes[0].contains("secret set shop app-secret"),
+        "{}",
+        notes[0]
+    );
+    assert_eq!(
+        stored_token(&keyring, service, "shop"),
+        token,
+        "nothing changed"
+    );
+    let renew = cli.run(&["token", "renew", "shop"], None);
+    assert!(!renew.status.success(), "{}", describe(&renew));
+    assert!(
+        String::from_utf8_lossy(&renew.stderr).contains("app secret is not stored"),
+        "{}",
+        describe(&renew)
+    );
+}

@@ -227,6 +227,11 @@ fn tiles_registry(results: &[AccountTiles]) -> Registry {
         "meta_monitor_token_expiry_timestamp_seconds",
         "Unix time the access token expires (absent when it never expires)",
     );
+    let capi_expiry = gauge(
+        &mut registry,
+        "meta_monitor_capi_token_expiry_timestamp_seconds",
+        "Unix time the shop server's Conversions API token expires (absent when none is stored or it never expires)",
+    );
     let spend = gauge(
         &mut registry,
         "meta_monitor_ads_spend",
@@ -275,6 +280,11 @@ fn tiles_registry(results: &[AccountTiles]) -> Registry {
                 Detail::Token(d) => {
                     if let Some(at) = d.expires_at {
                         expiry
+                            .get_or_create(&labels(&[("account", a)]))
+                            .set(at.unix_timestamp() as f64);
+                    }
+                    if let Some(at) = d.capi.as_ref().and_then(|c| c.expires_at) {
+                        capi_expiry
                             .get_or_create(&labels(&[("account", a)]))
                             .set(at.unix_timestamp() as f64);
                     }

@@ -5,7 +5,7 @@
     reason = "test helpers: a failed step must fail the test loudly"
 )]
 
-use meta_graph_sim::{APP_ID, APP_SECRET, PIXEL_ID, Scenario, SimConfig, Simulator};
+use meta_graph_sim::{APP_ID, APP_SECRET, PIXEL_ID, Scenario, SimConfig, Simulator, TokenKind};
 use serde_json::Value;
 
 fn client() -> reqwest::Client {
@@ -403,5 +403,106 @@ async fn ads_disabled_throttled_answers_the_account_and_throttles_insights() {
         status, 200,
         "campaigns count against Ads Management, which still answers: {campaigns}"
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn tokens_exchange_as_documented_and_expire_for_real() {
+    let sim = Simulator::start_local(SimConfig {
+        require_proof: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let base = sim.base_url();
+    let day = std::time::Duration::from_secs(86_400);
+    let old = sim.issue_token(TokenKind::SystemUser, Some(6 * day), None);
+    let proof = |token: &str| {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("any key length");
+        mac.update(token.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    };
+
+    // The documented form: a GET with everything in the query and no access token.
+    let documented = format!(
+        "{base}/v25.0/oauth/access_token?grant_type=fb_exchange_token&client_id={APP_ID}\
+         &client_secret={APP_SECRET}&set_token_expires_in_60_days=true&fb_exchange_token={old}"
+    );
+    let (status, _, body) = get(&documented, None).await;
+    assert_eq!(status, 200, "{body}");
+    let new = body["access_token"].as_str().expect("a token").to_owned();
+    assert_ne!(new, old);
+    assert_eq!(body["token_type"], "bearer");
+
+    // A POST with the same fields in the body works too; a token sent along must carry its
+    // proof when the app requires one.
+    let form = [
+        ("grant_type", "fb_exchange_token"),
+        ("client_id", APP_ID),
+        ("client_secret", APP_SECRET),
+        ("set_token_expires_in_60_days", "true"),
+        ("fb_exchange_token", new.as_str()),
+    ];
+    let url = format!("{base}/v25.0/oauth/access_token");
+    let unproven = client()
+        .post(&url)
+        .bearer_auth(&new)
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(unproven.status().as_u16(), 400);
+    let body: Value = unproven.json().await.expect("json");
+    assert_eq!(body["error"]["code"], 100, "missing proof: {body}");
+    let proven = client()
+        .post(format!("{url}?appsecret_proof={}", proof(&new)))
+        .bearer_auth(&new)
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(proven.status().as_u16(), 200);
+
+    let mut wrong = form.to_vec();
+    wrong[2] = ("client_secret", "not-the-secret");
+    let refused: Value = client()
+        .post(&url)
+        .form(&wrong)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        refused["error"]["message"],
+        "Error validating client secret."
+    );
+    assert_eq!(refused["error"]["code"], 1);
+
+    // The old token works until its own expiry, then every call refuses it with 190/463.
+    let me = format!("{base}/v25.0/me?appsecret_proof={}", proof(&old));
+    assert_eq!(get(&me, Some(&old)).await.0, 200);
+    sim.advance_clock(6 * day + std::time::Duration::from_secs(1));
+    let (status, _, body) = get(&me, Some(&old)).await;
+    assert_eq!(
+        (
+            status,
+            body["error"]["code"].clone(),
+            body["error"]["error_subcode"].clone()
+        ),
+        (400, 190.into(), 463.into()),
+        "{body}"
+    );
+    let renew_expired = documented.replace(&new, &old);
+    let (_, _, body) = get(&renew_expired, None).await;
+    assert_eq!(
+        body["error"]["code"], 190,
+        "an expired token cannot be renewed: {body}"
+    );
+    let me_new = format!("{base}/v25.0/me?appsecret_proof={}", proof(&new));
+    assert_eq!(get(&me_new, Some(&new)).await.0, 200);
     sim.shutdown().await;
 }

@@ -33,8 +33,21 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
             let mut renewal = renewal_state(&info, ctx.account, has_secret, source, ctx.now);
             let mut renewed = None;
             let mut info = info;
-            let due = renewal.due_at.is_some_and(|at| at <= ctx.now) && renewal.auto;
-            if let (true, Some(source)) = (due, ctx.token_source) {
+            let expires_at = info.expires_at.unwrap_or(0);
+            let now_unix = ctx.now.unix_timestamp();
+            let within = expires_at > now_unix
+                && expires_at - i64::from(renewal.days_before) * 86400 <= now_unix;
+            let due = renewal.auto && within && info.is_valid;
+            if let (true, Some(why), Some(source)) =
+                (due, renewal.impossible.clone(), ctx.token_source)
+            {
+                // Due, and Meta Monitor cannot do it: the operator hears why and what to do
+                // (a token from the environment is renewed where it is kept, not here).
+                if source != TokenSource::Environment {
+                    tile.message = format!("{}; automatic renewal impossible: {why}", tile.message);
+                    renewal.failed = Some(format!("automatic renewal is impossible: {why}"));
+                }
+            } else if let (true, Some(source)) = (due, ctx.token_source) {
                 let done = renew::renew(
                     ctx.client.http(),
                     ctx.account,

@@ -571,7 +571,8 @@ fn count(call: &Call, bucket: &str, quota: u32) -> crate::usage::BucketState {
     }
 }
 
-fn graph_date(t: OffsetDateTime) -> String {
+/// A time as Graph writes dates (`last_fired_time`, `start_time`, error messages).
+pub(crate) fn graph_date(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+0000",
         t.year(),

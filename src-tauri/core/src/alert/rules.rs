@@ -345,6 +345,74 @@ mod tests {
     }
 
     #[test]
+    fn renewal_data_access_scopes_and_the_capi_token_have_their_own_conditions() {
+        use crate::tile::detail::{CapiTokenDetail, MissingScope, TokenRenewal};
+        let now = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("time");
+        let detail = TokenDetail {
+            is_valid: true,
+            expires_at: Some(now + time::Duration::days(60)),
+            data_access_ending: true,
+            missing: vec![MissingScope {
+                scope: "catalog_management".into(),
+                feature: "catalog reads and product sync".into(),
+            }],
+            renewal: Some(TokenRenewal {
+                auto: true,
+                days_before: 7,
+                renewed: true,
+                ..TokenRenewal::default()
+            }),
+            capi: Some(CapiTokenDetail {
+                status: Status::Degraded,
+                message: "expires in 5 d".into(),
+                is_valid: true,
+                token_type: Some("SYSTEM_USER".into()),
+                expires_at: Some(now + time::Duration::days(5)),
+                never_expires: false,
+                scopes: Vec::new(),
+                pixel_access: Some(true),
+            }),
+            ..TokenDetail::default()
+        };
+        let tile = Tile::new(
+            Service::Token,
+            Status::Degraded,
+            now,
+            "renewed; CAPI expiring",
+        )
+        .with_detail(Detail::Token(detail));
+        let report = ProbeReport::ok(tile, Vec::new());
+        let conds = conditions(std::slice::from_ref(&report), None, now);
+        let active: Vec<&str> = conds
+            .iter()
+            .filter(|c| c.active)
+            .map(|c| c.key.as_str())
+            .collect();
+        let renewed = format!(
+            "token_renewed:{}",
+            (now + time::Duration::days(60)).unix_timestamp()
+        );
+        assert_eq!(
+            active,
+            [
+                renewed.as_str(),
+                "data_access_expiry",
+                "missing_scopes",
+                "capi_token_expiry_7d"
+            ],
+            "{conds:#?}"
+        );
+        let mut states = std::collections::BTreeMap::new();
+        let first = decide(&mut states, &conds, now, &Policy::default());
+        assert_eq!(first.len(), 4, "each announced at once: {first:#?}");
+        let again = decide(&mut states, &conds, now, &Policy::default());
+        assert!(
+            again.is_empty(),
+            "the renewal and the warning are announced once: {again:#?}"
+        );
+    }
+
+    #[test]
     fn unknown_tiles_give_no_conditions_and_the_keychain_stands_alone() {
         let now = OffsetDateTime::UNIX_EPOCH;
         let unknown = ProbeReport::ok(

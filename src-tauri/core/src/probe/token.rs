@@ -382,7 +382,15 @@ mod tests {
             (
                 info(true, 0, &["ads_read"]),
                 Status::Degraded,
-                "catalog_management",
+                "catalog_management (catalog reads and product sync)",
+            ),
+            (
+                TokenInfo {
+                    data_access_expires_at: Some(t + 2 * 86400),
+                    ..info(true, t + 50 * 86400, &all)
+                },
+                Status::Degraded,
+                "data access ends in 2 d",
             ),
         ];
         for (info, status, needle) in cases {
@@ -394,5 +402,28 @@ mod tests {
                 tile.message
             );
         }
+    }
+
+    #[test]
+    fn renewal_is_planned_before_expiry_or_explained() {
+        let now = OffsetDateTime::from_unix_timestamp(1_780_000_000).expect("time");
+        let t = now.unix_timestamp();
+        let mut account = Account::new("shop");
+        account.app_id = Some("1".into());
+        let expiring = info(true, t + 30 * 86400, &[]);
+        let r = renewal_state(&expiring, &account, true, TokenSource::Keychain, now);
+        assert_eq!(r.impossible, None);
+        assert_eq!(
+            r.due_at.map(OffsetDateTime::unix_timestamp),
+            Some(t + 23 * 86400),
+            "7 days before expiry by default"
+        );
+        let r = renewal_state(&expiring, &account, false, TokenSource::Keychain, now);
+        assert!(r.due_at.is_none());
+        assert!(
+            r.impossible
+                .is_some_and(|why| why.contains("meta-monitor secret set shop app-secret")),
+            "why, and what to do instead"
+        );
     }
 }

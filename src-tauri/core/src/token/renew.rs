@@ -249,18 +249,15 @@ pub async fn renew(
     };
     let credentials = recovered;
     let system_user = plan(&old, account, credentials.app_secret.is_some(), source, now)?;
-    let app_id = account.app_id.clone().unwrap_or_default();
-    replace(
+    Replacement {
         http,
         account,
-        &credentials,
-        &current,
-        &old,
-        &app_id,
+        app_id: account.app_id.clone().unwrap_or_default(),
+        credentials,
+        old,
         system_user,
-        vault.as_ref(),
-        now,
-    )
+    }
+    .run(vault.as_ref(), now)
     .await
 }
 
@@ -309,67 +306,74 @@ pub async fn exchange_short_lived(
             "the pasted token cannot be exchanged: {why}; generate a new one and paste it at once"
         )));
     }
-    let system_user = old.kind.as_deref() == Some("SYSTEM_USER");
-    replace(
+    Replacement {
         http,
         account,
-        &credentials,
-        &current,
-        &old,
-        &app_id,
-        system_user,
-        vault.as_ref(),
-        now,
-    )
+        app_id,
+        credentials,
+        system_user: old.kind.as_deref() == Some("SYSTEM_USER"),
+        old,
+    }
+    .run(vault.as_ref(), now)
     .await
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the steps' shared inputs, private"
-)]
-async fn replace(
-    http: &reqwest::Client,
-    account: &Account,
-    credentials: &Credentials,
-    current: &GraphClient,
-    old: &TokenInfo,
-    app_id: &str,
+/// One token replaced by the one Meta gives in exchange: the steps of the module's doc.
+struct Replacement<'a> {
+    http: &'a reqwest::Client,
+    account: &'a Account,
+    app_id: String,
+    /// The credentials with the token being replaced.
+    credentials: Credentials,
+    /// `debug_token` of that token: what the new one must match.
+    old: TokenInfo,
+    /// Sends `set_token_expires_in_60_days` (a system-user refresh).
     system_user: bool,
-    vault: &dyn TokenVault,
-    now: OffsetDateTime,
-) -> Result<Renewed, RenewError> {
-    halt_point(Step::BeforeCall).await;
-    let answer = oauth::exchange(current, app_id, system_user)
-        .await
-        .map_err(RenewError::Meta)?;
-    halt_point(Step::AfterAnswer).await;
-    blocking(|| vault.stage(&answer.token))?;
-    halt_point(Step::AfterStaging).await;
-    let fresh = Credentials {
-        access_token: answer.token.clone(),
-        ..credentials.clone()
-    };
-    let checker = client(http, account, fresh.clone())?;
-    let (new, _) = match debug_token(&checker).await {
-        Ok(answer) => answer,
-        Err(e) => {
+}
+
+impl Replacement<'_> {
+    async fn run(self, vault: &dyn TokenVault, now: OffsetDateTime) -> Result<Renewed, RenewError> {
+        let Self {
+            http,
+            account,
+            app_id,
+            credentials,
+            old,
+            system_user,
+        } = self;
+        let current = client(http, account, credentials.clone())?;
+        halt_point(Step::BeforeCall).await;
+        let answer = oauth::exchange(&current, &app_id, system_user)
+            .await
+            .map_err(RenewError::Meta)?;
+        halt_point(Step::AfterAnswer).await;
+        blocking(|| vault.stage(&answer.token))?;
+        halt_point(Step::AfterStaging).await;
+        let fresh = Credentials {
+            access_token: answer.token.clone(),
+            ..credentials.clone()
+        };
+        let checker = client(http, account, fresh.clone())?;
+        let (new, _) = match debug_token(&checker).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                let _ = blocking(|| vault.clear_staged());
+                return Err(RenewError::Meta(e));
+            }
+        };
+        if let Err(why) = verify(&old, &new, now) {
             let _ = blocking(|| vault.clear_staged());
-            return Err(RenewError::Meta(e));
+            return Err(RenewError::Rejected(why));
         }
-    };
-    if let Err(why) = verify(old, &new, now) {
-        let _ = blocking(|| vault.clear_staged());
-        return Err(RenewError::Rejected(why));
+        halt_point(Step::AfterVerify).await;
+        blocking(|| vault.commit(&answer.token))?;
+        halt_point(Step::AfterWrite).await;
+        blocking(|| vault.clear_staged())?;
+        tracing::info!(account = %account.name, expires_at = new.expires_at, "the access token was renewed");
+        Ok(Renewed {
+            credentials: fresh,
+            info: new,
+            old_expires_at: old.expires_at,
+        })
     }
-    halt_point(Step::AfterVerify).await;
-    blocking(|| vault.commit(&answer.token))?;
-    halt_point(Step::AfterWrite).await;
-    blocking(|| vault.clear_staged())?;
-    tracing::info!(account = %account.name, expires_at = new.expires_at, "the access token was renewed");
-    Ok(Renewed {
-        credentials: fresh,
-        info: new,
-        old_expires_at: old.expires_at,
-    })
 }

@@ -62,6 +62,10 @@ export function keyMetrics(tile: Tile, now: number = Date.now()): string[] {
     case 'token':
       if (d.expires_at) out.push(`expires ${until(d.expires_at, now)}`);
       else if (d.is_valid && d.never_expires) out.push('never expires');
+      if (d.capi) {
+        const capi = d.capi.expires_at ? `expires ${until(d.capi.expires_at, now)}` : d.capi.status === 'UP' ? 'valid' : d.capi.status;
+        out.push(`CAPI token ${capi}`);
+      }
       break;
     case 'graph_api':
       if (tile.latency_ms !== null) out.push(`${tile.latency_ms} ms`);

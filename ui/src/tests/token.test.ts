@@ -5,6 +5,7 @@ import { setBackend } from '../lib/backend';
 import { MockBackend, tile, tokenDetail } from '../lib/backend/mock';
 import Details from '../lib/components/Details.svelte';
 import Settings from '../lib/components/Settings.svelte';
+import { keyMetrics } from '../lib/format';
 
 let mock: MockBackend;
 
@@ -53,6 +54,11 @@ const expiring = tile('token', 'DEGRADED', {
 });
 
 describe('The token like the debugger', () => {
+  it("gives the Conversions API token its own line on the tile", () => {
+    const now = Date.parse('2026-12-02T00:00:00Z');
+    expect(keyMetrics(expiring, now)).toEqual(['expires in 30 d', 'CAPI token expires in 3 d']);
+  });
+
   it('shows the app, user, granular scopes, what a missing scope breaks, renewal and the Conversions API token', async () => {
     render(Details, { account: 'shop', tile: expiring, onBack: () => {} });
     const view = await screen.findByRole('region', { name: 'Access token details' });

@@ -539,3 +539,82 @@ fn a_renewal_that_cannot_happen_says_why_and_what_to_do_once() {
         describe(&renew)
     );
 }
+
+#[test]
+fn an_exchange_killed_after_meta_answered_is_recovered_by_the_token_check() {
+    let service = "meta-monitor-e2e-exchange-recovered";
+    let Some((keyring, cli)) = setup(service) else {
+        return;
+    };
+    let sim = sim();
+    let dying = sim
+        .sim
+        .issue_token(TokenKind::SystemUser, Some(Duration::from_secs(3600)), None);
+    cli.add_account(
+        "shop",
+        &sim.sim.base_url(),
+        &["--app-id", APP_ID],
+        &[("access-token", dying.as_str()), ("app-secret", APP_SECRET)],
+    );
+    let short = sim
+        .sim
+        .issue_token(TokenKind::User, Some(Duration::from_secs(7200)), None);
+    let mut child = Command::new(meta_monitor_e2e::cli_bin())
+        .args([
+            "--db",
+            &cli.db,
+            "--log-level",
+            "info",
+            "token",
+            "exchange",
+            "shop",
+        ])
+        .envs(cli.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("META_MONITOR_HALT_AT", "after-staging")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("meta-monitor starts");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(short.as_bytes())
+            .expect("the token on stdin");
+    }
+    let stderr = child.stderr.take().expect("stderr");
+    let halted = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("halted for a crash test"));
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    assert!(halted, "the exchange reached the stage");
+    assert_eq!(
+        stored_token(&keyring, service, "shop"),
+        dying,
+        "not yet replaced"
+    );
+
+    // The kept token dies; the next token check finds the staged one and keeps it.
+    sim.sim.advance_clock(Duration::from_secs(3 * 3600));
+    let tile = token_tile(&json(&cli.run(&["check", "shop", "--json"], None)));
+    assert_eq!(tile["status"], "UP", "{tile:#}");
+    assert!(
+        tile["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("recovered")),
+        "{tile:#}"
+    );
+    let kept = stored_token(&keyring, service, "shop");
+    assert!(kept != dying && kept != short && accepted(&sim, &kept));
+    assert!(
+        keyring
+            .secret_tool_search(service)
+            .lines()
+            .all(|l| !l.contains(".next")),
+        "the stage is gone"
+    );
+}

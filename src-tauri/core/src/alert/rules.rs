@@ -159,6 +159,7 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
     if let Some(d) = detail.filter(|_| valid) {
         let renewal = d.renewal.as_ref();
         let failed = renewal.and_then(|r| r.failed.as_deref());
+        // Once per episode: announced again only after a renewal (or the token) cleared it.
         let mut failure = condition(
             "token_renewal_failed",
             failed.is_some(),
@@ -167,6 +168,7 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
             tile,
         );
         failure.immediate = true;
+        failure.once = true;
         out.push(failure);
         if renewal.is_some_and(|r| r.renewed) {
             // Once per new expiry: each renewal is announced, none twice.

@@ -10,7 +10,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::types::{EventPreview, PreviewField, SentEventsView, TestEventResult};
-use super::{App, AppError, lock};
+use super::{App, AppError, ErrorCode, lock};
 
 /// Where events go: the account, its store, its pixel and the test code (none: live).
 struct EventTarget {
@@ -164,13 +164,17 @@ impl App {
         target: &EventTarget,
         built: &[BuiltEvent],
     ) -> Result<Result<Received, String>, AppError> {
-        let mut credentials = target.entry.credentials.clone().map_err(AppError::from)?;
+        let credentials = target.entry.credentials.clone().map_err(AppError::from)?;
+        let capi = credentials.capi_token.clone();
+        let mut client = self.client(&target.entry.account, credentials)?;
         // The shop server's own token sends them when it is stored: a test event then proves
-        // the token the server really uses.
-        if let Some(capi) = credentials.capi_token.clone() {
-            credentials.access_token = capi;
+        // the token the server really uses (signed only when it is of the account's app).
+        if let Some(capi) = capi {
+            client = crate::token::capi_client(&client, &target.entry.account, &capi)
+                .await
+                .map_err(|e| AppError::new(ErrorCode::from(&e), e))?
+                .0;
         }
-        let client = self.client(&target.entry.account, credentials)?;
         let events: Vec<serde_json::Value> = built.iter().map(|b| b.json.clone()).collect();
         let result = send::send(&client, &target.pixel, &events, target.test_code.as_deref())
             .await

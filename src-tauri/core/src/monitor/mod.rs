@@ -80,12 +80,20 @@ impl Watched {
         lock(&self.secrets).clone()
     }
 
-    /// Uses `credentials` from now on (a token check renewed the token), the same channels.
+    /// Uses `credentials`' access token from now on (a token check renewed it); the other
+    /// secrets stay as they are now (one saved during the check is not undone).
     pub fn use_credentials(&self, credentials: Credentials) {
         let mut slot = lock(&self.secrets);
         let notifiers = slot.notifiers.clone();
+        let merged = match &slot.credentials {
+            Ok(current) => Credentials {
+                access_token: credentials.access_token,
+                ..current.clone()
+            },
+            Err(_) => credentials,
+        };
         *slot = Arc::new(Secrets {
-            credentials: Ok(credentials),
+            credentials: Ok(merged),
             notifiers,
         });
     }

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::account::Account;
 use crate::graph::error::token_reason;
-use crate::graph::token::{TokenInfo, debug_token, debug_token_of};
+use crate::graph::token::{TokenInfo, debug_token};
 use crate::graph::{ErrorClass, MetaError};
 use crate::secret::Secret;
 use crate::tile::detail::{CapiTokenDetail, Detail, MissingScope, TokenDetail, TokenRenewal};
@@ -23,7 +23,15 @@ pub fn required_scopes(account: &Account) -> Vec<&'static str> {
 }
 
 pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
-    match debug_token(ctx.client).await {
+    let first = debug_token(ctx.client).await;
+    let broken = match &first {
+        Ok((info, _)) => !info.is_valid,
+        Err(err) => err.class() == ErrorClass::TokenInvalid,
+    };
+    if broken && let Some(report) = recovered(ctx).await {
+        return report;
+    }
+    match first {
         Ok((info, response)) => {
             let warn_days = ctx.thresholds.token_expiry_warning_days;
             let mut tile = evaluate(&info, ctx.account, ctx.now, warn_days);
@@ -113,6 +121,55 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     }
 }
 
+/// When the kept token no longer works, a token staged by an interrupted renewal or exchange
+/// (the process was killed after Meta answered) is verified and promoted: the account recovers
+/// without anyone pasting a token.
+async fn recovered(ctx: &ProbeContext<'_>) -> Option<ProbeReport> {
+    if ctx.token_source != Some(TokenSource::Keychain) {
+        return None;
+    }
+    let vault = renew::vault_for(TokenSource::Keychain, &ctx.account.name)?;
+    let credentials = ctx.client.credentials();
+    let kept = renew::recover(
+        ctx.client.http(),
+        ctx.account,
+        credentials,
+        vault.as_ref(),
+        ctx.now,
+    )
+    .await
+    .ok()?;
+    if kept.access_token == credentials.access_token {
+        return None;
+    }
+    let client = crate::graph::GraphClient::new(
+        ctx.client.http().clone(),
+        &ctx.account.graph_url,
+        &ctx.account.api_version,
+        kept.clone(),
+        ctx.account.app_id.clone(),
+    )
+    .ok()?;
+    let (info, response) = debug_token(&client).await.ok()?;
+    let mut tile = evaluate(
+        &info,
+        ctx.account,
+        ctx.now,
+        ctx.thresholds.token_expiry_warning_days,
+    );
+    tile.latency_ms = Some(millis(response.latency));
+    tile.message = format!(
+        "{}; recovered the token an interrupted renewal had kept aside",
+        tile.message
+    );
+    let points = days_left(&info, ctx.now)
+        .map(|days| vec![("meta.token.days_left".to_owned(), days)])
+        .unwrap_or_default();
+    let mut report = ProbeReport::ok(tile, points);
+    report.renewed = Some(kept);
+    Some(report)
+}
+
 /// The shop server's Conversions API token: valid, how long, and whether it reaches the
 /// account's pixel. Watched, never renewed: the shop's server holds it.
 async fn capi_token(ctx: &ProbeContext<'_>, token: &Secret) -> CapiTokenDetail {
@@ -127,8 +184,16 @@ async fn capi_token(ctx: &ProbeContext<'_>, token: &Secret) -> CapiTokenDetail {
         scopes: Vec::new(),
         pixel_access: None,
     };
-    let info = match debug_token_of(ctx.client, token).await {
-        Ok((info, _)) => info,
+    let (client, inspected) = match crate::token::capi_client(ctx.client, ctx.account, token).await
+    {
+        Ok(answer) => answer,
+        Err(err) => {
+            detail.message = format!("not measured: {err}");
+            return detail;
+        }
+    };
+    let info = match inspected {
+        Ok(info) => info,
         Err(err) if err.class() == ErrorClass::TokenInvalid => {
             let reason = err
                 .meta()
@@ -180,7 +245,7 @@ async fn capi_token(ctx: &ProbeContext<'_>, token: &Secret) -> CapiTokenDetail {
         (Status::Up, format!("valid until {expiry_text}"))
     };
     if let (true, Some(pixel)) = (info.is_valid, ctx.account.pixel_id.as_deref()) {
-        match ctx.client.get_with(pixel, &[("fields", "id")], token).await {
+        match client.get(pixel, &[("fields", "id")]).await {
             Ok(_) => detail.pixel_access = Some(true),
             Err(err)
                 if matches!(

@@ -13,6 +13,10 @@
 
 pub mod renew;
 
+use crate::graph::token::debug_token_of;
+use crate::graph::{Credentials, GraphClient, GraphError};
+use crate::secret::Secret;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -89,6 +93,44 @@ pub fn replace_steps(name: &str) -> String {
          {name} (a short-lived user token), meta-monitor secret set {name} access-token, or \
          Settings in the window"
     )
+}
+
+/// A client that calls Meta with the shop server's Conversions API token, and that token's
+/// `debug_token`. Such a token often belongs to another app (Events Manager makes one for its
+/// own): it is signed with the account's app secret only when it belongs to the account's app,
+/// since a proof made with another app's secret is refused. When the account's app token may
+/// not inspect it, the token inspects itself.
+pub async fn capi_client(
+    base: &GraphClient,
+    account: &Account,
+    capi: &Secret,
+) -> Result<(GraphClient, Result<TokenInfo, GraphError>), GraphError> {
+    let unsigned = |app_secret: Option<Secret>| {
+        GraphClient::new(
+            base.http().clone(),
+            &account.graph_url,
+            &account.api_version,
+            Credentials {
+                access_token: capi.clone(),
+                app_secret,
+                verify_token: None,
+                capi_token: None,
+            },
+            account.app_id.clone(),
+        )
+    };
+    let inspected = match debug_token_of(base, capi).await {
+        Err(e) if e.class() != crate::graph::ErrorClass::TokenInvalid && e.meta().is_some() => {
+            debug_token_of(&unsigned(None)?, capi).await
+        }
+        other => other,
+    }
+    .map(|(info, _)| info);
+    let same_app = inspected
+        .as_ref()
+        .is_ok_and(|info| info.app_id.is_some() && info.app_id == account.app_id);
+    let secret = base.credentials().app_secret.clone().filter(|_| same_app);
+    Ok((unsigned(secret)?, inspected))
 }
 
 /// Why a token from the environment is not renewed here.

@@ -9,7 +9,8 @@
 //! 5. the staged copy is removed.
 //!
 //! A staged token found later (the process died between 2 and 5) is verified and promoted,
-//! or discarded, before anything else ([`recover`]).
+//! or discarded ([`recover`]): before the next renewal, and by the token check when the kept
+//! token no longer works.
 //!
 //! `META_MONITOR_HALT_AT=<step>` stops the process at a step until it is killed: the crash
 //! tests' hook, inert unless set.
@@ -74,6 +75,8 @@ async fn halt_point(step: Step) {
 pub trait TokenVault: Send + Sync {
     fn stage(&self, token: &Secret) -> Result<(), String>;
     fn staged(&self) -> Result<Option<Secret>, String>;
+    /// The token kept now (`None`: not known, as in memory).
+    fn current(&self) -> Result<Option<Secret>, String>;
     /// Replaces the current token.
     fn commit(&self, token: &Secret) -> Result<(), String>;
     fn clear_staged(&self) -> Result<(), String>;
@@ -99,6 +102,12 @@ impl TokenVault for KeychainVault {
             .map_err(|e| e.to_string())
     }
 
+    fn current(&self) -> Result<Option<Secret>, String> {
+        self.keychain
+            .get(&self.account, self.kind)
+            .map_err(|e| e.to_string())
+    }
+
     fn commit(&self, token: &Secret) -> Result<(), String> {
         self.keychain
             .set(&self.account, self.kind, token)
@@ -121,6 +130,9 @@ impl TokenVault for MemoryVault {
         Ok(())
     }
     fn staged(&self) -> Result<Option<Secret>, String> {
+        Ok(None)
+    }
+    fn current(&self) -> Result<Option<Secret>, String> {
         Ok(None)
     }
     fn commit(&self, _: &Secret) -> Result<(), String> {
@@ -209,15 +221,24 @@ pub async fn recover(
         return Ok(credentials.clone());
     };
     let current = client(http, account, credentials.clone())?;
-    let (old, _) = debug_token(&current).await.map_err(RenewError::Meta)?;
+    // The kept token refused outright (190) is as good as invalid: the stage may save the day.
+    let old = match debug_token(&current).await {
+        Ok((info, _)) => Some(info),
+        Err(e) if e.class() == crate::graph::ErrorClass::TokenInvalid => None,
+        Err(e) => return Err(RenewError::Meta(e)),
+    };
     let (new, _) = debug_token_of(&current, &staged)
         .await
         .map_err(RenewError::Meta)?;
-    let usable = !old.is_valid || verify(&old, &new, now).is_ok();
+    let usable = old
+        .as_ref()
+        .is_none_or(|old| !old.is_valid || verify(old, &new, now).is_ok());
     if usable && new.is_valid && staged != credentials.access_token {
         blocking(|| vault.commit(&staged))?;
         tracing::info!(account = %account.name, "a token staged by an interrupted renewal was verified and kept");
-        blocking(|| vault.clear_staged())?;
+        if let Err(e) = blocking(|| vault.clear_staged()) {
+            tracing::warn!(account = %account.name, error = %e, "the staged token could not be removed");
+        }
         return Ok(Credentials {
             access_token: staged,
             ..credentials.clone()
@@ -253,6 +274,7 @@ pub async fn renew(
         http,
         account,
         app_id: account.app_id.clone().unwrap_or_default(),
+        replaces: Some(credentials.access_token.clone()),
         credentials,
         old,
         system_user,
@@ -310,6 +332,7 @@ pub async fn exchange_short_lived(
         http,
         account,
         app_id,
+        replaces: None,
         credentials,
         system_user: old.kind.as_deref() == Some("SYSTEM_USER"),
         old,
@@ -329,6 +352,9 @@ struct Replacement<'a> {
     old: TokenInfo,
     /// Sends `set_token_expires_in_60_days` (a system-user refresh).
     system_user: bool,
+    /// The kept token this replaces: if another process or the operator stored a different
+    /// one meanwhile, that newer one stays (`None`: an exchange replaces whatever is kept).
+    replaces: Option<Secret>,
 }
 
 impl Replacement<'_> {
@@ -340,6 +366,7 @@ impl Replacement<'_> {
             credentials,
             old,
             system_user,
+            replaces,
         } = self;
         let current = client(http, account, credentials.clone())?;
         halt_point(Step::BeforeCall).await;
@@ -347,6 +374,13 @@ impl Replacement<'_> {
             .await
             .map_err(RenewError::Meta)?;
         halt_point(Step::AfterAnswer).await;
+        // Meta may answer a long-lived user token's exchange with that same token: nothing was
+        // renewed, and calling it a renewal would repeat at every check.
+        if answer.token == credentials.access_token {
+            return Err(RenewError::Rejected(
+                "Meta answered with the same token: nothing was renewed".to_owned(),
+            ));
+        }
         blocking(|| vault.stage(&answer.token))?;
         halt_point(Step::AfterStaging).await;
         let fresh = Credentials {
@@ -366,9 +400,23 @@ impl Replacement<'_> {
             return Err(RenewError::Rejected(why));
         }
         halt_point(Step::AfterVerify).await;
+        if let Some(replaced) = &replaces {
+            let kept = blocking(|| vault.current())?;
+            if kept.as_ref().is_some_and(|k| k != replaced) {
+                let _ = blocking(|| vault.clear_staged());
+                return Err(RenewError::Rejected(
+                    "another token was stored while this one was renewed; the newer one is kept"
+                        .to_owned(),
+                ));
+            }
+        }
         blocking(|| vault.commit(&answer.token))?;
         halt_point(Step::AfterWrite).await;
-        blocking(|| vault.clear_staged())?;
+        // The new token is kept: a stage that cannot be removed now is found and dropped by
+        // the next renewal, and must not make this one look failed.
+        if let Err(e) = blocking(|| vault.clear_staged()) {
+            tracing::warn!(account = %account.name, error = %e, "the staged token could not be removed");
+        }
         tracing::info!(account = %account.name, expires_at = new.expires_at, "the access token was renewed");
         Ok(Renewed {
             credentials: fresh,

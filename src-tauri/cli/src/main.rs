@@ -97,6 +97,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Incidents — spans when a service was DOWN or DEGRADED — from the stored history,
+    /// newest first.
+    Incidents {
+        /// Only this account (default: all).
+        name: Option<String>,
+        /// Incidents overlapping the last 24h, 7d, 30d, 1y…
+        #[arg(long, default_value = "30d")]
+        since: String,
+        /// Only this service (token, graph_api, rate_limits, ads, pixel, webhooks, catalog).
+        #[arg(long)]
+        service: Option<String>,
+        /// Only incidents whose worst status was DOWN or DEGRADED.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// RFC 4180 CSV with a header row.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Each service's uptime over 24 h, 7 d, 30 d and 90 d (UNKNOWN time excluded), its
+    /// incidents, mean time to recovery and a 90-day strip.
+    Uptime {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// A metric's stored series (bounded points), with percentiles for latencies.
     History {
         name: String,

@@ -96,3 +96,22 @@ pub fn print_account(a: &Account) {
     );
     println!("conversions api  hash_external_id={}", m.hash_external_id);
 }
+
+/// A time as RFC 3339 (UTC), the one format every command prints.
+pub fn timestamp(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Seconds as the two largest units: `3d 4h`, `2h 05m`, `4m 10s`.
+pub fn duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m:02}m")
+    } else {
+        format!("{m}m {:02}s", s % 60)
+    }
+}

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod env_account;
 pub mod events;
 pub mod graph;
+pub mod incident;
 pub mod monitor;
 pub mod notify;
 pub mod probe;

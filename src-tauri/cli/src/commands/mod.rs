@@ -7,6 +7,7 @@ pub mod demo;
 pub mod events;
 pub mod hash;
 pub mod history;
+pub mod incidents;
 pub mod product;
 pub mod proxy;
 pub mod run;
@@ -58,6 +59,28 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Status { name, json } => check::status(&session, name.as_deref(), json),
         Command::Alerts { name, json } => alerts::history(&session, name.as_deref(), json),
+        Command::Incidents {
+            name,
+            since,
+            service,
+            status,
+            json,
+            csv,
+        } => {
+            let format = match (json, csv) {
+                (true, _) => incidents::Format::Json,
+                (_, true) => incidents::Format::Csv,
+                _ => incidents::Format::Text,
+            };
+            let filter = incidents::Filter {
+                name: name.as_deref(),
+                since: &since,
+                service: service.as_deref(),
+                status: status.as_deref(),
+            };
+            incidents::incidents(&session, &filter, format)
+        }
+        Command::Uptime { name, json } => incidents::uptime(&session, &name, json),
         Command::History {
             name,
             metric,

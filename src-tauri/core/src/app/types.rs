@@ -238,6 +238,10 @@ impl Since {
     pub fn duration(self) -> time::Duration {
         time::Duration::hours(i64::from(self.hours))
     }
+
+    pub fn hours(self) -> u32 {
+        self.hours
+    }
 }
 
 impl std::str::FromStr for Since {

@@ -244,6 +244,24 @@ const MIGRATIONS: &[M<'static>] = &[
     ),
     // The installation's settings, shared by the window and the command line (`settings.rs`).
     M::up("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"),
+    // Incidents read from the transitions: Meta's code and fbtrace_id of the failure that
+    // changed the status, and the newest message while the status held (`transitions.rs`).
+    M::up(
+        "ALTER TABLE status_transitions ADD COLUMN code INTEGER;
+         ALTER TABLE status_transitions ADD COLUMN fbtrace_id TEXT;
+         ALTER TABLE status_transitions ADD COLUMN last_message TEXT;
+         CREATE INDEX status_transitions_by_service
+             ON status_transitions(account_id, service, at_ms);",
+    ),
+    // Acknowledgements, silences and maintenance windows (`holds.rs`).
+    M::up(
+        "CREATE TABLE holds (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+            hold TEXT NOT NULL,
+            created_ms INTEGER NOT NULL
+        );",
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -143,14 +143,17 @@ mod tests {
         let transitions = store
             .transitions(id, OffsetDateTime::UNIX_EPOCH)
             .expect("transitions");
-        let changes: Vec<(Option<&str>, &str)> = transitions
-            .iter()
-            .map(|t| (t.from.as_deref(), t.to.as_str()))
-            .collect();
+        let changes: Vec<(Option<Status>, Status)> =
+            transitions.iter().map(|t| (t.from, t.to)).collect();
         assert_eq!(
             changes,
-            [(None, "UP"), (Some("UP"), "DOWN")],
+            [(None, Status::Up), (Some(Status::Up), Status::Down)],
             "only changes are recorded"
+        );
+        assert_eq!(
+            transitions[1].last_message.as_deref(),
+            Some("still bad"),
+            "the newest message of a failing status is kept"
         );
 
         // A slow check from before t2 finishing now must not overwrite the newer result.

@@ -186,8 +186,8 @@ pub fn replay(
             // The monitor's alert step with no channel: claim the decision, nothing to send.
             let conditions = rules::conditions(&reports, None, now);
             store
-                .claim_alerts(id, &[], now, |states| {
-                    decide(states, &conditions, now, &policy)
+                .claim_alerts(id, &[], now, |states, holds| {
+                    decide(states, &conditions, now, &policy, holds)
                 })
                 .expect("alert");
             out.reports += reports.len() as u64;

@@ -275,3 +275,171 @@ fn an_expiring_token_gives_one_7_day_and_later_one_1_day_warning() {
         "the team webhook got the same two: {hooks:#?}"
     );
 }
+
+/// The lines captured so far that start with `prefix` (after the account's name).
+fn lines_with(server: &NotificationServer, text: &str) -> Vec<String> {
+    server
+        .captured(0)
+        .into_iter()
+        .filter(|l| l.contains(text))
+        .collect()
+}
+
+#[test]
+fn acknowledged_alerts_stop_reminding_and_holds_release_what_still_fires() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let Some(server) = NotificationServer::start(&keyring) else {
+        return;
+    };
+    let hook = WebhookReceiver::start();
+    let sim = Sim::start(SimConfig {
+        app_quota: u32::MAX / 2,
+        ..SimConfig::default()
+    });
+    let cli_env = CliEnv::new(&keyring, "meta-monitor-e2e-holds", "holds.db");
+    let cli = |args: &[&str]| {
+        let mut full = vec!["--timeout", "2"];
+        full.extend_from_slice(args);
+        let out = cli_env.run(&full, None);
+        assert!(out.status.success(), "{args:?}: {}", describe(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let secrets = [
+        ("access-token", "fake-holds-token"),
+        ("app-secret", APP_SECRET),
+        ("team-webhook", hook.url.as_str()),
+    ];
+    cli_env.add_account("acme", &sim.sim.base_url(), &["--app-id", APP_ID], &secrets);
+    let token_alert = "The access token is invalid or expired";
+    let graph_alert = "graph_api is DOWN";
+
+    // 1. Acknowledge: the graph_api alert stops reminding, the token alert (not
+    //    acknowledged) reminds, and both resolutions are sent.
+    sim.sim.set_scenario(Scenario::TokenInvalid);
+    for _ in 0..3 {
+        cli(&["check", "acme"]);
+    }
+    assert_eq!(server.captured(2).len(), 2, "{:#?}", server.captured(0));
+    let firing: serde_json::Value =
+        serde_json::from_str(&cli(&["alerts", "firing", "--json"])).expect("JSON");
+    let keys: Vec<&str> = firing
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|a| a["key"].as_str().expect("key"))
+        .collect();
+    assert!(
+        keys.contains(&"down:graph_api") && keys.contains(&"token_invalid"),
+        "{keys:?}"
+    );
+    cli(&["alerts", "ack", "acme", "down:graph_api", "--by", "tester"]);
+    let firing = cli(&["alerts", "firing"]);
+    assert!(firing.contains("acknowledged by tester"), "{firing}");
+    // 5,000×: 4 h of reminders pass in under 3 s; watch for ~10 h of monitor time.
+    let child = cli_env.spawn(&["--timeout", "2", "run", "acme", "--speed", "5000"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while lines_with(&server, &format!("Still: {token_alert}")).len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:#?}",
+            server.captured(0)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let out = terminate(child);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        lines_with(&server, &format!("Still: {graph_alert}")).is_empty(),
+        "an acknowledged alert does not remind: {:#?}",
+        server.captured(0)
+    );
+    sim.sim.set_scenario(Scenario::Healthy);
+    for _ in 0..2 {
+        cli(&["check", "acme"]);
+    }
+    assert_eq!(
+        lines_with(&server, &format!("Resolved: {graph_alert}")).len(),
+        1,
+        "the acknowledged alert's resolution is sent: {:#?}",
+        server.captured(0)
+    );
+    assert!(cli(&["alerts", "firing"]).contains("no alert is firing"));
+
+    // 2. Maintenance: an outage that starts inside the window is held, and released at the
+    //    first check after its end because it still fires.
+    let end = time::OffsetDateTime::now_utc() + time::Duration::seconds(8);
+    let end = end
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    cli(&[
+        "maintenance",
+        "add",
+        "acme",
+        "--end",
+        &end,
+        "--reason",
+        "rotation",
+    ]);
+    assert!(cli(&["maintenance", "list"]).contains("rotation"));
+    let before = server.captured(0).len();
+    sim.sim.set_scenario(Scenario::TokenInvalid);
+    for _ in 0..3 {
+        cli(&["check", "acme"]);
+    }
+    assert_eq!(
+        server.captured(0).len(),
+        before,
+        "held: {:#?}",
+        server.captured(0)
+    );
+    let held = cli(&["alerts", "firing"]);
+    assert!(held.contains("held"), "{held}");
+    while time::OffsetDateTime::now_utc().unix_timestamp() <= {
+        time::OffsetDateTime::parse(&end, &time::format_description::well_known::Rfc3339)
+            .expect("parse")
+            .unix_timestamp()
+    } {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    cli(&["check", "acme"]);
+    let released = server.captured(before + 2);
+    assert_eq!(released.len(), before + 2, "{released:#?}");
+    assert!(
+        released[before..].iter().any(|l| l.contains(graph_alert))
+            && released[before..].iter().any(|l| l.contains(token_alert)),
+        "both released after the window: {released:#?}"
+    );
+
+    // 3. A silence expires on time: at 1,200×, an hour's silence ends 3 s after it starts;
+    //    the outage (resolved first) fires again only then.
+    sim.sim.set_scenario(Scenario::Healthy);
+    for _ in 0..2 {
+        cli(&["check", "acme"]);
+    }
+    let resolved = server.captured(0).len();
+    cli(&["silence", "acme", "--for", "1h", "--reason", "known outage"]);
+    sim.sim.set_scenario(Scenario::TokenInvalid);
+    let started = std::time::Instant::now();
+    let child = cli_env.spawn(&["--timeout", "2", "run", "acme", "--speed", "1200"]);
+    let deadline = started + std::time::Duration::from_secs(40);
+    while server.captured(0).len() == resolved {
+        assert!(std::time::Instant::now() < deadline, "never released");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let after = started.elapsed();
+    let out = terminate(child);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        after >= std::time::Duration::from_secs(2),
+        "sent after {after:?}, inside the silence: {:#?}",
+        server.captured(0)
+    );
+    assert!(
+        hook.bodies()
+            .iter()
+            .all(|b| !b.contains("fake-holds-token")),
+        "no secret in any notification"
+    );
+}

@@ -91,12 +91,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The alert notification history, newest first.
+    /// The alert notification history, newest first; `alerts firing` and `alerts ack`.
+    #[command(args_conflicts_with_subcommands = true)]
     Alerts {
+        #[command(subcommand)]
+        action: Option<commands::holds::AlertsCommand>,
         name: Option<String>,
         #[arg(long)]
         json: bool,
     },
+    /// Hold an account's (or one service's, or --all accounts') alerts for a while; held
+    /// alerts still firing at the end are sent then.
+    Silence {
+        #[command(flatten)]
+        scope: commands::holds::Scope,
+        /// How long: 30m, 2h, 1d (at most 90d).
+        #[arg(long = "for", value_name = "DURATION")]
+        span: String,
+    },
+    /// Maintenance windows, one-off or weekly, during which alerts are held and tiles say
+    /// "in maintenance"; `list` and `remove` cover silences too.
+    #[command(subcommand)]
+    Maintenance(commands::holds::MaintenanceCommand),
     /// Incidents — spans when a service was DOWN or DEGRADED — from the stored history,
     /// newest first.
     Incidents {
@@ -311,11 +327,24 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         }
         _ => {
             let text = e.to_string();
-            let first = text
+            let mut lines = text
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid usage");
-            let reason = first.trim_start_matches("error: ").trim();
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:"))
+                .filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or("invalid usage");
+            // "the following required arguments were not provided:" is followed by them.
+            let named: Vec<&str> = if first.ends_with(':') {
+                lines.collect()
+            } else {
+                Vec::new()
+            };
+            let reason = format!(
+                "{} {}",
+                first.trim_start_matches("error: ").trim(),
+                named.join(", ")
+            );
+            let reason = reason.trim();
             eprintln!("meta-monitor: {reason} (see meta-monitor --help)");
             ExitCode::from(2)
         }

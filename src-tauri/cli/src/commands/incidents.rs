@@ -120,7 +120,7 @@ fn print_uptime(s: &ServiceUptime) {
     );
 }
 
-fn parse_service(text: &str) -> Result<Service, Failure> {
+pub fn parse_service(text: &str) -> Result<Service, Failure> {
     Service::parse(text).ok_or_else(|| {
         let names: Vec<&str> = Service::ALL.iter().map(|s| s.as_str()).collect();
         Failure::usage(anyhow::anyhow!(

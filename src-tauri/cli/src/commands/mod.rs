@@ -7,6 +7,7 @@ pub mod demo;
 pub mod events;
 pub mod hash;
 pub mod history;
+pub mod holds;
 pub mod incidents;
 pub mod product;
 pub mod proxy;
@@ -58,7 +59,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             check::check(&session, name.as_deref(), json, !no_notify, pauses)
         }
         Command::Status { name, json } => check::status(&session, name.as_deref(), json),
-        Command::Alerts { name, json } => alerts::history(&session, name.as_deref(), json),
+        Command::Alerts {
+            action: Some(action),
+            ..
+        } => holds::alerts(&session, action),
+        Command::Alerts { name, json, .. } => alerts::history(&session, name.as_deref(), json),
+        Command::Silence { scope, span } => holds::silence(&session, &scope, &span),
+        Command::Maintenance(cmd) => holds::maintenance(&session, cmd),
         Command::Incidents {
             name,
             since,

@@ -20,6 +20,7 @@ pub const USAGE_ALERT_PCT: f64 = 90.0;
 fn condition(key: &str, active: bool, severity: Severity, title: &str, tile: &Tile) -> Condition {
     Condition {
         key: key.to_owned(),
+        service: Some(tile.service),
         active,
         severity,
         immediate: false,
@@ -38,6 +39,7 @@ pub fn conditions(
 ) -> Vec<Condition> {
     let mut out = vec![Condition {
         key: "keychain".to_owned(),
+        service: None,
         active: keychain_problem.is_some(),
         severity: Severity::Critical,
         immediate: true,
@@ -149,6 +151,7 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
     };
     let mut out = vec![Condition {
         key: "token_invalid".to_owned(),
+        service: Some(tile.service),
         active: invalid,
         severity: Severity::Critical,
         immediate: true,
@@ -178,6 +181,7 @@ fn token(tile: &Tile, now: OffsetDateTime) -> Vec<Condition> {
             );
             out.push(Condition {
                 key,
+                service: Some(tile.service),
                 active: true,
                 severity: Severity::Info,
                 immediate: true,
@@ -261,6 +265,7 @@ fn expiry_warnings(
         .into_iter()
         .map(|(days, severity)| Condition {
             key: format!("{prefix}_expiry_{days}d"),
+            service: Some(tile.service),
             active: most_urgent == Some(days),
             severity,
             immediate: true,
@@ -277,7 +282,7 @@ fn expiry_warnings(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{Policy, decide};
+    use crate::alert::{Holds, Policy, decide};
     use crate::tile::detail::TokenDetail;
 
     fn token_tile(expires: OffsetDateTime, now: OffsetDateTime) -> ProbeReport {
@@ -301,7 +306,7 @@ mod tests {
         for step in 0..(20 * 4) {
             let now = start + time::Duration::hours(6 * step);
             let conds = conditions(&[token_tile(expires, now)], None, now);
-            for a in decide(&mut states, &conds, now, &Policy::default()) {
+            for a in decide(&mut states, &conds, now, &Policy::default(), &Holds::none()) {
                 sent.push((a.key, (expires - now).whole_hours()));
             }
         }
@@ -334,7 +339,7 @@ mod tests {
             let now = start + time::Duration::hours(step);
             let conds = conditions(&[token_tile(expires, now)], None, now);
             sent.extend(
-                decide(&mut states, &conds, now, &Policy::default())
+                decide(&mut states, &conds, now, &Policy::default(), &Holds::none())
                     .into_iter()
                     .map(|a| a.key),
             );
@@ -405,9 +410,9 @@ mod tests {
             "{conds:#?}"
         );
         let mut states = std::collections::BTreeMap::new();
-        let first = decide(&mut states, &conds, now, &Policy::default());
+        let first = decide(&mut states, &conds, now, &Policy::default(), &Holds::none());
         assert_eq!(first.len(), 4, "each announced at once: {first:#?}");
-        let again = decide(&mut states, &conds, now, &Policy::default());
+        let again = decide(&mut states, &conds, now, &Policy::default(), &Holds::none());
         assert!(
             again.is_empty(),
             "the renewal and the warning are announced once: {again:#?}"

@@ -40,7 +40,7 @@ impl App {
         let channels: Vec<&str> = notifiers.iter().map(|n| n.channel()).collect();
         let now = OffsetDateTime::now_utc();
         let claimed = lock(&watched.store)
-            .claim_alerts(watched.id, &channels, now, |_| vec![action.clone()])?;
+            .claim_alerts(watched.id, &channels, now, |_, _| vec![action.clone()])?;
         let outcomes = send_all(notifiers, &build_message(account, &action));
         let rows = claimed.into_iter().flat_map(|(_, rows)| rows);
         let recorded: Vec<_> = rows

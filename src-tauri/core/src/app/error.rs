@@ -27,6 +27,8 @@ pub enum ErrorCode {
     Store,
     /// No account of that name.
     NoSuchAccount,
+    /// No such thing to act on: no alert firing under that key, no hold with that id.
+    NotFound,
     /// The OS keychain is missing or refused (no Secret Service running, say).
     KeychainUnavailable,
     /// The OS keychain is locked: unlock it and retry.
@@ -51,7 +53,10 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the caller's input was refused (the CLI's exit 2).
     pub fn is_refused_input(self) -> bool {
-        matches!(self, Self::InvalidInput | Self::NoSuchAccount)
+        matches!(
+            self,
+            Self::InvalidInput | Self::NoSuchAccount | Self::NotFound
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use crate::store::{Store, StoreError};
 use crate::tile::{Service, Status};
 
 /// A watched account's name, id and store.
-type AccountStore = (String, i64, Arc<Mutex<Store>>);
+pub(super) type AccountStore = (String, i64, Arc<Mutex<Store>>);
 
 /// Which incidents to list.
 #[derive(Debug, Clone, Default, Deserialize, TS)]
@@ -53,10 +53,7 @@ impl App {
     pub fn uptime(&self, account: &str) -> Result<Vec<ServiceUptime>, AppError> {
         let now = self.options.clock.now();
         let from = now.replace_time(time::Time::MIDNIGHT) - Duration::days(STRIP_DAYS);
-        let (_, id, store) = self
-            .stores_of(Some(account))?
-            .pop()
-            .ok_or_else(|| AppError::from(StoreError::NoSuchAccount(account.to_owned())))?;
+        let (_, id, store) = self.one_store(account)?;
         let by_service = history_by_service(&lock(&store), id, from)?;
         Ok(by_service
             .into_iter()
@@ -64,8 +61,15 @@ impl App {
             .collect())
     }
 
+    /// One watched account's name, id and store.
+    pub(super) fn one_store(&self, account: &str) -> Result<AccountStore, AppError> {
+        self.stores_of(Some(account))?
+            .pop()
+            .ok_or_else(|| StoreError::NoSuchAccount(account.to_owned()).into())
+    }
+
     /// One watched account or all.
-    fn stores_of(&self, only: Option<&str>) -> Result<Vec<AccountStore>, AppError> {
+    pub(super) fn stores_of(&self, only: Option<&str>) -> Result<Vec<AccountStore>, AppError> {
         let current = lock(&self.current);
         let found: Vec<_> = current
             .watched

@@ -10,6 +10,7 @@ mod capi;
 mod catalog;
 mod error;
 mod history;
+pub mod holds;
 pub mod incidents;
 mod settings;
 mod token;

@@ -215,9 +215,10 @@ impl Monitor {
         let name = &watched.account.name;
         let conditions = rules::conditions(reports, keychain_problem, now);
         let channels: Vec<&str> = notifiers.iter().map(|n| n.channel()).collect();
-        let claimed = lock(&watched.store).claim_alerts(watched.id, &channels, now, |states| {
-            decide(states, &conditions, now, &self.policy)
-        })?;
+        let claimed =
+            lock(&watched.store).claim_alerts(watched.id, &channels, now, |states, holds| {
+                decide(states, &conditions, now, &self.policy, holds)
+            })?;
         if claimed.is_empty() {
             return Ok(Vec::new());
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Store, StoreError, from_ms, to_ms};
-use crate::alert::{Action, AlertState};
+use crate::alert::{Action, AlertState, Holds};
 
 /// One row of the notification history.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -59,11 +59,12 @@ fn claim(
     account_id: i64,
     channels: &[&str],
     at: OffsetDateTime,
-    decide: impl FnOnce(&mut BTreeMap<String, AlertState>) -> Vec<Action>,
+    decide: impl FnOnce(&mut BTreeMap<String, AlertState>, &Holds) -> Vec<Action>,
 ) -> Result<Vec<Claimed>, StoreError> {
     let mut states = read_states(conn, account_id)?;
+    let holds = super::holds::read_holds(conn, account_id)?;
     let before = states.clone();
-    let actions = decide(&mut states);
+    let actions = decide(&mut states, &holds);
     let mut claimed = Vec::with_capacity(actions.len());
     let mut upsert = conn.prepare_cached(
         "INSERT INTO alert_states (account_id, key, state) VALUES (?1, ?2, ?3)
@@ -116,7 +117,7 @@ impl Store {
 
     /// The claim half of an alert decision, safe across processes: in one `BEGIN IMMEDIATE`
     /// transaction (SQLite's write lock, which another process waits for) it reads the
-    /// account's alert states, lets `decide` change them, writes what changed and one
+    /// account's alert states and holds, lets `decide` change the states, writes what changed and one
     /// notification row per action and channel marked as sending. A second process deciding
     /// on the same account runs after the commit, sees the updated states and decides nothing
     /// new: each notification is sent by exactly one process. Returns the actions with the
@@ -126,7 +127,7 @@ impl Store {
         account_id: i64,
         channels: &[&str],
         at: OffsetDateTime,
-        decide: impl FnOnce(&mut BTreeMap<String, AlertState>) -> Vec<Action>,
+        decide: impl FnOnce(&mut BTreeMap<String, AlertState>, &Holds) -> Vec<Action>,
     ) -> Result<Vec<Claimed>, StoreError> {
         // BEGIN IMMEDIATE takes the write lock before reading; nested in a caller's
         // transaction (a replay writing days in one), a savepoint inside it.
@@ -239,7 +240,7 @@ mod tests {
             let mut store = Store::open(&path).expect("store");
             let id = store.add_account(&Account::new("a"), now).expect("account");
             let claimed = store
-                .claim_alerts(id, &["desktop", "webhook"], now, |states| {
+                .claim_alerts(id, &["desktop", "webhook"], now, |states, _| {
                     states.insert(
                         "down:pixel".to_owned(),
                         AlertState {
@@ -288,6 +289,7 @@ mod tests {
             .expect("account");
         let condition = Condition {
             key: "token_invalid".into(),
+            service: Some(crate::tile::Service::Token),
             active: true,
             severity: Severity::Critical,
             immediate: true,
@@ -300,7 +302,7 @@ mod tests {
         let (deciding, started) = std::sync::mpsc::channel();
         let claim = |store: &mut Store, signal: Option<std::sync::mpsc::Sender<()>>| {
             store
-                .claim_alerts(id, &["desktop"], now, |states| {
+                .claim_alerts(id, &["desktop"], now, |states, holds| {
                     if let Some(signal) = signal {
                         signal.send(()).expect("signal");
                         std::thread::sleep(std::time::Duration::from_millis(300));
@@ -310,6 +312,7 @@ mod tests {
                         std::slice::from_ref(&condition),
                         now,
                         &Policy::default(),
+                        holds,
                     )
                 })
                 .expect("claimed")

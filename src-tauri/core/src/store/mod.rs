@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod alerts;
 mod files;
+pub mod holds;
 pub mod leases;
 pub mod metrics;
 pub mod pauses;

@@ -122,6 +122,11 @@ mod tests {
         meta_monitor_core::catalog::sync::SyncSummary::export_all(&cfg).expect("SyncSummary");
         meta_monitor_core::catalog::product::FieldProblem::export_all(&cfg).expect("FieldProblem");
         meta_monitor_core::store::alerts::Notification::export_all(&cfg).expect("Notification");
+        meta_monitor_core::incident::Incident::export_all(&cfg).expect("Incident");
+        meta_monitor_core::incident::ServiceUptime::export_all(&cfg).expect("ServiceUptime");
+        meta_monitor_core::app::incidents::IncidentQuery::export_all(&cfg).expect("IncidentQuery");
+        meta_monitor_core::app::holds::FiringAlert::export_all(&cfg).expect("FiringAlert");
+        meta_monitor_core::app::holds::NewHold::export_all(&cfg).expect("NewHold");
         let checked_in = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             for (name, text) in files(fresh.path()) {

@@ -28,7 +28,12 @@ use crate::ipc::{
     ImportResult, IpcError, Overview, SecretName, SentEventsView, ServiceHistory, SettingsView,
     SyncSelection, TestEventResult,
 };
+use meta_monitor_core::alert::operator;
+use meta_monitor_core::app::holds::{FiringAlert, NewHold};
+use meta_monitor_core::app::incidents::IncidentQuery;
 use meta_monitor_core::app::{App, Options};
+use meta_monitor_core::incident::{Incident, ServiceUptime};
+use meta_monitor_core::store::holds::StoredHold;
 
 /// Every watched account's tiles, and whether this is the demo.
 #[tauri::command]
@@ -64,7 +69,8 @@ async fn chart(
     tokio::task::block_in_place(|| monitor.chart(&request))
 }
 
-/// Asks where to save the chart (the system's save dialog), then writes it as PNG or SVG;
+/// Asks where to save the chart (the system's save dialog), then writes it as PNG, SVG or
+/// its points as CSV;
 /// `None` when the operator cancels.
 #[tauri::command]
 async fn export_chart(
@@ -73,7 +79,6 @@ async fn export_chart(
     request: ChartRequest,
     format: ExportFormat,
 ) -> Result<Option<String>, IpcError> {
-    use tauri_plugin_dialog::DialogExt;
     let ext = format.extension();
     let suggested = format!(
         "{}-{}-{}.{ext}",
@@ -81,14 +86,7 @@ async fn export_chart(
         request.metric,
         request.window.as_str()
     );
-    let picked = tokio::task::block_in_place(|| {
-        app.dialog()
-            .file()
-            .add_filter(ext.to_uppercase(), &[ext])
-            .set_file_name(suggested)
-            .blocking_save_file()
-    });
-    let Some(path) = picked.and_then(|p| p.into_path().ok()) else {
+    let Some(path) = save_dialog(&app, ext, suggested) else {
         return Ok(None);
     };
     tokio::task::block_in_place(|| monitor.export_chart(&request, format, &path))?;
@@ -112,6 +110,93 @@ async fn alerts(
     account: String,
 ) -> Result<Vec<Notification>, IpcError> {
     tokio::task::block_in_place(|| monitor.alerts(&account))
+}
+
+/// Incidents of one account or all, newest first.
+#[tauri::command]
+async fn incidents(
+    monitor: tauri::State<'_, App>,
+    query: IncidentQuery,
+) -> Result<Vec<Incident>, IpcError> {
+    tokio::task::block_in_place(|| monitor.incidents(&query))
+}
+
+/// Each service's uptime, incidents, MTTR and 90-day strip.
+#[tauri::command]
+async fn uptime(
+    monitor: tauri::State<'_, App>,
+    account: String,
+) -> Result<Vec<ServiceUptime>, IpcError> {
+    tokio::task::block_in_place(|| monitor.uptime(&account))
+}
+
+/// Asks where to save, then writes the incidents matching `query` as CSV; `None` when the
+/// operator cancels.
+#[tauri::command]
+async fn export_incidents(
+    app: tauri::AppHandle,
+    monitor: tauri::State<'_, App>,
+    query: IncidentQuery,
+) -> Result<Option<String>, IpcError> {
+    let name = format!(
+        "incidents-{}.csv",
+        query.account.as_deref().unwrap_or("all")
+    );
+    let Some(path) = save_dialog(&app, "csv", name) else {
+        return Ok(None);
+    };
+    tokio::task::block_in_place(|| monitor.export_incidents(&query, &path))?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// The system's save dialog for one file type; `None` when cancelled.
+fn save_dialog(app: &tauri::AppHandle, ext: &str, name: String) -> Option<std::path::PathBuf> {
+    use tauri_plugin_dialog::DialogExt;
+    let picked = tokio::task::block_in_place(|| {
+        app.dialog()
+            .file()
+            .add_filter(ext.to_uppercase(), &[ext])
+            .set_file_name(name)
+            .blocking_save_file()
+    });
+    picked.and_then(|p| p.into_path().ok())
+}
+
+/// The alerts firing now (one account or all), with who acknowledged them.
+#[tauri::command]
+async fn firing_alerts(
+    monitor: tauri::State<'_, App>,
+    account: Option<String>,
+) -> Result<Vec<FiringAlert>, IpcError> {
+    tokio::task::block_in_place(|| monitor.firing_alerts(account.as_deref()))
+}
+
+/// Acknowledges a firing alert as this OS user: no reminders until it resolves.
+#[tauri::command]
+async fn acknowledge(
+    monitor: tauri::State<'_, App>,
+    account: String,
+    key: String,
+) -> Result<(), IpcError> {
+    tokio::task::block_in_place(|| monitor.acknowledge(&account, &key, &operator()))
+}
+
+/// Every silence and maintenance window not yet over.
+#[tauri::command]
+async fn holds(monitor: tauri::State<'_, App>) -> Result<Vec<StoredHold>, IpcError> {
+    tokio::task::block_in_place(|| monitor.holds())
+}
+
+/// Adds a silence or maintenance window as this OS user.
+#[tauri::command]
+async fn add_hold(monitor: tauri::State<'_, App>, hold: NewHold) -> Result<StoredHold, IpcError> {
+    tokio::task::block_in_place(|| monitor.add_hold(hold, &operator()))
+}
+
+/// Removes a silence or maintenance window (ends it now).
+#[tauri::command]
+async fn remove_hold(monitor: tauri::State<'_, App>, id: i64) -> Result<(), IpcError> {
+    tokio::task::block_in_place(|| monitor.remove_hold(id))
 }
 
 /// The configured accounts, which secrets are stored (never their values), the keychain state.
@@ -433,6 +518,14 @@ pub fn run() -> anyhow::Result<()> {
             export_chart,
             service_history,
             alerts,
+            incidents,
+            uptime,
+            export_incidents,
+            firing_alerts,
+            acknowledge,
+            holds,
+            add_hold,
+            remove_hold,
             settings,
             save_account,
             remove_account,

@@ -81,8 +81,15 @@ pub fn open_window(app: &AppHandle) {
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, "open", "Open", true, None::<&str>)?;
     let check = MenuItem::with_id(app, "check", "Check now", true, None::<&str>)?;
+    let mute = MenuItem::with_id(
+        app,
+        "mute",
+        "Mute all alerts for 1 hour",
+        true,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &check, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &check, &mute, &quit])?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(status_icon(Status::Unknown))
         .tooltip("Meta Monitor — starting")
@@ -96,6 +103,16 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
                         monitor.check_all().await;
                     }
                 });
+            }
+            "mute" => {
+                if let Some(monitor) = app.try_state::<App>() {
+                    let by = meta_monitor_core::alert::operator();
+                    let hour = time::Duration::HOUR;
+                    match monitor.silence(None, None, hour, "muted from the tray", &by) {
+                        Ok(_) => tracing::info!(%by, "all alerts muted for 1 hour"),
+                        Err(e) => tracing::warn!(error = %e.message, "could not mute alerts"),
+                    }
+                }
             }
             "quit" => app.exit(0),
             _ => {}

@@ -259,6 +259,17 @@ impl Desktop {
         );
     }
 
+    /// Sends `keys` to the element at `css` as typed, without clearing it first (arrow keys
+    /// and Enter as WebDriver's key codes, e.g. `\u{E015}` for ↓).
+    pub fn send_keys(&self, css: &str, keys: &str) {
+        let element = self.find(css).unwrap_or_else(|| panic!("nothing at {css}"));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": keys })),
+        );
+    }
+
     /// Picks `path` in the file input at `css`, as a person choosing it in the file dialog.
     pub fn upload(&self, css: &str, path: &std::path::Path) {
         let element = self

@@ -292,3 +292,54 @@ fn a_scripted_month_gives_exact_incidents_and_uptime_everywhere() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", describe(&out));
     }
 }
+
+#[test]
+fn status_without_a_name_prints_every_account_worst_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("grid.db");
+    let now = OffsetDateTime::now_utc();
+    {
+        let store = Store::open(&db).expect("store");
+        for (name, status, message) in [
+            ("alpha", Status::Up, "ok"),
+            ("bravo", Status::Down, "pixel unreadable"),
+            ("charlie", Status::Degraded, "slow answers"),
+            ("delta", Status::Unknown, "keychain locked"),
+            ("echo", Status::Down, "Graph API unreachable"),
+        ] {
+            let id = store
+                .add_account(&Account::new(name), now)
+                .expect("account");
+            store
+                .upsert_tile(id, &tile(Service::Token, Status::Up, now, "valid"))
+                .expect("token tile");
+            store
+                .upsert_tile(id, &tile(Service::Pixel, status, now, message))
+                .expect("pixel tile");
+        }
+    }
+    let out = run_cli(&[], &["--db", db.to_str().expect("utf-8"), "status"], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    let order: Vec<&str> = rows
+        .iter()
+        .map(|r| r.split_whitespace().next().expect("name"))
+        .collect();
+    assert_eq!(
+        order,
+        ["bravo", "echo", "charlie", "delta", "alpha"],
+        "{text}"
+    );
+    assert!(rows[0].ends_with("pixel unreadable"), "the banner: {text}");
+    assert!(
+        rows[3].ends_with("pixel not measured: keychain locked"),
+        "{text}"
+    );
+    assert!(rows[4].ends_with("all services are up"), "{text}");
+    let header = text.lines().next().expect("header");
+    assert!(
+        header.contains("PIXEL") && header.contains("CATALOG"),
+        "{header}"
+    );
+}

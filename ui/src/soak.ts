@@ -107,7 +107,7 @@ function tiles(lastCheck: Map<string, string>) {
 if (mode === 'app' && target) {
   const realSetInterval = speedUpTime();
   const lastCheck = new Map<string, string>();
-  const mock = new MockBackend({ demo: true, accounts: [account('demo', tiles(lastCheck))] });
+  const mock = new MockBackend({ demo: true, accounts: [account('demo', tiles(lastCheck))], holds: [] });
   setBackend(mock);
   mount(App, { target });
   realSetInterval(() => {

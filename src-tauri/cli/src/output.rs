@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use meta_monitor_core::check::AccountTiles;
-use meta_monitor_core::{Account, Status};
+use meta_monitor_core::{Account, Service, Status};
 use serde::Serialize;
 
 use crate::Failure;
@@ -56,6 +56,63 @@ pub fn print_results(results: &[AccountTiles], json: bool) -> Result<(), Failure
         }
     }
     Ok(())
+}
+
+/// One row per account, one column per service, the worst accounts first, with each
+/// account's banner: `meta-monitor status` without a name.
+pub fn print_grid(results: &[AccountTiles]) {
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = results
+        .iter()
+        .map(|r| r.account.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("ACCOUNT".len());
+    let services = Service::ALL;
+    let short = |s: Service| match s {
+        Service::Token => "TOKEN",
+        Service::GraphApi => "GRAPH",
+        Service::RateLimits => "RATE",
+        Service::Ads => "ADS",
+        Service::Pixel => "PIXEL",
+        Service::Webhooks => "HOOKS",
+        Service::Catalog => "CATALOG",
+    };
+    let header: Vec<String> = services
+        .iter()
+        .map(|s| format!("{:<9}", short(*s)))
+        .collect();
+    println!(
+        "{:<width$}  {:<9} {} MESSAGE",
+        "ACCOUNT",
+        "OVERALL",
+        header.join(" ")
+    );
+    for r in results {
+        let cells: Vec<String> = services
+            .iter()
+            .map(|s| match r.tiles.iter().find(|t| t.service == *s) {
+                Some(t) => paint(t.status, colour),
+                None => format!("{:<9}", "-"),
+            })
+            .collect();
+        println!(
+            "{:<width$}  {} {} {}",
+            r.account,
+            paint(r.overall, colour),
+            cells.join(" "),
+            one_line(&r.banner, 120)
+        );
+    }
+}
+
+/// `text` cut to `max` characters with an ellipsis, so each grid row stays one line.
+fn one_line(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max - 1).collect();
+    format!("{cut}…")
 }
 
 pub fn print_account(a: &Account) {

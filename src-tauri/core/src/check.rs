@@ -18,17 +18,61 @@ use crate::tile::{Service, Status, Tile, overall};
 pub struct AccountTiles {
     pub account: String,
     pub overall: Status,
+    /// One line for the account: what its worst tiles say.
+    pub banner: String,
     pub tiles: Vec<Tile>,
 }
 
 impl AccountTiles {
     pub fn new(account: &str, tiles: Vec<Tile>) -> Self {
+        let overall = overall(&tiles);
         Self {
             account: account.to_owned(),
-            overall: overall(&tiles),
+            overall,
+            banner: banner(overall, &tiles),
             tiles,
         }
     }
+}
+
+/// What the worst of `tiles` say, in one line (services not measured when all else is up).
+fn banner(overall: Status, tiles: &[Tile]) -> String {
+    if tiles.is_empty() {
+        return "waiting for the first check".to_owned();
+    }
+    if overall == Status::Up {
+        let unmeasured: Vec<String> = tiles
+            .iter()
+            .filter(|t| t.status == Status::Unknown)
+            .map(|t| format!("{} not measured: {}", t.service, t.message))
+            .collect();
+        if unmeasured.is_empty() {
+            return "all services are up".to_owned();
+        }
+        return unmeasured.join("; ");
+    }
+    let mut messages: Vec<&str> = Vec::new();
+    for t in tiles.iter().filter(|t| t.status == overall) {
+        // One cause (a locked keychain) often says the same on every tile.
+        if !messages.contains(&t.message.as_str()) {
+            messages.push(&t.message);
+        }
+    }
+    messages.join("; ")
+}
+
+/// Accounts in the order an operator scans them: DOWN, DEGRADED, then those with a service not
+/// measured (UNKNOWN — worth a look), then UP; by name within each.
+pub fn worst_first(accounts: &mut [AccountTiles]) {
+    let rank = |a: &AccountTiles| {
+        let unmeasured = a.tiles.iter().any(|t| t.status == Status::Unknown);
+        if a.overall == Status::Up && unmeasured {
+            Status::Unknown.attention()
+        } else {
+            a.overall.attention()
+        }
+    };
+    accounts.sort_by(|a, b| (rank(a), &a.account).cmp(&(rank(b), &b.account)));
 }
 
 /// Runs every probe once. Never fails: each problem lands in its service's tile.

@@ -3,6 +3,8 @@ import type { Service } from './bindings/Service';
 import type { Status } from './bindings/Status';
 import type { Detail } from './bindings/Detail';
 import type { Tile } from './bindings/Tile';
+import type { AccountTiles } from './bindings/AccountTiles';
+import type { StoredHold } from './bindings/StoredHold';
 
 export const SERVICE_TITLES: Record<Service, string> = {
   token: 'Access token',
@@ -13,6 +15,52 @@ export const SERVICE_TITLES: Record<Service, string> = {
   webhooks: 'Webhooks',
   catalog: 'Catalog',
 };
+
+/** The services in the core's order (`Service::ALL`). */
+export const SERVICES: Service[] = ['token', 'graph_api', 'rate_limits', 'ads', 'pixel', 'webhooks', 'catalog'];
+
+/** Column headings of the accounts grid. */
+export const SERVICE_SHORT: Record<Service, string> = {
+  token: 'Token',
+  graph_api: 'Graph',
+  rate_limits: 'Rate',
+  ads: 'Ads',
+  pixel: 'Pixel',
+  webhooks: 'Hooks',
+  catalog: 'Catalog',
+};
+
+/** Where an operator looks first, as the core's `worst_first`: DOWN, DEGRADED, an account
+ * with a service not measured, UP; by name within each. */
+export function worstFirst(accounts: AccountTiles[]): AccountTiles[] {
+  const rank = (a: AccountTiles) => {
+    const order: Record<Status, number> = { DOWN: 0, DEGRADED: 1, UNKNOWN: 2, UP: 3 };
+    const unmeasured = a.tiles.some((t) => t.status === 'UNKNOWN');
+    return a.overall === 'UP' && unmeasured ? order.UNKNOWN : order[a.overall];
+  };
+  return [...accounts].sort((a, b) => rank(a) - rank(b) || a.account.localeCompare(b.account));
+}
+
+/** The silence or maintenance window in force over `account`'s `service`, if any (the core
+ * sends only those in force). */
+export function holdOf(holds: StoredHold[], account: string, service: Service): StoredHold | undefined {
+  return holds.find((h) => (h.account === null || h.account === account) && (h.hold.service === null || h.hold.service === service));
+}
+
+/** Seconds as the two largest units: "3 d 4 h", "2 h 5 min", "4 min". */
+export function span(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const [d, h, m] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60)];
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return `${m} min`;
+  return `${s} s`;
+}
+
+/** A percentage with two decimals, or "—" when nothing was measured. */
+export function percent(value: number | null): string {
+  return value === null ? '—' : `${value.toFixed(2)} %`;
+}
 
 export const STATUS_WORDS: Record<Status, string> = {
   UP: 'Up',

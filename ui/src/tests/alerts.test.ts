@@ -8,7 +8,7 @@ import App from '../App.svelte';
 let mock: MockBackend;
 
 beforeEach(() => {
-  mock = new MockBackend({ demo: false, accounts: [account('shop', [tile('token', 'UP')])] });
+  mock = new MockBackend({ demo: false, accounts: [account('shop', [tile('token', 'UP')])], holds: [] });
   setBackend(mock);
 });
 

@@ -16,7 +16,7 @@ const detail: CatalogDetail = {
 };
 
 beforeEach(() => {
-  mock = new MockBackend({ demo: false, accounts: [] });
+  mock = new MockBackend({ demo: false, accounts: [], holds: [] });
   setBackend(mock);
 });
 

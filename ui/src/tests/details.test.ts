@@ -7,7 +7,7 @@ import Details from '../lib/components/Details.svelte';
 import { keyMetrics } from '../lib/format';
 
 beforeEach(() => {
-  setBackend(new MockBackend({ demo: false, accounts: [] }));
+  setBackend(new MockBackend({ demo: false, accounts: [], holds: [] }));
 });
 
 afterEach(() => {

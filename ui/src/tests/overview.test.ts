@@ -10,6 +10,7 @@ let mock: MockBackend;
 beforeEach(() => {
   mock = new MockBackend({
     demo: true,
+    holds: [],
     accounts: [
       account('shop', [
         tile('token', 'DEGRADED', {
@@ -48,6 +49,7 @@ describe('Overview', () => {
     await screen.findByRole('article', { name: 'Graph API' });
     mock.state = {
       demo: true,
+      holds: [],
       accounts: [account('shop', [tile('graph_api', 'DOWN', { message: 'Graph API failing: HTTP 502' })])],
     };
     mock.push({ kind: 'tiles_changed', account: 'shop' });
@@ -63,6 +65,7 @@ describe('Overview', () => {
     const hidden = vi.spyOn(document, 'hidden', 'get').mockReturnValue(true);
     mock.state = {
       demo: true,
+      holds: [],
       accounts: [account('shop', [tile('graph_api', 'DOWN', { message: 'Graph API failing: HTTP 502' })])],
     };
     mock.push({ kind: 'tiles_changed', account: 'shop' });
@@ -132,7 +135,7 @@ describe('Overview', () => {
   });
 
   it('says what to do when no account is watched', async () => {
-    mock.state = { demo: false, accounts: [] };
+    mock.state = { demo: false, accounts: [], holds: [] };
     render(Overview);
     expect(await screen.findByText(/No account is watched yet/)).toBeInTheDocument();
   });

@@ -8,7 +8,7 @@ import Details from '../lib/components/Details.svelte';
 let mock: MockBackend;
 
 beforeEach(() => {
-  mock = new MockBackend({ demo: false, accounts: [] });
+  mock = new MockBackend({ demo: false, accounts: [], holds: [] });
   setBackend(mock);
 });
 

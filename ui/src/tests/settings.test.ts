@@ -8,7 +8,7 @@ import Settings from '../lib/components/Settings.svelte';
 let mock: MockBackend;
 
 beforeEach(() => {
-  mock = new MockBackend({ demo: true, accounts: [] });
+  mock = new MockBackend({ demo: true, accounts: [], holds: [] });
   setBackend(mock);
 });
 

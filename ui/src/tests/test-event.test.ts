@@ -9,7 +9,7 @@ let mock: MockBackend;
 let sentCallbacks = 0;
 
 beforeEach(() => {
-  mock = new MockBackend({ demo: false, accounts: [] });
+  mock = new MockBackend({ demo: false, accounts: [], holds: [] });
   setBackend(mock);
   sentCallbacks = 0;
 });

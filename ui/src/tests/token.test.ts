@@ -10,7 +10,7 @@ import { keyMetrics } from '../lib/format';
 let mock: MockBackend;
 
 beforeEach(() => {
-  mock = new MockBackend({ demo: false, accounts: [] });
+  mock = new MockBackend({ demo: false, accounts: [], holds: [] });
   setBackend(mock);
 });
 

@@ -76,9 +76,14 @@ pub fn status(session: &Session, name: Option<&str>, json: bool) -> Result<(), F
         ..session.options(name)
     };
     let (_runtime, app) = session.open(options)?;
-    let results = app.overview()?.accounts;
+    let mut results = app.overview()?.accounts;
     if results.is_empty() && !json {
         println!("no accounts yet; add one with: meta-monitor account add NAME …");
+        return Ok(());
+    }
+    meta_monitor_core::check::worst_first(&mut results);
+    if name.is_none() && !json {
+        output::print_grid(&results);
         return Ok(());
     }
     output::print_results(&results, json)

@@ -30,16 +30,21 @@ impl App {
         format: ExportFormat,
         path: &Path,
     ) -> Result<(), AppError> {
+        if format == ExportFormat::Csv {
+            let to = OffsetDateTime::now_utc();
+            let from = to - request.window.duration();
+            let max = crate::store::rollups::MAX_CHART_POINTS;
+            let (points, _) = self.points(&request.account, &request.metric, from, to, max)?;
+            let text = series_csv(&points).map_err(|e| AppError::new(ErrorCode::Internal, e))?;
+            return write_file(path, text.as_bytes());
+        }
         let (lines, style, _, _) = self.chart_lines(request)?;
         let internal = |e: chart::ChartError| AppError::new(ErrorCode::Internal, e);
         match format {
             ExportFormat::Png => chart::write_png(&lines, &style, path).map_err(internal),
-            ExportFormat::Svg => {
+            ExportFormat::Svg | ExportFormat::Csv => {
                 let svg = chart::svg(&lines, &style).map_err(internal)?;
-                std::fs::write(path, svg).map_err(|e| {
-                    let why = format!("could not write {}: {e}", path.display());
-                    AppError::new(ErrorCode::Internal, why)
-                })
+                write_file(path, svg.as_bytes())
             }
         }
     }
@@ -134,4 +139,34 @@ impl App {
             failed_24h: u32::try_from(failed).unwrap_or(u32::MAX),
         })
     }
+}
+
+/// Writes an export, saying where it failed.
+pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
+    std::fs::write(path, bytes).map_err(|e| {
+        let why = format!("could not write {}: {e}", path.display());
+        AppError::new(ErrorCode::Internal, why)
+    })
+}
+
+/// A series as CSV: one row per point, empty cells for percentiles a series does not keep.
+pub fn series_csv(points: &[ChartPoint]) -> Result<String, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["at", "count", "mean", "min", "max", "p50", "p95", "p99"])?;
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for p in points {
+        out.write_record([
+            p.at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            p.count.to_string(),
+            p.mean.to_string(),
+            p.min.to_string(),
+            p.max.to_string(),
+            opt(p.p50),
+            opt(p.p95),
+            opt(p.p99),
+        ])?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

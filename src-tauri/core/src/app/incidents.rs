@@ -49,6 +49,19 @@ impl App {
         Ok(found)
     }
 
+    /// Writes the incidents matching `query` to `path` as CSV (the window's export).
+    pub fn export_incidents(
+        &self,
+        query: &IncidentQuery,
+        path: &std::path::Path,
+    ) -> Result<usize, AppError> {
+        let found = self.incidents(query)?;
+        let text = incident::incidents_csv(&found)
+            .map_err(|e| AppError::new(super::ErrorCode::Internal, e))?;
+        super::history::write_file(path, text.as_bytes())?;
+        Ok(found.len())
+    }
+
     /// Each service's uptime over 24 h, 7 d, 30 d and 90 d, its incidents and daily strip.
     pub fn uptime(&self, account: &str) -> Result<Vec<ServiceUptime>, AppError> {
         let now = self.options.clock.now();

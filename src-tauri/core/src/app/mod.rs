@@ -480,9 +480,18 @@ impl App {
                 ))
             })
             .collect::<Result<_, AppError>>()?;
+        let demo = current.demo.is_some();
+        drop(current);
+        let now = self.options.clock.now();
+        let holds = self
+            .holds()?
+            .into_iter()
+            .filter(|h| h.hold.window.current(now).is_some())
+            .collect();
         Ok(Overview {
-            demo: current.demo.is_some(),
+            demo,
             accounts,
+            holds,
         })
     }
 

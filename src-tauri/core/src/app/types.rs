@@ -18,6 +18,9 @@ pub struct Overview {
     /// True when the app watches the built-in simulator (no account configured, or `--demo`).
     pub demo: bool,
     pub accounts: Vec<AccountTiles>,
+    /// The silences and maintenance windows in force now (a tile they cover is "in
+    /// maintenance" or silenced).
+    pub holds: Vec<crate::store::holds::StoredHold>,
 }
 
 /// How far back a chart looks.
@@ -116,6 +119,8 @@ pub struct SentEventsView {
 pub enum ExportFormat {
     Png,
     Svg,
+    /// The chart's points (time, count, mean, min, max, percentiles).
+    Csv,
 }
 
 impl ExportFormat {
@@ -123,6 +128,7 @@ impl ExportFormat {
         match self {
             Self::Png => "png",
             Self::Svg => "svg",
+            Self::Csv => "csv",
         }
     }
 }

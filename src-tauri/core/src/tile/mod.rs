@@ -49,6 +49,16 @@ impl Status {
         }
     }
 
+    /// Where an operator looks first (0): DOWN, DEGRADED, UNKNOWN, UP.
+    pub fn attention(self) -> u8 {
+        match self {
+            Self::Down => 0,
+            Self::Degraded => 1,
+            Self::Unknown => 2,
+            Self::Up => 3,
+        }
+    }
+
     /// The worse of two statuses.
     pub fn worst(self, other: Self) -> Self {
         if other.rank() > self.rank() {

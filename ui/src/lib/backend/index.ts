@@ -11,6 +11,12 @@ import type { EventInput } from '../bindings/EventInput';
 import type { EventPreview } from '../bindings/EventPreview';
 import type { ExportFormat } from '../bindings/ExportFormat';
 import type { FieldProblem } from '../bindings/FieldProblem';
+import type { FiringAlert } from '../bindings/FiringAlert';
+import type { Incident } from '../bindings/Incident';
+import type { IncidentQuery } from '../bindings/IncidentQuery';
+import type { NewHold } from '../bindings/NewHold';
+import type { ServiceUptime } from '../bindings/ServiceUptime';
+import type { StoredHold } from '../bindings/StoredHold';
 import type { ImportResult } from '../bindings/ImportResult';
 import type { IpcError } from '../bindings/IpcError';
 import type { Monitoring } from '../bindings/Monitoring';
@@ -30,6 +36,12 @@ import type { TestEventResult } from '../bindings/TestEventResult';
 import type { Tile } from '../bindings/Tile';
 
 export type {
+  FiringAlert,
+  Incident,
+  IncidentQuery,
+  NewHold,
+  ServiceUptime,
+  StoredHold,
   Account,
   AccountTiles,
   CatalogView,
@@ -80,6 +92,21 @@ export interface Backend {
   serviceHistory(account: string, service: Service): Promise<ServiceHistory>;
   /** The account's notification history, newest first, with each channel's outcome. */
   alerts(account: string): Promise<Notification[]>;
+  /** Incidents (spans DOWN or DEGRADED) matching the query, newest first. */
+  incidents(query: IncidentQuery): Promise<Incident[]>;
+  /** Asks where to save, writes the incidents as CSV; the path, or null when cancelled. */
+  exportIncidents(query: IncidentQuery): Promise<string | null>;
+  /** Each service's uptime over 24 h/7 d/30 d/90 d, incidents, MTTR and 90-day strip. */
+  uptime(account: string): Promise<ServiceUptime[]>;
+  /** The alerts firing now (one account or all), with who acknowledged them. */
+  firingAlerts(account: string | null): Promise<FiringAlert[]>;
+  /** Acknowledges a firing alert: no reminders until it resolves. */
+  acknowledge(account: string, key: string): Promise<void>;
+  /** Silences and maintenance windows not yet over. */
+  holds(): Promise<StoredHold[]>;
+  addHold(hold: NewHold): Promise<StoredHold>;
+  /** Ends a silence or maintenance window now. */
+  removeHold(id: number): Promise<void>;
   /** Configured accounts, which secrets are stored (never their values), the keychain state. */
   settings(): Promise<SettingsView>;
   /** Adds (isNew) or updates an account; the monitor then watches it. */

@@ -4,6 +4,12 @@ import type { PixelDetail } from '../bindings/PixelDetail';
 import type { Tile } from '../bindings/Tile';
 import type { TokenDetail } from '../bindings/TokenDetail';
 import type {
+  FiringAlert,
+  Incident,
+  IncidentQuery,
+  NewHold,
+  ServiceUptime,
+  StoredHold,
   Account,
   AccountTiles,
   Backend,
@@ -89,7 +95,10 @@ const RANK: Record<Status, number> = { UNKNOWN: 0, UP: 1, DEGRADED: 2, DOWN: 3 }
 /** An account as the core returns it; a fixture's overall is its worst measured tile. */
 export function account(name: string, tiles: Tile[]): AccountTiles {
   const overall = tiles.reduce<Status>((w, t) => (RANK[t.status] > RANK[w] ? t.status : w), 'UNKNOWN');
-  return { account: name, overall, tiles };
+  // The core's banner, in short: what the worst tiles say.
+  const worst = [...new Set(tiles.filter((t) => t.status === overall).map((t) => t.message))];
+  const banner = tiles.length === 0 ? 'waiting for the first check' : overall === 'UP' ? 'all services are up' : worst.join('; ');
+  return { account: name, overall, banner, tiles };
 }
 
 /** A new account as the core's `Account::new` makes it (the real one comes from the shell). */
@@ -325,6 +334,67 @@ export class MockBackend implements Backend {
   async testConnection(account: string): Promise<ConnectionTest> {
     this.calls.push(`testConnection:${account}`);
     return structuredClone(this.connection);
+  }
+
+  incidentRows: Incident[] = [];
+  uptimeRows: ServiceUptime[] = [];
+  firing: FiringAlert[] = [];
+  storedHolds: StoredHold[] = [];
+
+  async incidents(query: IncidentQuery): Promise<Incident[]> {
+    this.calls.push(`incidents:${query.account ?? 'all'}:${query.service ?? 'any'}:${query.worst ?? 'any'}:${query.hours ?? 720}`);
+    return structuredClone(
+      this.incidentRows.filter(
+        (i) =>
+          (!query.account || i.account === query.account) &&
+          (!query.service || i.service === query.service) &&
+          (!query.worst || i.worst === query.worst),
+      ),
+    );
+  }
+
+  async exportIncidents(query: IncidentQuery): Promise<string | null> {
+    this.calls.push(`exportIncidents:${query.account ?? 'all'}`);
+    return `/home/operator/incidents-${query.account ?? 'all'}.csv`;
+  }
+
+  async uptime(account: string): Promise<ServiceUptime[]> {
+    this.calls.push(`uptime:${account}`);
+    return structuredClone(this.uptimeRows);
+  }
+
+  async firingAlerts(account: string | null): Promise<FiringAlert[]> {
+    this.calls.push(`firing:${account ?? 'all'}`);
+    return structuredClone(this.firing.filter((a) => !account || a.account === account));
+  }
+
+  async acknowledge(account: string, key: string): Promise<void> {
+    this.calls.push(`ack:${account}:${key}`);
+    const found = this.firing.find((a) => a.account === account && a.key === key);
+    if (!found) throw { code: 'not_found', message: `no alert "${key}" is firing` };
+    found.acknowledged_by = 'operator';
+    found.acknowledged_at = new Date().toISOString();
+  }
+
+  async holds(): Promise<StoredHold[]> {
+    this.calls.push('holds');
+    return structuredClone(this.storedHolds);
+  }
+
+  async addHold(hold: NewHold): Promise<StoredHold> {
+    this.calls.push(`addHold:${hold.kind}:${hold.account ?? 'all'}:${hold.service ?? 'all'}:${hold.window.kind}`);
+    const stored: StoredHold = {
+      id: this.storedHolds.length + 1,
+      account: hold.account,
+      hold: { kind: hold.kind, service: hold.service, window: hold.window, reason: hold.reason, by: 'operator', created: new Date().toISOString() },
+    };
+    this.storedHolds.push(stored);
+    return structuredClone(stored);
+  }
+
+  async removeHold(id: number): Promise<void> {
+    this.calls.push(`removeHold:${id}`);
+    this.storedHolds = this.storedHolds.filter((h) => h.id !== id);
   }
 
   async alerts(account: string): Promise<Notification[]> {

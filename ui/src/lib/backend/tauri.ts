@@ -3,6 +3,10 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 
 import type {
+  FiringAlert,
+  Incident,
+  ServiceUptime,
+  StoredHold,
   AccountTiles,
   Backend,
   CatalogView,
@@ -42,6 +46,14 @@ export const tauriBackend: Backend = {
   chart: (request) => invoke<ChartView>('chart', { request }),
   exportChart: (request, format) => invoke<string | null>('export_chart', { request, format }),
   alerts: (account) => invoke<Notification[]>('alerts', { account }),
+  incidents: (query) => invoke<Incident[]>('incidents', { query }),
+  exportIncidents: (query) => invoke<string | null>('export_incidents', { query }),
+  uptime: (account) => invoke<ServiceUptime[]>('uptime', { account }),
+  firingAlerts: (account) => invoke<FiringAlert[]>('firing_alerts', { account }),
+  acknowledge: (account, key) => invoke<void>('acknowledge', { account, key }),
+  holds: () => invoke<StoredHold[]>('holds'),
+  addHold: (hold) => invoke<StoredHold>('add_hold', { hold }),
+  removeHold: (id) => invoke<void>('remove_hold', { id }),
   settings: () => invoke<SettingsView>('settings'),
   preferences: () => invoke<DesktopPrefs>('preferences'),
   setPreferences: (value) => invoke<void>('set_preferences', { value }),

@@ -5,4 +5,8 @@ import type { Tile } from "./Tile";
 /**
  * The `--json` shape of `check` and `status`: `{"account", "overall", "tiles"}`.
  */
-export type AccountTiles = { account: string, overall: Status, tiles: Array<Tile>, };
+export type AccountTiles = { account: string, overall: Status, 
+/**
+ * One line for the account: what its worst tiles say.
+ */
+banner: string, tiles: Array<Tile>, };

@@ -3,4 +3,4 @@
 /**
  * The file format of an exported chart.
  */
-export type ExportFormat = "png" | "svg";
+export type ExportFormat = "png" | "svg" | "csv";

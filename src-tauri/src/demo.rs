@@ -104,6 +104,24 @@ mod tests {
         assert!(text.starts_with("<svg") && text.contains(r#"width="1200""#));
         assert!(text.contains("<polyline"), "the measured points are drawn");
 
+        let csv = dir.path().join("latency.csv");
+        monitor
+            .export_chart(&request, ExportFormat::Csv, &csv)
+            .expect("csv written");
+        let text = std::fs::read_to_string(&csv).expect("csv file");
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("at,count,mean,min,max,p50,p95,p99"),
+            "{text}"
+        );
+        let rows: Vec<&str> = lines.collect();
+        assert!(!rows.is_empty(), "the measured points: {text}");
+        assert!(
+            rows.iter().all(|r| r.split(',').count() == 8 && !r.ends_with(',')),
+            "latencies keep their percentiles: {text}"
+        );
+
         let nowhere = dir.path().join("missing-folder").join("x.svg");
         let err = monitor
             .export_chart(&request, ExportFormat::Svg, &nowhere)

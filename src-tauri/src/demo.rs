@@ -118,7 +118,8 @@ mod tests {
         let rows: Vec<&str> = lines.collect();
         assert!(!rows.is_empty(), "the measured points: {text}");
         assert!(
-            rows.iter().all(|r| r.split(',').count() == 8 && !r.ends_with(',')),
+            rows.iter()
+                .all(|r| r.split(',').count() == 8 && !r.ends_with(',')),
             "latencies keep their percentiles: {text}"
         );
 

@@ -127,6 +127,7 @@ mod tests {
         meta_monitor_core::app::incidents::IncidentQuery::export_all(&cfg).expect("IncidentQuery");
         meta_monitor_core::app::holds::FiringAlert::export_all(&cfg).expect("FiringAlert");
         meta_monitor_core::app::holds::NewHold::export_all(&cfg).expect("NewHold");
+        meta_monitor_core::app::story::TileStory::export_all(&cfg).expect("TileStory");
         let checked_in = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             for (name, text) in files(fresh.path()) {

@@ -31,6 +31,7 @@ use crate::ipc::{
 use meta_monitor_core::alert::operator;
 use meta_monitor_core::app::holds::{FiringAlert, NewHold};
 use meta_monitor_core::app::incidents::IncidentQuery;
+use meta_monitor_core::app::story::TileStory;
 use meta_monitor_core::app::{App, Options};
 use meta_monitor_core::incident::{Incident, ServiceUptime};
 use meta_monitor_core::store::holds::StoredHold;
@@ -119,6 +120,15 @@ async fn incidents(
     query: IncidentQuery,
 ) -> Result<Vec<Incident>, IpcError> {
     tokio::task::block_in_place(|| monitor.incidents(&query))
+}
+
+/// What each tile's history says: sparkline, trend, error split, endpoint health.
+#[tauri::command]
+async fn tile_stories(
+    monitor: tauri::State<'_, App>,
+    account: String,
+) -> Result<Vec<TileStory>, IpcError> {
+    tokio::task::block_in_place(|| monitor.tile_stories(&account))
 }
 
 /// Each service's uptime, incidents, MTTR and 90-day strip.
@@ -520,6 +530,7 @@ pub fn run() -> anyhow::Result<()> {
             alerts,
             incidents,
             uptime,
+            tile_stories,
             export_incidents,
             firing_alerts,
             acknowledge,

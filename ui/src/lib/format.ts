@@ -57,6 +57,19 @@ export function span(seconds: number): string {
   return `${s} s`;
 }
 
+/** A time of day on this machine's clock, "14:05". */
+export function clock(ms: number): string {
+  const t = new Date(ms);
+  return `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`;
+}
+
+/** A change in percent as "+12 %" / "−4 %" (a real minus sign). */
+export function change(pct: number): string {
+  const rounded = Math.round(pct);
+  if (rounded === 0) return '±0 %';
+  return rounded > 0 ? `+${rounded} %` : `−${Math.abs(rounded)} %`;
+}
+
 /** A percentage with two decimals, or "—" when nothing was measured. */
 export function percent(value: number | null): string {
   return value === null ? '—' : `${value.toFixed(2)} %`;
@@ -119,7 +132,11 @@ export function keyMetrics(tile: Tile, now: number = Date.now()): string[] {
       if (tile.latency_ms !== null) out.push(`${tile.latency_ms} ms`);
       break;
     case 'rate_limits':
-      if (d.max_pct !== null) out.push(`peak usage ${Math.round(d.max_pct)} %`);
+      if (d.max_pct !== null) {
+        const left = `${Math.max(0, Math.round(100 - d.max_pct))} % left`;
+        const regains = d.regain_seconds ? Date.parse(tile.last_check) + d.regain_seconds * 1000 : null;
+        out.push(regains && regains > now ? `${left} · regains ${clock(regains)}` : left);
+      }
       if (d.calls_per_hour !== null) out.push(`${d.calls_per_hour} calls/h by Meta Monitor`);
       break;
     case 'ads':

@@ -56,7 +56,7 @@ describe('Overview', () => {
     const api = await screen.findByRole('article', { name: 'Graph API' });
     expect(await within(api).findByText('Down')).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent('Graph API failing: HTTP 502');
-    expect(mock.calls).toEqual(['overview', 'overview']);
+    expect(mock.calls).toEqual(['overview', 'stories:shop', 'overview', 'stories:shop']);
   });
 
   it('does not pull into a hidden window, and catches up once it shows again', async () => {
@@ -71,12 +71,12 @@ describe('Overview', () => {
     mock.push({ kind: 'tiles_changed', account: 'shop' });
     mock.push({ kind: 'tiles_changed', account: 'shop' });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(mock.calls).toEqual(['overview']);
+    expect(mock.calls).toEqual(['overview', 'stories:shop']);
     hidden.mockReturnValue(false);
     document.dispatchEvent(new Event('visibilitychange'));
     const api = screen.getByRole('article', { name: 'Graph API' });
     expect(await within(api).findByText('Down')).toBeInTheDocument();
-    expect(mock.calls).toEqual(['overview', 'overview']);
+    expect(mock.calls).toEqual(['overview', 'stories:shop', 'overview', 'stories:shop']);
     hidden.mockRestore();
   });
 
@@ -176,5 +176,22 @@ describe('Tile errors', () => {
     expect(within(token).getByText(/has expired\. Create a new one/)).toBeInTheDocument();
     const api = screen.getByRole('article', { name: 'Graph API' });
     expect(api.querySelector('.advice-line'), 'no advice on an UP tile').toBeNull();
+  });
+
+  it('tells each tile’s story: a sparkline, the change, the error split, the headroom', async () => {
+    const split = (checks: number, c4: number, c5: number, net: number) => ({ checks, client_4xx: c4, server_5xx: c5, network: net });
+    mock.stories = [
+      { service: 'graph_api', metric: 'meta.api.latency_ms', spark: [80, 90, 120, 87], change_pct: 12.4, compared: 'p95 vs the 24 h before', errors_1h: split(60, 1, 2, 0), errors_24h: split(1440, 3, 9, 1), endpoint: null },
+    ];
+    mock.state.accounts[0]?.tiles.push(
+      tile('rate_limits', 'UP', { detail: { kind: 'rate_limits', max_pct: 38, counters: {}, calls_this_check: 4, regain_seconds: null, calls_per_hour: 30, paused: [] } }),
+    );
+    render(Overview);
+    const api = await screen.findByRole('article', { name: 'Graph API' });
+    expect(await within(api).findByText('+12 % p95 vs the 24 h before')).toBeInTheDocument();
+    expect(within(api).getByRole('img', { name: 'Graph API, last 24 hours' })).toBeInTheDocument();
+    expect(api).toHaveTextContent('Errors 1 h: 4xx 1 · 5xx 2 · network 0 of 60 · 24 h: 4xx 3 · 5xx 9 · network 1 of 1440');
+    const limits = screen.getByRole('article', { name: 'Rate limits' });
+    expect(within(limits).getByText('62 % left')).toBeInTheDocument();
   });
 });

@@ -13,6 +13,7 @@ mod history;
 pub mod holds;
 pub mod incidents;
 mod settings;
+pub mod story;
 mod token;
 pub mod types;
 

@@ -26,6 +26,20 @@ pub struct FailedRun {
     pub message: String,
 }
 
+/// How a window's probe runs ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct OutcomeSplit {
+    #[ts(type = "number")]
+    pub checks: u64,
+    #[ts(type = "number")]
+    pub client_4xx: u64,
+    #[ts(type = "number")]
+    pub server_5xx: u64,
+    /// No HTTP answer: network, DNS, timeout.
+    #[ts(type = "number")]
+    pub network: u64,
+}
+
 impl Store {
     pub fn insert_probe_run(
         &self,
@@ -128,6 +142,34 @@ impl Store {
             u64::try_from(all).unwrap_or(0),
             u64::try_from(failed).unwrap_or(0),
         ))
+    }
+
+    /// Every probe's runs since `since`, split by how they failed: Meta refused (HTTP 4xx),
+    /// Meta failed (5xx), or no answer at all (network, timeout).
+    pub fn outcome_split(
+        &self,
+        account_id: i64,
+        since: OffsetDateTime,
+    ) -> Result<OutcomeSplit, StoreError> {
+        let counts: (i64, i64, i64, i64) = self
+            .conn()
+            .prepare_cached(
+                "SELECT COUNT(*),
+                 COALESCE(SUM(http_status BETWEEN 400 AND 499), 0),
+                 COALESCE(SUM(http_status BETWEEN 500 AND 599), 0),
+                 COALESCE(SUM(outcome = 'transport'), 0)
+                 FROM probe_runs WHERE account_id = ?1 AND at_ms >= ?2",
+            )?
+            .query_row(params![account_id, to_ms(since)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(OutcomeSplit {
+            checks: n(counts.0),
+            client_4xx: n(counts.1),
+            server_5xx: n(counts.2),
+            network: n(counts.3),
+        })
     }
 
     pub fn probe_run_count(&self, account_id: i64) -> Result<i64, StoreError> {

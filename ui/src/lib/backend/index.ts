@@ -17,6 +17,7 @@ import type { IncidentQuery } from '../bindings/IncidentQuery';
 import type { NewHold } from '../bindings/NewHold';
 import type { ServiceUptime } from '../bindings/ServiceUptime';
 import type { StoredHold } from '../bindings/StoredHold';
+import type { TileStory } from '../bindings/TileStory';
 import type { ImportResult } from '../bindings/ImportResult';
 import type { IpcError } from '../bindings/IpcError';
 import type { Monitoring } from '../bindings/Monitoring';
@@ -36,6 +37,7 @@ import type { TestEventResult } from '../bindings/TestEventResult';
 import type { Tile } from '../bindings/Tile';
 
 export type {
+  TileStory,
   FiringAlert,
   Incident,
   IncidentQuery,
@@ -96,6 +98,8 @@ export interface Backend {
   incidents(query: IncidentQuery): Promise<Incident[]>;
   /** Asks where to save, writes the incidents as CSV; the path, or null when cancelled. */
   exportIncidents(query: IncidentQuery): Promise<string | null>;
+  /** What each tile's stored history says: 24 h sparkline, change, error split, endpoint. */
+  tileStories(account: string): Promise<TileStory[]>;
   /** Each service's uptime over 24 h/7 d/30 d/90 d, incidents, MTTR and 90-day strip. */
   uptime(account: string): Promise<ServiceUptime[]>;
   /** The alerts firing now (one account or all), with who acknowledged them. */

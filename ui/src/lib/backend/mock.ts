@@ -4,6 +4,7 @@ import type { PixelDetail } from '../bindings/PixelDetail';
 import type { Tile } from '../bindings/Tile';
 import type { TokenDetail } from '../bindings/TokenDetail';
 import type {
+  TileStory,
   FiringAlert,
   Incident,
   IncidentQuery,
@@ -334,6 +335,13 @@ export class MockBackend implements Backend {
   async testConnection(account: string): Promise<ConnectionTest> {
     this.calls.push(`testConnection:${account}`);
     return structuredClone(this.connection);
+  }
+
+  stories: TileStory[] = [];
+
+  async tileStories(account: string): Promise<TileStory[]> {
+    this.calls.push(`stories:${account}`);
+    return structuredClone(this.stories);
   }
 
   incidentRows: Incident[] = [];

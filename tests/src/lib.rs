@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 pub mod bench;
 pub mod desktop;
 pub mod history;
+pub mod month;
 pub mod network;
 
 use meta_graph_sim::{SimConfig, Simulator};

@@ -131,3 +131,57 @@ fn thirty_accounts_worst_first_searchable_and_reachable_by_keyboard() {
     app.click("button.back");
     app.wait_for(rows, Duration::from_secs(10));
 }
+
+#[test]
+fn a_scripted_month_reads_the_same_in_the_incidents_view() {
+    use meta_monitor_e2e::month::{HOUR, script};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("month.db");
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("whole second");
+    let start = now - time::Duration::days(31);
+    {
+        let store = Store::open(&db).expect("store");
+        let id = store
+            .add_account(&Account::new("shop"), start)
+            .expect("account");
+        script(&store, id, start);
+    }
+    let env = [
+        ("META_MONITOR_DB".to_owned(), db.display().to_string()),
+        ("XDG_DATA_HOME".to_owned(), dir.path().display().to_string()),
+        (
+            "XDG_CONFIG_HOME".to_owned(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    let Some(app) = Desktop::launch(&[], &env) else {
+        return;
+    };
+    app.wait_for(r#"nav[aria-label="Views"]"#, Duration::from_secs(45));
+    app.evaluate(
+        "[...document.querySelectorAll('nav[aria-label=\"Views\"] button')].find(b => b.textContent.trim() === 'Incidents').click(); return null;",
+    );
+    let rows = r#"table[aria-label="Incidents"] tr[data-account]"#;
+    app.wait_for(rows, Duration::from_secs(20));
+    let durations = app.evaluate(&format!(
+        "return [...document.querySelectorAll('{}')].map(r => Number(r.querySelector('[data-duration]').dataset.duration));",
+        rows.replace('\'', "\\'")
+    ));
+    assert_eq!(
+        durations,
+        serde_json::json!([6 * HOUR, 45 * 60, 150 * 60]),
+        "the same incidents as the CLI, newest first"
+    );
+    // One account chosen: its uptime, UNKNOWN time excluded.
+    app.evaluate(
+        "const s = document.querySelector('.incidents-view .filters select'); s.value = 'shop'; s.dispatchEvent(new Event('change')); return null;",
+    );
+    let measured = 30 * 24 * HOUR - 12 * HOUR;
+    let pct = 100.0 * (measured - (5 * HOUR + 30 * 60)) as f64 / measured as f64;
+    let cell = r#"table[aria-label="Uptime"] tr[data-service="pixel"] td[data-window="30d"]"#;
+    let shown = app.wait_text(cell, Duration::from_secs(20), |t| !t.is_empty());
+    assert_eq!(shown, format!("{pct:.2} %"));
+    app.screenshot("incidents-month.png");
+}

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use meta_monitor_e2e::bench::{TreeMemory, tree_memory};
 use meta_monitor_e2e::desktop::Desktop;
 use meta_monitor_e2e::start_xvfb;
 
@@ -64,77 +65,6 @@ fn launch_time(app: &Path, args: &[&str], env: &[(String, String)], css: &str) -
         std::thread::sleep(Duration::from_millis(10));
     }
     desktop.started.elapsed()
-}
-
-/// Children by parent, from `/proc/*/stat`.
-fn descendants(root: u32) -> Vec<u32> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The parent is the second field after the parenthesized command name.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        if let Some(ppid) = ppid {
-            all.push((pid, ppid));
-        }
-    }
-    let mut tree = vec![root];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(all.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
-        i += 1;
-    }
-    tree
-}
-
-/// A `kB` field of a `/proc` file, in bytes.
-fn proc_kb(path: &str, field: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
-/// One sample of a process tree: RSS and PSS summed over the process and its descendants (RSS
-/// counts shared libraries once per process, PSS splits them, so PSS is the honest total for a
-/// multi-process WebKit app), and the RSS of its WebKit web processes alone — where a page's
-/// memory lives.
-struct TreeMemory {
-    rss: u64,
-    pss: u64,
-    web_rss: u64,
-    procs: usize,
-}
-
-fn tree_memory(root: u32) -> TreeMemory {
-    let pids = descendants(root);
-    let rss = |p: &u32| proc_kb(&format!("/proc/{p}/status"), "VmRSS:");
-    let is_web = |p: &&u32| {
-        std::fs::read_to_string(format!("/proc/{p}/comm"))
-            .is_ok_and(|c| c.starts_with("WebKitWebProces"))
-    };
-    TreeMemory {
-        rss: pids.iter().map(rss).sum(),
-        pss: pids
-            .iter()
-            .map(|p| proc_kb(&format!("/proc/{p}/smaps_rollup"), "Pss:"))
-            .sum(),
-        web_rss: pids.iter().filter(is_web).map(rss).sum(),
-        procs: pids.len(),
-    }
 }
 
 /// Least-squares slope of `(minute, MiB)` samples in MiB per hour, and the standard deviation

@@ -1,4 +1,5 @@
-//! Benchmark support: the bare-reqwest baseline and CPU time from /proc (Linux).
+//! Benchmark support: the bare-reqwest baseline, CPU time and process-tree memory from /proc
+//! (Linux).
 
 use meta_graph_sim::RecordedRequest;
 
@@ -62,4 +63,75 @@ pub fn threads_cpu_ms(prefix: &str, matching: bool) -> f64 {
         })
         .filter_map(|task| stat_cpu_ms(&std::fs::read_to_string(task.path().join("stat")).ok()?))
         .sum()
+}
+
+/// Children by parent, from `/proc/*/stat`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The parent is the second field after the parenthesized command name.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            all.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(all.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    tree
+}
+
+/// A `kB` field of a `/proc` file, in bytes.
+pub fn proc_kb(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// One sample of a process tree: RSS and PSS summed over the process and its descendants (RSS
+/// counts shared libraries once per process, PSS splits them, so PSS is the honest total for a
+/// multi-process WebKit app), and the RSS of its WebKit web processes alone — where a page's
+/// memory lives.
+pub struct TreeMemory {
+    pub rss: u64,
+    pub pss: u64,
+    pub web_rss: u64,
+    pub procs: usize,
+}
+
+pub fn tree_memory(root: u32) -> TreeMemory {
+    let pids = descendants(root);
+    let rss = |p: &u32| proc_kb(&format!("/proc/{p}/status"), "VmRSS:");
+    let is_web = |p: &&u32| {
+        std::fs::read_to_string(format!("/proc/{p}/comm"))
+            .is_ok_and(|c| c.starts_with("WebKitWebProces"))
+    };
+    TreeMemory {
+        rss: pids.iter().map(rss).sum(),
+        pss: pids
+            .iter()
+            .map(|p| proc_kb(&format!("/proc/{p}/smaps_rollup"), "Pss:"))
+            .sum(),
+        web_rss: pids.iter().filter(is_web).map(rss).sum(),
+        procs: pids.len(),
+    }
 }

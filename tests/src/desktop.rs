@@ -138,6 +138,12 @@ impl Desktop {
         })
     }
 
+    /// The process id of tauri-driver, whose descendants are the app and its WebKit
+    /// processes (memory figures).
+    pub fn driver_pid(&self) -> u32 {
+        self._driver.child.id()
+    }
+
     fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.sid);
         let mut request = self.http.request(method, url);

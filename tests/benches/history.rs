@@ -19,7 +19,7 @@ use meta_monitor_core::clock::ScaledClock;
 use meta_monitor_core::graph::{Credentials, Timeouts, http_client};
 use meta_monitor_core::monitor::{Monitor, Secrets, Watched};
 use meta_monitor_core::store::Store;
-use meta_monitor_e2e::bench::{process_cpu_ms, replay_bare, threads_cpu_ms};
+use meta_monitor_e2e::bench::{process_cpu_ms, replay_bare, threads_cpu_ms, timings};
 use meta_monitor_e2e::history::{self, LATENCY};
 use meta_monitor_e2e::{Sim, history::account};
 use time::OffsetDateTime;
@@ -29,19 +29,6 @@ const ACCOUNTS: usize = 50;
 fn main() {
     year_of_history();
     cpu_per_hour();
-}
-
-/// p50 and p95 of `runs` timings of `f`, in milliseconds.
-fn timings(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
-    let mut ms: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    ms.sort_by(f64::total_cmp);
-    (ms[runs / 2], ms[(runs * 95 / 100).min(runs - 1)])
 }
 
 fn mib(bytes: f64) -> String {

@@ -22,7 +22,7 @@ use meta_monitor_core::clock::ManualClock;
 use meta_monitor_core::events::NoEvents;
 use meta_monitor_core::store::Store;
 use meta_monitor_core::{Account, Service, Status, Tile};
-use meta_monitor_e2e::bench::{descendants, tree_memory};
+use meta_monitor_e2e::bench::{descendants, timings, tree_memory};
 use meta_monitor_e2e::desktop::Desktop;
 use time::OffsetDateTime;
 
@@ -36,19 +36,6 @@ fn main() {
     }
     incidents_over_a_year();
     grid_of_200();
-}
-
-/// p50 and p95 of `runs` timings of `f`, in milliseconds.
-fn timings(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
-    let mut ms: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    ms.sort_by(f64::total_cmp);
-    (ms[runs / 2], ms[(runs * 95 / 100).min(runs - 1)])
 }
 
 /// A year of checks for each service of `accounts` accounts: an outage (DOWN 10–120 min,

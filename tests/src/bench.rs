@@ -135,3 +135,16 @@ pub fn tree_memory(root: u32) -> TreeMemory {
         procs: pids.len(),
     }
 }
+
+/// p50 and p95 of `runs` timings of `f`, in milliseconds.
+pub fn timings(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
+    let mut ms: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    (ms[runs / 2], ms[(runs * 95 / 100).min(runs - 1)])
+}

@@ -51,14 +51,7 @@ fn thirty_accounts_worst_first_searchable_and_reachable_by_keyboard() {
             }
         }
     }
-    let env = [
-        ("META_MONITOR_DB".to_owned(), db.display().to_string()),
-        ("XDG_DATA_HOME".to_owned(), dir.path().display().to_string()),
-        (
-            "XDG_CONFIG_HOME".to_owned(),
-            dir.path().display().to_string(),
-        ),
-    ];
+    let env = app_env(&db, dir.path());
     let Some(app) = Desktop::launch(&[], &env) else {
         return;
     };
@@ -148,14 +141,7 @@ fn a_scripted_month_reads_the_same_in_the_incidents_view() {
             .expect("account");
         script(&store, id, start);
     }
-    let env = [
-        ("META_MONITOR_DB".to_owned(), db.display().to_string()),
-        ("XDG_DATA_HOME".to_owned(), dir.path().display().to_string()),
-        (
-            "XDG_CONFIG_HOME".to_owned(),
-            dir.path().display().to_string(),
-        ),
-    ];
+    let env = app_env(&db, dir.path());
     let Some(app) = Desktop::launch(&[], &env) else {
         return;
     };
@@ -184,4 +170,13 @@ fn a_scripted_month_reads_the_same_in_the_incidents_view() {
     let shown = app.wait_text(cell, Duration::from_secs(20), |t| !t.is_empty());
     assert_eq!(shown, format!("{pct:.2} %"));
     app.screenshot("incidents-month.png");
+}
+
+/// The app on `db`, with its data and config folders in `home` (never the user's).
+fn app_env(db: &std::path::Path, home: &std::path::Path) -> [(String, String); 3] {
+    [
+        ("META_MONITOR_DB".to_owned(), db.display().to_string()),
+        ("XDG_DATA_HOME".to_owned(), home.display().to_string()),
+        ("XDG_CONFIG_HOME".to_owned(), home.display().to_string()),
+    ]
 }

@@ -124,7 +124,7 @@ fn check_now_on_a_failing_service_stores_and_alerts_like_the_scheduler() {
             .any(|l| l.starts_with("shop: graph_api is DOWN")),
         "dunst shows the alert: {shown:#?}"
     );
-    app.click("header.app nav button:nth-child(2)");
+    app.click("header.app nav button[data-view=\"alerts\"]");
     let alerts = app.wait_text("main table", Duration::from_secs(20), |t| {
         t.contains("graph_api is DOWN")
     });
@@ -138,7 +138,7 @@ fn check_now_on_a_failing_service_stores_and_alerts_like_the_scheduler() {
     // Meta now answers "Malformed access token <the token>": the token tile says so with the
     // token's place marked, and neither the page nor the notification server ever sees it.
     sim.sim.set_scenario(Scenario::TokenMalformed);
-    app.click("header.app nav button:nth-child(1)");
+    app.click("header.app nav button[data-view=\"overview\"]");
     let token = r#"article[data-service="token"]"#;
     app.wait_for(&format!("{token} footer button"), Duration::from_secs(20));
     app.click(&format!("{token} footer button"));

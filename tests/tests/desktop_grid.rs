@@ -146,9 +146,7 @@ fn a_scripted_month_reads_the_same_in_the_incidents_view() {
         return;
     };
     app.wait_for(r#"nav[aria-label="Views"]"#, Duration::from_secs(45));
-    app.evaluate(
-        "[...document.querySelectorAll('nav[aria-label=\"Views\"] button')].find(b => b.textContent.trim() === 'Incidents').click(); return null;",
-    );
+    app.click(r#"header.app nav button[data-view="incidents"]"#);
     let rows = r#"table[aria-label="Incidents"] tr[data-account]"#;
     app.wait_for(rows, Duration::from_secs(20));
     let durations = app.evaluate(&format!(

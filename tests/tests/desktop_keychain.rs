@@ -55,7 +55,7 @@ fn a_locked_keychain_shows_unknown_tiles_and_check_now_recovers_after_unlock() {
     );
 
     // Settings says it plainly.
-    app.click("header.app nav button:nth-child(3)");
+    app.click("header.app nav button[data-view=\"settings\"]");
     let advice = app.wait_text(".advice.keychain", Duration::from_secs(20), |t| {
         t.contains("locked")
     });
@@ -65,7 +65,7 @@ fn a_locked_keychain_shows_unknown_tiles_and_check_now_recovers_after_unlock() {
     );
 
     // "Check now" while still locked: still UNKNOWN, the window still answers.
-    app.click("header.app nav button:nth-child(1)");
+    app.click("header.app nav button[data-view=\"overview\"]");
     app.wait_for(
         r#"article[data-service="graph_api"] button"#,
         Duration::from_secs(10),

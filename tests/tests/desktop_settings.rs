@@ -42,7 +42,7 @@ fn an_account_added_in_settings_is_watched_with_its_token_in_the_keychain_only()
 
     // No account yet: the demo runs. Add one in Settings.
     app.wait_text(".demo", Duration::from_secs(30), |t| t == "DEMO");
-    app.click("header.app nav button:nth-child(3)");
+    app.click("header.app nav button[data-view=\"settings\"]");
     app.wait_text(".settings-view", Duration::from_secs(10), |t| {
         t.contains("Add account")
     });
@@ -94,7 +94,7 @@ fn an_account_added_in_settings_is_watched_with_its_token_in_the_keychain_only()
 
     // Saving the token handed it to the running scheduler (no restart, no other account
     // re-read): it checks the account at once, with nobody pressing "Check now".
-    app.click("header.app nav button:nth-child(1)");
+    app.click("header.app nav button[data-view=\"overview\"]");
     app.wait_text(".account", Duration::from_secs(15), |t| t == "shop");
     let token_tile = r#"article[data-service="token"]"#;
     app.wait_for(

@@ -71,7 +71,7 @@ fn a_login_start_is_hidden_and_a_second_launch_shows_the_first() {
     app.wait_for(r#"article[data-service="token"]"#, Duration::from_secs(45));
 
     // Start at login, from Settings: the login entry starts the app with --hidden.
-    app.click("header.app nav button:nth-child(3)");
+    app.click("header.app nav button[data-view=\"settings\"]");
     app.wait_for("fieldset.prefs", Duration::from_secs(15));
     app.click("fieldset.prefs label:nth-child(3) input");
     // Where the autostart plugin (the auto-launch crate) writes it: ~/.config/autostart.

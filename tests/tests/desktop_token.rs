@@ -64,7 +64,7 @@ fn a_short_lived_token_is_exchanged_from_settings() {
         return;
     };
     app.wait_text(".account", Duration::from_secs(30), |t| t == "shop");
-    app.click("header.app nav button:nth-child(3)");
+    app.click("header.app nav button[data-view=\"settings\"]");
     let form = r#"article[aria-label="Account shop"] form.token-exchange"#;
     app.wait_for(form, Duration::from_secs(15));
 

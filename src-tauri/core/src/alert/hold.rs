@@ -102,8 +102,9 @@ impl HoldWindow {
             Self::Weekly { start_minute, .. } if start_minute >= 24 * 60 => {
                 Err("the start time must be within the day".to_owned())
             }
-            Self::Weekly { minutes, .. } if minutes == 0 || minutes > 7 * 24 * 60 => {
-                Err("a weekly window lasts 1 minute to 7 days".to_owned())
+            // A whole week would hold every minute: a permanent mute.
+            Self::Weekly { minutes, .. } if minutes == 0 || minutes >= 7 * 24 * 60 => {
+                Err("a weekly window lasts 1 minute to less than 7 days".to_owned())
             }
             _ => Ok(()),
         }
@@ -143,8 +144,9 @@ pub fn parse_span(text: &str) -> Result<Duration, String> {
         "d" => n.checked_mul(24 * 60),
         _ => return Err(shape()),
     };
-    match minutes.map(Duration::minutes) {
-        Some(d) if d >= Duration::MINUTE && d <= MAX_HOLD => Ok(d),
+    // In range before it becomes a Duration (whose constructor panics past ±2⁶³ seconds).
+    match minutes {
+        Some(m) if (1..=MAX_HOLD.whole_minutes()).contains(&m) => Ok(Duration::minutes(m)),
         _ => Err("a hold lasts 1 minute to 90 days".to_owned()),
     }
 }
@@ -220,7 +222,16 @@ mod tests {
         }
         assert_eq!(parse_span("30m"), Ok(Duration::minutes(30)));
         assert_eq!(parse_span("1d"), Ok(Duration::DAY));
-        for bad in ["0m", "91d", "2w", "h", "-1h", "99999999999999999999d"] {
+        for bad in [
+            "0m",
+            "91d",
+            "2w",
+            "h",
+            "-1h",
+            "99999999999999999999d",
+            "999999999999999d",
+            "9223372036854775807m",
+        ] {
             assert!(parse_span(bad).is_err(), "{bad}");
         }
     }

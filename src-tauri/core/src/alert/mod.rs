@@ -234,12 +234,14 @@ fn release(
     let mut actions = Vec::new();
     for (key, state) in states.iter_mut() {
         let Some(kept) = &state.held else { continue };
-        if !state.firing || holds.holding(kept.service, now).is_some() {
-            continue;
-        }
-        if state.acknowledged.is_some() {
-            // Someone took it on during the hold: the team needs no page for it.
-            state.held = None;
+        // Still held; or someone took it on during the hold (the team needs no page, and
+        // stays kept so its resolution is not sent either); or the last check passed (it is
+        // on its way to resolving: a page now would be followed by "Resolved" at once).
+        if !state.firing
+            || holds.holding(kept.service, now).is_some()
+            || state.acknowledged.is_some()
+            || state.passes > 0
+        {
             continue;
         }
         actions.push(Action {
@@ -542,6 +544,21 @@ mod tests {
         let long = maintenance(None, 5, 600);
         let sent = run(&mut states, 0..400, |m| m < 300, &long);
         assert_eq!(sent, [(2, ActionKind::Fire), (301, ActionKind::Resolve)]);
+    }
+
+    #[test]
+    fn an_alert_acknowledged_while_held_is_never_sent_nor_its_resolution() {
+        let window = maintenance(Some(Service::GraphApi), 0, 60);
+        let mut states = BTreeMap::new();
+        assert!(run(&mut states, 0..20, |m| m >= 10, &window).is_empty());
+        acknowledge(&mut states, "down:graph_api", "ops", at(20)).expect("acknowledged");
+        let sent = run(&mut states, 20..120, |m| m < 100, &window);
+        assert!(sent.is_empty(), "{sent:?}");
+        // Recovering just as the window ends: the passing check holds the page back, and the
+        // resolution follows without anything sent.
+        let mut states = BTreeMap::new();
+        let sent = run(&mut states, 0..70, |m| (10..60).contains(&m), &window);
+        assert!(sent.is_empty(), "{sent:?}");
     }
 
     #[test]

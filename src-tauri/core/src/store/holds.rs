@@ -57,8 +57,8 @@ impl Store {
         read_holds(self.conn(), account_id)
     }
 
-    /// Every hold, oldest first, with its account's name; one-off windows over before
-    /// `now` are removed first (they can never hold anything again).
+    /// Every hold not over at `now`, oldest first, with its account's name. A read only: the
+    /// overview and `status` call it, and must not wait for another process's write lock.
     pub fn all_holds(&self, now: OffsetDateTime) -> Result<Vec<StoredHold>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT h.id, a.name, h.hold FROM holds h LEFT JOIN accounts a ON a.id = h.account_id
@@ -76,11 +76,9 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for (id, account, json) in rows {
             let hold = parse(id, &json)?;
-            if hold.window.is_over(now) {
-                self.remove_hold(id)?;
-                continue;
+            if !hold.window.is_over(now) {
+                out.push(StoredHold { id, account, hold });
             }
-            out.push(StoredHold { id, account, hold });
         }
         Ok(out)
     }

@@ -130,7 +130,9 @@ impl Store {
         rows.into_iter().map(typed).collect()
     }
 
-    /// Each service's newest transition before `at`: its status as a window opens.
+    /// Each service's transitions before `at` from its last change to UP on, oldest first:
+    /// the status a window opens with, and the incident under way then (its start, worst
+    /// status and code) even when an UNKNOWN or DEGRADED step came after it.
     pub fn statuses_before(
         &self,
         account_id: i64,
@@ -139,7 +141,9 @@ impl Store {
         let mut out = Vec::new();
         let sql = format!(
             "SELECT {COLUMNS} FROM status_transitions WHERE account_id = ?1 AND service = ?2
-             AND at_ms < ?3 ORDER BY at_ms DESC, rowid DESC LIMIT 1"
+             AND at_ms < ?3 AND at_ms >= COALESCE((SELECT MAX(at_ms) FROM status_transitions
+                 WHERE account_id = ?1 AND service = ?2 AND at_ms < ?3 AND to_status = 'UP'), 0)
+             ORDER BY at_ms, rowid"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         for service in Service::ALL {
@@ -151,5 +155,49 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::Account;
+    use crate::incident;
+
+    #[test]
+    fn a_window_opening_inside_an_incident_sees_it_whole() {
+        let t = OffsetDateTime::from_unix_timestamp(1_793_491_200).expect("time");
+        let h = |hours: i64| t + time::Duration::hours(hours);
+        let store = Store::in_memory().expect("store");
+        let id = store
+            .add_account(&Account::new("shop"), h(-100))
+            .expect("account");
+        for (at, status) in [
+            (-50, Status::Up),
+            (-30, Status::Down),
+            (-26, Status::Degraded),
+            (-25, Status::Unknown),
+            (-20, Status::Up),
+        ] {
+            store
+                .upsert_tile(id, &Tile::new(Service::Pixel, status, h(at), "m"))
+                .expect("tile");
+        }
+        let opening = store.statuses_before(id, h(-24)).expect("opening");
+        let steps: Vec<Status> = opening.iter().map(|t| t.to).collect();
+        assert_eq!(
+            steps,
+            [Status::Up, Status::Down, Status::Degraded, Status::Unknown]
+        );
+        let inside = store.transitions(id, h(-24)).expect("inside");
+        let history: Vec<Transition> = opening.into_iter().chain(inside).collect();
+        let found = incident::incidents("shop", &history, t);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!((found[0].started, found[0].ended), (h(-30), Some(h(-20))));
+        assert_eq!(
+            found[0].worst,
+            Status::Down,
+            "its DOWN start is before the window"
+        );
     }
 }

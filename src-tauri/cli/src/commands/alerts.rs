@@ -43,9 +43,7 @@ pub fn history(session: &Session, name: Option<&str>, json: bool) -> Result<(), 
         println!("no notifications yet");
     }
     for (account, n) in &all {
-        let at =
-            n.at.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
+        let at = output::timestamp(n.at);
         let outcome = match &n.error {
             None => "delivered".to_owned(),
             Some(e) => format!("FAILED ({e})"),

@@ -38,9 +38,7 @@ pub fn history(
                 println!("p50 {p50:.0} ms  p95 {p95:.0} ms  p99 {p99:.0} ms (±1 %)");
             }
             for p in &result.points {
-                let at =
-                    p.at.format(&time::format_description::well_known::Rfc3339)
-                        .unwrap_or_default();
+                let at = output::timestamp(p.at);
                 println!(
                     "  {at}  n={:<5} mean {:>10.2}  min {:>10.2}  max {:>10.2}",
                     p.count, p.mean, p.min, p.max

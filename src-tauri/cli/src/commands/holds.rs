@@ -238,8 +238,8 @@ fn print_hold(h: &StoredHold) {
     let when = match &h.hold.window {
         HoldWindow::Once { start, end } => format!(
             "{} → {}",
-            start.format(&Rfc3339).unwrap_or_default(),
-            end.format(&Rfc3339).unwrap_or_default()
+            output::timestamp(*start),
+            output::timestamp(*end)
         ),
         HoldWindow::Weekly {
             weekday,

@@ -236,10 +236,7 @@ fn listed(p: &StoredProduct) -> Value {
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let last_sync = p.last_sync.and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    });
+    let last_sync = p.last_sync.map(crate::output::timestamp);
     for (k, v) in [
         ("meta_product_id", json!(p.meta_product_id)),
         ("catalog_id", json!(p.catalog_id)),

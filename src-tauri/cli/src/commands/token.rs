@@ -91,13 +91,8 @@ fn print_token(tile: &Tile) {
         return;
     };
     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-    let when = |t: &Option<time::OffsetDateTime>| {
-        t.and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "-".to_owned())
-    };
+    let when =
+        |t: &Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), output::timestamp);
     println!("type             {}", show(&d.token_type));
     println!(
         "app              {} {}",

@@ -75,6 +75,7 @@ pub fn print_grid(results: &[AccountTiles]) {
         Service::RateLimits => "RATE",
         Service::Ads => "ADS",
         Service::Pixel => "PIXEL",
+        Service::ConversionsApi => "CAPI",
         Service::Webhooks => "HOOKS",
         Service::Catalog => "CATALOG",
     };

@@ -39,6 +39,7 @@ pub struct Monitoring {
     pub token_minutes: u32,
     pub ads_minutes: u32,
     pub pixel_minutes: u32,
+    pub conversions_api_minutes: u32,
     pub webhooks_minutes: u32,
     pub catalog_minutes: u32,
     /// `graph_api` is DEGRADED above this latency.
@@ -52,6 +53,12 @@ pub struct Monitoring {
     pub token_renew_days: u32,
     /// `pixel` is DEGRADED after this long without an event.
     pub pixel_silence_hours: u32,
+    /// `conversions_api` is DOWN when the server sent nothing for this long while the
+    /// browser kept sending.
+    pub capi_silence_minutes: u32,
+    /// `conversions_api` is DEGRADED when an event's server share fell by more than this
+    /// many percent against the same hours a week earlier.
+    pub capi_share_drop_pct: u32,
     /// `rate_limits` is DEGRADED from this usage; the monitor pauses itself at 90 % anyway.
     pub usage_warning_pct: u32,
     pub notify_desktop: bool,
@@ -71,6 +78,7 @@ impl Default for Monitoring {
             token_minutes: minutes(Service::Token),
             ads_minutes: minutes(Service::Ads),
             pixel_minutes: minutes(Service::Pixel),
+            conversions_api_minutes: minutes(Service::ConversionsApi),
             webhooks_minutes: minutes(Service::Webhooks),
             catalog_minutes: minutes(Service::Catalog),
             slow_ms: t.slow.as_millis() as u32,
@@ -78,6 +86,8 @@ impl Default for Monitoring {
             token_auto_renew: true,
             token_renew_days: 7,
             pixel_silence_hours: (t.pixel_silence.as_secs() / 3600) as u32,
+            capi_silence_minutes: (t.capi_silence.as_secs() / 60) as u32,
+            capi_share_drop_pct: t.capi_share_drop_pct as u32,
             usage_warning_pct: t.usage_warning_pct as u32,
             notify_desktop: true,
             notify_team_webhook: true,
@@ -95,6 +105,7 @@ impl Monitoring {
             Service::Token => self.token_minutes,
             Service::Ads => self.ads_minutes,
             Service::Pixel => self.pixel_minutes,
+            Service::ConversionsApi => self.conversions_api_minutes,
             Service::Webhooks => self.webhooks_minutes,
             Service::Catalog => self.catalog_minutes,
             Service::RateLimits => return None,
@@ -139,6 +150,8 @@ impl Monitoring {
             slow: Duration::from_millis(u64::from(self.slow_ms)),
             token_expiry_warning_days: i64::from(self.token_warning_days),
             pixel_silence: Duration::from_secs(u64::from(self.pixel_silence_hours) * 3600),
+            capi_silence: Duration::from_secs(u64::from(self.capi_silence_minutes) * 60),
+            capi_share_drop_pct: f64::from(self.capi_share_drop_pct),
             usage_warning_pct: f64::from(self.usage_warning_pct),
         }
     }
@@ -147,7 +160,7 @@ impl Monitoring {
     /// at least hourly, the expensive probes no more than every 5 minutes, the token no more
     /// than hourly; warnings below the 90 % at which the monitor pauses itself.
     fn validate(&self) -> Result<(), AccountError> {
-        let ranges: [(&'static str, u32, u32, u32); 11] = [
+        let ranges: [(&'static str, u32, u32, u32); 14] = [
             (
                 "graph_api interval (minutes)",
                 self.graph_api_minutes,
@@ -157,6 +170,12 @@ impl Monitoring {
             ("token interval (minutes)", self.token_minutes, 60, 1440),
             ("ads interval (minutes)", self.ads_minutes, 5, 1440),
             ("pixel interval (minutes)", self.pixel_minutes, 5, 1440),
+            (
+                "conversions_api interval (minutes)",
+                self.conversions_api_minutes,
+                5,
+                1440,
+            ),
             (
                 "webhooks interval (minutes)",
                 self.webhooks_minutes,
@@ -173,6 +192,13 @@ impl Monitoring {
                 30,
             ),
             ("pixel silence (hours)", self.pixel_silence_hours, 1, 168),
+            (
+                "server events silence (minutes)",
+                self.capi_silence_minutes,
+                60,
+                10_080,
+            ),
+            ("server share drop (%)", self.capi_share_drop_pct, 5, 100),
             ("usage warning (%)", self.usage_warning_pct, 10, 89),
         ];
         for (field, value, min, max) in ranges {
@@ -358,7 +384,7 @@ pub fn default_interval(service: Service) -> Option<Duration> {
     let minutes = |m: u64| Some(Duration::from_secs(m * 60));
     match service {
         Service::GraphApi => minutes(1),
-        Service::Pixel => minutes(10),
+        Service::Pixel | Service::ConversionsApi => minutes(10),
         Service::Ads => minutes(15),
         Service::Webhooks | Service::Catalog => minutes(30),
         Service::Token => minutes(6 * 60),
@@ -375,6 +401,12 @@ pub struct Thresholds {
     pub token_expiry_warning_days: i64,
     /// `pixel` is DEGRADED when silent longer than this.
     pub pixel_silence: Duration,
+    /// `conversions_api` is DOWN when no server event arrived for this long while browser
+    /// events did.
+    pub capi_silence: Duration,
+    /// `conversions_api` is DEGRADED when an event's server share fell by more than this many
+    /// percent (relative) against the same hours a week earlier.
+    pub capi_share_drop_pct: f64,
     /// `rate_limits` is DEGRADED at or above this percentage.
     pub usage_warning_pct: f64,
 }
@@ -385,6 +417,8 @@ impl Default for Thresholds {
             slow: Duration::from_millis(2000),
             token_expiry_warning_days: 7,
             pixel_silence: Duration::from_secs(24 * 3600),
+            capi_silence: Duration::from_secs(2 * 3600),
+            capi_share_drop_pct: 50.0,
             usage_warning_pct: 75.0,
         }
     }

@@ -125,3 +125,22 @@ pub fn pixel_hour(seed: u64, unix_hour: u64) -> Vec<Value> {
         .map(|(name, n)| json!({"value": name, "count": n}))
         .collect()
 }
+
+/// What the shop's own server sends through the Conversions API in one hour: the events of
+/// the checkout funnel, a share of the browser's (ad blockers and closed tabs lose browser
+/// events; the server keeps most of the purchases).
+pub fn server_hour(seed: u64, unix_hour: u64) -> Vec<(&'static str, u64)> {
+    let browser = pixel_hour(seed, unix_hour);
+    let count = |name: &str| {
+        browser
+            .iter()
+            .find(|r| r["value"] == name)
+            .and_then(|r| r["count"].as_u64())
+            .unwrap_or(0)
+    };
+    [("AddToCart", 5), ("InitiateCheckout", 7), ("Purchase", 9)]
+        .into_iter()
+        .map(|(name, tenths)| (name, count(name) * tenths / 10))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}

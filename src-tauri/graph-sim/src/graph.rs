@@ -966,8 +966,24 @@ fn pixel_stats(call: &mut Call) -> Response {
         .unwrap_or(12)
         .clamp(1, 100);
     let from = call.param("after").and_then(uncursor).unwrap_or(0);
-    // Server events received through /events (live ones, duplicates merged) per hour.
+    // Server events: the shop's own (synthesized, stopped 3 hours ago in the
+    // server-events-stopped scenario) and those received through /events (live ones,
+    // duplicates merged), per hour and event name.
+    let now_hour = call.now.unix_timestamp().div_euclid(3600);
+    let server_stopped = call.scenario().shows(Scenario::ServerEventsStopped);
     let mut server: HashMap<i64, std::collections::BTreeMap<String, u64>> = HashMap::new();
+    for h in &hours {
+        if silent || (server_stopped && *h >= now_hour - 3) || *h > now_hour {
+            continue;
+        }
+        for (name, n) in data::server_hour(call.seed(), u64::try_from(*h).unwrap_or(0)) {
+            *server
+                .entry(*h)
+                .or_default()
+                .entry(name.to_owned())
+                .or_default() += n;
+        }
+    }
     if let Ok(log) = call.state.events.lock() {
         for r in log.live_since(start - 7 * 86_400).filter(|r| !r.duplicate) {
             *server
@@ -984,28 +1000,32 @@ fn pixel_stats(call: &mut Call) -> Response {
         .take(limit)
         .filter_map(|h| {
             let t = OffsetDateTime::from_unix_timestamp(h * 3600).unwrap_or(call.now);
-            let browser = if silent {
-                Vec::new()
+            let browser: std::collections::BTreeMap<String, u64> = if silent || *h > now_hour {
+                Default::default()
             } else {
                 data::pixel_hour(call.seed(), u64::try_from(*h).unwrap_or(0))
-            };
-            let from_server = server.get(h);
-            let rows: Vec<Value> = if aggregation == "event_source" {
-                let count =
-                    |rows: &[Value]| rows.iter().filter_map(|r| r["count"].as_u64()).sum::<u64>();
-                let server_total: u64 = from_server.map_or(0, |m| m.values().sum());
-                [("browser", count(&browser)), ("server", server_total)]
-                    .into_iter()
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(v, n)| json!({"value": v, "count": n}))
-                    .collect()
-            } else {
-                let mut merged: std::collections::BTreeMap<String, u64> = browser
                     .iter()
                     .filter_map(|r| Some((r["value"].as_str()?.to_owned(), r["count"].as_u64()?)))
-                    .collect();
-                for (name, n) in from_server.into_iter().flatten() {
-                    *merged.entry(name.clone()).or_default() += n;
+                    .collect()
+            };
+            let from_server = server.get(h).cloned().unwrap_or_default();
+            let rows: Vec<Value> = if aggregation == "event_source" {
+                // One entry per source and event, the event named in the entry's optional
+                // `event` field (AdsPixelStats, reference §7).
+                let source = |name: &str, counts: &std::collections::BTreeMap<String, u64>| {
+                    counts
+                        .iter()
+                        .filter(|(_, n)| **n > 0)
+                        .map(|(event, n)| json!({"value": name, "event": event, "count": n}))
+                        .collect::<Vec<Value>>()
+                };
+                let mut rows = source("browser", &browser);
+                rows.extend(source("server", &from_server));
+                rows
+            } else {
+                let mut merged = browser;
+                for (name, n) in from_server {
+                    *merged.entry(name).or_default() += n;
                 }
                 merged
                     .into_iter()

@@ -27,13 +27,16 @@ pub enum Scenario {
     PixelSilent,
     /// One webhook subscription is inactive.
     WebhookInactive,
+    /// The shop's server stopped sending Conversions API events 3 hours ago; the browser
+    /// Pixel keeps firing.
+    ServerEventsStopped,
     /// The desktop demo: one account whose services span the states — the ad account
     /// throttled, the token expiring, the pixel silent, the rest healthy.
     Demo,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Self::Healthy,
         Self::Throttled,
         Self::AdsDisabledThrottled,
@@ -43,6 +46,7 @@ impl Scenario {
         Self::Outage,
         Self::PixelSilent,
         Self::WebhookInactive,
+        Self::ServerEventsStopped,
         Self::Demo,
     ];
 
@@ -57,6 +61,7 @@ impl Scenario {
             Self::Outage => "outage",
             Self::PixelSilent => "pixel-silent",
             Self::WebhookInactive => "webhook-inactive",
+            Self::ServerEventsStopped => "server-events-stopped",
             Self::Demo => "demo",
         }
     }

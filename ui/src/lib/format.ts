@@ -12,12 +12,13 @@ export const SERVICE_TITLES: Record<Service, string> = {
   rate_limits: 'Rate limits',
   ads: 'Ads',
   pixel: 'Pixel',
+  conversions_api: 'Server events (Conversions API)',
   webhooks: 'Webhooks',
   catalog: 'Catalog',
 };
 
 /** The services in the core's order (`Service::ALL`). */
-export const SERVICES: Service[] = ['token', 'graph_api', 'rate_limits', 'ads', 'pixel', 'webhooks', 'catalog'];
+export const SERVICES: Service[] = ['token', 'graph_api', 'rate_limits', 'ads', 'pixel', 'conversions_api', 'webhooks', 'catalog'];
 
 /** Column headings of the accounts grid. */
 export const SERVICE_SHORT: Record<Service, string> = {
@@ -26,6 +27,7 @@ export const SERVICE_SHORT: Record<Service, string> = {
   rate_limits: 'Rate',
   ads: 'Ads',
   pixel: 'Pixel',
+  conversions_api: 'CAPI',
   webhooks: 'Hooks',
   catalog: 'Catalog',
 };
@@ -148,6 +150,10 @@ export function keyMetrics(tile: Tile, now: number = Date.now()): string[] {
     case 'pixel':
       if (d.events_24h !== null) out.push(`${d.events_24h.toLocaleString('en')} events in 24 h`);
       if (d.last_fired) out.push(`last fired ${ago(d.last_fired, now)}`);
+      break;
+    case 'conversions_api':
+      out.push(`${d.server_1h.toLocaleString('en')} server events in 1 h`);
+      if (d.share_pct !== null) out.push(`${Math.round(d.share_pct)} % from the server`);
       break;
     case 'webhooks': {
       const inactive = d.subscriptions.filter((s) => !s.active).length;

@@ -2,7 +2,7 @@ import { render, screen, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { setBackend } from '../lib/backend';
-import { MockBackend, pixelDetail, tile } from '../lib/backend/mock';
+import { MockBackend, capiDetail, pixelDetail, tile } from '../lib/backend/mock';
 import Details from '../lib/components/Details.svelte';
 
 let mock: MockBackend;
@@ -16,44 +16,66 @@ afterEach(() => {
   document.body.innerHTML = '';
 });
 
-describe('Pixel details', () => {
-  it('shows browser versus server events and Event Match Quality per event', async () => {
-    const pixel = tile('pixel', 'UP', {
+describe('Server events (Conversions API) details', () => {
+  it('shows server against browser events per event and the dataset quality Meta reported', async () => {
+    const capi = tile('conversions_api', 'UP', {
       detail: {
-        kind: 'pixel',
-        ...pixelDetail,
-        events_24h: 1200,
-        sources_24h: { state: 'read', value: { browser: 1150, server: 50 } },
-        match_quality: { state: 'read', value: [{ event_name: 'Purchase', score: 6.2, coverage: { em: 93, ph: 40 } }] },
+        kind: 'conversions_api',
+        ...capiDetail,
+        per_event_reported: true,
+        by_event: [{ event_name: 'Purchase', server_1h: 9, server_24h: 200, browser_1h: 10, browser_24h: 230, share_pct: 46.5, share_week_ago_pct: 47 }],
+        quality: {
+          state: 'read',
+          value: [
+            {
+              event_name: 'Purchase',
+              score: 6.2,
+              coverage: { em: 93, ph: 40 },
+              event_coverage: 80,
+              event_coverage_goal: 75,
+              additional_conversions: null,
+              freshness: 'real_time',
+              dedup: [],
+            },
+          ],
+        },
       },
     });
-    render(Details, { account: 'shop', tile: pixel, onBack: () => {} });
-    const view = await screen.findByRole('region', { name: 'Pixel details' });
-    expect(view.querySelector('.sources')).toHaveTextContent('Browser (Pixel) 1150 · Server (Conversions API) 50');
-    const row = within(view.querySelector('table.match-quality') as HTMLElement).getByText('Purchase').closest('tr') as HTMLElement;
+    render(Details, { account: 'shop', tile: capi, onBack: () => {} });
+    const view = await screen.findByRole('region', { name: 'Server events (Conversions API) details' });
+    expect(view.querySelector('.server-counts')).toHaveTextContent('40 in the last hour · 960 in 24 h');
+    const split = within(view.querySelector('table.event-split') as HTMLElement).getByText('Purchase').closest('tr') as HTMLElement;
+    expect(split).toHaveTextContent('46.5 %');
+    const row = within(view.querySelector('table.dataset-quality') as HTMLElement).getByText('Purchase').closest('tr') as HTMLElement;
     expect(row).toHaveTextContent('6.2');
     expect(row).toHaveTextContent('em 93 % · ph 40 %');
-    expect(mock.calls).toContain('sentEvents:shop');
+    expect(row).toHaveTextContent('80 % (goal 75 %)');
+    expect(row).toHaveTextContent('real time');
+    // What Meta left out is said, never shown as 0.
+    expect(row.textContent?.match(/not reported by Meta/g)?.length).toBe(2);
+    expect(row).not.toHaveTextContent(/\b0 %/);
   });
 
-  it('says why Event Match Quality is missing when the token cannot read it', async () => {
-    const pixel = tile('pixel', 'UP', {
+  it('says why the dataset quality is missing when the token cannot read it', async () => {
+    const capi = tile('conversions_api', 'UP', {
       detail: {
-        kind: 'pixel',
-        ...pixelDetail,
-        match_quality: { state: 'missing', why: 'Event Match Quality needs ads_read and business_management on the token' },
+        kind: 'conversions_api',
+        ...capiDetail,
+        quality: { state: 'missing', why: 'Dataset quality needs ads_read and business_management on the token' },
       },
     });
-    render(Details, { account: 'shop', tile: pixel, onBack: () => {} });
+    render(Details, { account: 'shop', tile: capi, onBack: () => {} });
     expect(await screen.findByText(/needs ads_read and business_management/)).toBeInTheDocument();
+    expect(screen.getByText(/did not name the events/)).toBeInTheDocument();
   });
+});
 
-  it('shows a source Meta did not report as unknown, never as 0', async () => {
-    const pixel = tile('pixel', 'UP', {
-      detail: { kind: 'pixel', ...pixelDetail, sources_24h: { state: 'read', value: { browser: 1150, server: null } } },
-    });
+describe('Pixel details', () => {
+  it('lists the events Meta Monitor sent and points to the server-events view', async () => {
+    const pixel = tile('pixel', 'UP', { detail: { kind: 'pixel', ...pixelDetail, events_24h: 1200 } });
     render(Details, { account: 'shop', tile: pixel, onBack: () => {} });
-    const view = await screen.findByRole('region', { name: 'Pixel details' });
-    expect(view.querySelector('.sources')).toHaveTextContent('Browser (Pixel) 1150 · Server (Conversions API) —');
+    await screen.findByRole('region', { name: 'Pixel details' });
+    expect(screen.getByText(/Server events \(Conversions API\)/)).toBeInTheDocument();
+    expect(mock.calls).toContain('sentEvents:shop');
   });
 });

@@ -90,6 +90,26 @@ pub fn conditions(
                     tile,
                 ));
             }
+            Service::ConversionsApi => {
+                // The silence threshold (hours, over Meta's hourly counts) already debounces:
+                // one check that sees it is enough.
+                let mut stopped = condition(
+                    "capi_stopped",
+                    down,
+                    Severity::Critical,
+                    "Server events stopped",
+                    tile,
+                );
+                stopped.immediate = true;
+                out.push(stopped);
+                out.push(condition(
+                    "capi_share_drop",
+                    tile.status == Status::Degraded,
+                    Severity::Warning,
+                    "Fewer server events than a week ago",
+                    tile,
+                ));
+            }
             Service::Webhooks => {
                 let (inactive, failed) = match &tile.detail {
                     Detail::Webhooks(d) => (d.inactive(), d.endpoints_failed()),

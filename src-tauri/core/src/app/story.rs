@@ -60,6 +60,7 @@ fn key_series(service: Service) -> Option<(&'static str, Compare)> {
         Service::RateLimits => ("meta.rate_limit.max_pct", Compare::None),
         Service::Ads => ("meta.ads.spend_24h", Compare::DayAgo),
         Service::Pixel => ("meta.pixel.events_24h", Compare::DayAgo),
+        Service::ConversionsApi => ("meta.capi.server_events_24h", Compare::DayAgo),
         Service::Webhooks => ("meta.webhooks.endpoint_latency_ms", Compare::P95),
         Service::Catalog => ("meta.catalog.product_count", Compare::None),
     })

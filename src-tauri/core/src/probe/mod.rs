@@ -4,6 +4,7 @@
 
 pub mod ads;
 pub mod catalog;
+pub mod conversions_api;
 pub mod graph_api;
 pub mod pixel;
 pub mod rate_limits;
@@ -87,6 +88,7 @@ pub async fn run(service: Service, ctx: &ProbeContext<'_>) -> Option<ProbeReport
         Service::GraphApi => graph_api::probe(ctx).await,
         Service::Ads => ads::probe(ctx).await,
         Service::Pixel => pixel::probe(ctx).await,
+        Service::ConversionsApi => conversions_api::probe(ctx).await,
         Service::Webhooks => webhooks::probe(ctx).await,
         Service::Catalog => catalog::probe(ctx).await,
         Service::RateLimits => return None,

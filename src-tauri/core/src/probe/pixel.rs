@@ -6,7 +6,7 @@ use std::time::Duration;
 use time::{Duration as TimeDuration, OffsetDateTime};
 
 use crate::graph::pixel;
-use crate::tile::detail::{Detail, EventSources, MatchQuality, PixelDetail, Reading};
+use crate::tile::detail::{Detail, PixelDetail};
 use crate::tile::{Service, Status, Tile};
 
 use super::{
@@ -47,39 +47,6 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
             return report;
         }
     };
-    // Browser versus server events and Event Match Quality add to the picture, but a token
-    // without the permission for them must not turn the pixel tile red, and they are skipped
-    // when Meta's usage headers already say the budget is nearly spent (the monitor throttles
-    // itself before Meta has to).
-    let spare = ctx
-        .client
-        .peak_usage_pct()
-        .is_none_or(|p| p < crate::schedule::STRETCH_AT_PCT);
-    let (sources, quality) = if spare {
-        let sources = pixel::stats(
-            ctx.client,
-            pixel_id,
-            "event_source",
-            ctx.now - TimeDuration::hours(24),
-            ctx.now,
-        )
-        .await
-        .map_err(|e| e.to_string());
-        let quality = pixel::dataset_quality(ctx.client, pixel_id).await;
-        (
-            sources,
-            quality.map_err(|e| match e.class() {
-                crate::graph::ErrorClass::Permission => {
-                    "Event Match Quality needs ads_read and business_management on the token"
-                        .to_owned()
-                }
-                _ => format!("Event Match Quality unavailable: {e}"),
-            }),
-        )
-    } else {
-        let skipped = "skipped: Meta's usage headers are above 75 %".to_owned();
-        (Err(skipped.clone()), Err(skipped))
-    };
     let total: u64 = events.values().sum();
     if facts.status == Status::Up {
         facts.message = format!("{total} events in 24 h, {}", facts.message);
@@ -88,20 +55,6 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     if let Detail::Pixel(detail) = &mut tile.detail {
         detail.events_24h = Some(total);
         detail.events_by_name = events;
-        detail.sources_24h = Reading::from(sources.map(|by_source| EventSources {
-            browser: by_source.get("browser").copied(),
-            server: by_source.get("server").copied(),
-        }));
-        detail.match_quality = Reading::from(quality.map(|events| {
-            events
-                .into_iter()
-                .map(|q| MatchQuality {
-                    event_name: q.event_name,
-                    score: q.score,
-                    coverage: q.coverage,
-                })
-                .collect()
-        }));
     }
     tile.latency_ms = Some(millis(started.elapsed()));
     let mut points = vec![("meta.pixel.events_24h".to_owned(), total as f64)];
@@ -147,12 +100,6 @@ pub fn node_tile(
             silence_threshold_hours: threshold.as_secs() / 3600,
             events_24h: None,
             events_by_name: Default::default(),
-            sources_24h: Reading::Missing {
-                why: "not read: the events call failed".to_owned(),
-            },
-            match_quality: Reading::Missing {
-                why: "not read: the events call failed".to_owned(),
-            },
         }));
     (tile, silence)
 }

@@ -23,6 +23,7 @@ pub enum Detail {
     RateLimits(RateLimitsDetail),
     Ads(AdsDetail),
     Pixel(PixelDetail),
+    ConversionsApi(ConversionsApiDetail),
     Webhooks(WebhooksDetail),
     Catalog(CatalogDetail),
 }
@@ -176,7 +177,8 @@ pub struct AdsInsights {
     pub active_campaigns: u64,
 }
 
-/// The pixel node, its events, and the Conversions API picture when it could be read.
+/// The pixel node and its events (browser and server together; the split is the
+/// `conversions_api` tile's).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct PixelDetail {
     pub pixel_name: Option<String>,
@@ -191,10 +193,6 @@ pub struct PixelDetail {
     pub events_24h: Option<u64>,
     /// Event name → count, last 24 h.
     pub events_by_name: BTreeMap<String, u64>,
-    /// Event source (`browser`, `server`) → count, last 24 h; or why it is missing.
-    pub sources_24h: Reading<EventSources>,
-    /// Event Match Quality per event; or why it is missing.
-    pub match_quality: Reading<Vec<MatchQuality>>,
 }
 
 /// A part of a detail that may be missing for a reason worth showing ("needs ads_read", "skipped:
@@ -223,22 +221,46 @@ impl<T> From<Result<T, String>> for Reading<T> {
     }
 }
 
-/// Browser (Pixel) and server (Conversions API) events; `None` when Meta's answer had no row
-/// for that source (shown as "—", never as 0).
+/// Server events (Conversions API) against browser events (Pixel), from Meta's
+/// `stats?aggregation=event_source`, and the dataset's quality.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
-pub struct EventSources {
-    pub browser: Option<u64>,
-    pub server: Option<u64>,
+pub struct ConversionsApiDetail {
+    pub server_1h: u64,
+    pub server_24h: u64,
+    pub browser_1h: u64,
+    pub browser_24h: u64,
+    /// Start of the last hour Meta counted server events in (RFC 3339); `None`: none in 24 h.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub last_server_hour: Option<OffsetDateTime>,
+    /// Per event name, when Meta's answer named the events (else empty, see
+    /// `per_event_reported`).
+    pub by_event: Vec<EventSplit>,
+    pub per_event_reported: bool,
+    /// Server share of all events over the comparison window (the last hours), percent.
+    pub share_pct: Option<f64>,
+    /// The same hours a week earlier; `None` when Meta had no events there (it keeps about 7
+    /// days) or the call was skipped.
+    pub share_week_ago_pct: Option<f64>,
+    pub compare_hours: u32,
+    pub silence_threshold_minutes: u64,
+    pub share_drop_pct: f64,
+    /// Dataset quality per event (match quality, coverage, freshness, deduplication), or
+    /// why it could not be read.
+    pub quality: Reading<Vec<crate::graph::pixel::EventQuality>>,
 }
 
-/// Event Match Quality of one event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct MatchQuality {
+/// One event's server and browser counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct EventSplit {
     pub event_name: String,
-    /// 0–10.
-    pub score: Option<f64>,
-    /// Match key → share of events carrying it, percent.
-    pub coverage: BTreeMap<String, f64>,
+    pub server_1h: u64,
+    pub server_24h: u64,
+    pub browser_1h: u64,
+    pub browser_24h: u64,
+    /// Server share over the comparison window, percent; `None` without events there.
+    pub share_pct: Option<f64>,
+    pub share_week_ago_pct: Option<f64>,
 }
 
 /// The app's subscriptions and the operator's endpoints checked like Meta does.

@@ -84,17 +84,20 @@ pub enum Service {
     RateLimits,
     Ads,
     Pixel,
+    /// Server events through the Conversions API, against the browser's.
+    ConversionsApi,
     Webhooks,
     Catalog,
 }
 
 impl Service {
-    pub const ALL: [Service; 7] = [
+    pub const ALL: [Service; 8] = [
         Self::Token,
         Self::GraphApi,
         Self::RateLimits,
         Self::Ads,
         Self::Pixel,
+        Self::ConversionsApi,
         Self::Webhooks,
         Self::Catalog,
     ];
@@ -106,6 +109,7 @@ impl Service {
             Self::RateLimits => "rate_limits",
             Self::Ads => "ads",
             Self::Pixel => "pixel",
+            Self::ConversionsApi => "conversions_api",
             Self::Webhooks => "webhooks",
             Self::Catalog => "catalog",
         }

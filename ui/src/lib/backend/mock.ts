@@ -1,5 +1,6 @@
 // An in-memory backend for UI tests: canned tiles, recorded calls, events pushed by the test.
 import type { Status } from '../bindings/Status';
+import type { ConversionsApiDetail } from '../bindings/ConversionsApiDetail';
 import type { PixelDetail } from '../bindings/PixelDetail';
 import type { Tile } from '../bindings/Tile';
 import type { TokenDetail } from '../bindings/TokenDetail';
@@ -82,8 +83,23 @@ export const pixelDetail: PixelDetail = {
   silence_threshold_hours: 24,
   events_24h: null,
   events_by_name: {},
-  sources_24h: { state: 'missing', why: 'not read' },
-  match_quality: { state: 'missing', why: 'not read' },
+};
+
+/** A Conversions API detail: a healthy day, for fixtures to adjust. */
+export const capiDetail: ConversionsApiDetail = {
+  server_1h: 40,
+  server_24h: 960,
+  browser_1h: 60,
+  browser_24h: 1440,
+  last_server_hour: new Date(Date.now() - 30 * 60_000).toISOString(),
+  by_event: [],
+  per_event_reported: false,
+  share_pct: 40,
+  share_week_ago_pct: 41,
+  compare_hours: 6,
+  silence_threshold_minutes: 120,
+  share_drop_pct: 50,
+  quality: { state: 'missing', why: 'not read' },
 };
 
 /** A never-synced product with these feed fields. */
@@ -120,6 +136,7 @@ export function newAccount(name = ''): Account {
       token_minutes: 360,
       ads_minutes: 15,
       pixel_minutes: 10,
+      conversions_api_minutes: 10,
       webhooks_minutes: 30,
       catalog_minutes: 30,
       slow_ms: 2000,
@@ -127,6 +144,8 @@ export function newAccount(name = ''): Account {
       token_auto_renew: true,
       token_renew_days: 7,
       pixel_silence_hours: 24,
+      capi_silence_minutes: 120,
+      capi_share_drop_pct: 50,
       usage_warning_pct: 75,
       notify_desktop: true,
       notify_team_webhook: true,

@@ -4,7 +4,7 @@
  * An account's polling intervals, tile thresholds and notification channels. Every field has
  * Meta Monitor's default, so an older file or a partial JSON object reads as the defaults.
  */
-export type Monitoring = { graph_api_minutes: number, token_minutes: number, ads_minutes: number, pixel_minutes: number, webhooks_minutes: number, catalog_minutes: number, 
+export type Monitoring = { graph_api_minutes: number, token_minutes: number, ads_minutes: number, pixel_minutes: number, conversions_api_minutes: number, webhooks_minutes: number, catalog_minutes: number, 
 /**
  * `graph_api` is DEGRADED above this latency.
  */
@@ -26,6 +26,16 @@ token_renew_days: number,
  * `pixel` is DEGRADED after this long without an event.
  */
 pixel_silence_hours: number, 
+/**
+ * `conversions_api` is DOWN when the server sent nothing for this long while the
+ * browser kept sending.
+ */
+capi_silence_minutes: number, 
+/**
+ * `conversions_api` is DEGRADED when an event's server share fell by more than this
+ * many percent against the same hours a week earlier.
+ */
+capi_share_drop_pct: number, 
 /**
  * `rate_limits` is DEGRADED from this usage; the monitor pauses itself at 90 % anyway.
  */

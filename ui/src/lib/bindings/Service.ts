@@ -3,4 +3,4 @@
 /**
  * The services Meta Monitor watches, with the exact names the CLI, store and UI use.
  */
-export type Service = "token" | "graph_api" | "rate_limits" | "ads" | "pixel" | "webhooks" | "catalog";
+export type Service = "token" | "graph_api" | "rate_limits" | "ads" | "pixel" | "conversions_api" | "webhooks" | "catalog";

@@ -124,6 +124,7 @@ mod tests {
         meta_monitor_core::store::alerts::Notification::export_all(&cfg).expect("Notification");
         meta_monitor_core::incident::Incident::export_all(&cfg).expect("Incident");
         meta_monitor_core::incident::ServiceUptime::export_all(&cfg).expect("ServiceUptime");
+        meta_monitor_core::app::diagnose::Diagnosis::export_all(&cfg).expect("Diagnosis");
         meta_monitor_core::app::incidents::IncidentQuery::export_all(&cfg).expect("IncidentQuery");
         meta_monitor_core::app::holds::FiringAlert::export_all(&cfg).expect("FiringAlert");
         meta_monitor_core::app::holds::NewHold::export_all(&cfg).expect("NewHold");

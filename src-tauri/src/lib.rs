@@ -131,6 +131,15 @@ async fn tile_stories(
     tokio::task::block_in_place(|| monitor.tile_stories(&account))
 }
 
+/// The account's diagnostics: rule-based findings with evidence, fix and Meta's docs.
+#[tauri::command]
+async fn diagnose(
+    monitor: tauri::State<'_, App>,
+    account: String,
+) -> Result<meta_monitor_core::app::diagnose::Diagnosis, IpcError> {
+    tokio::task::block_in_place(|| monitor.diagnose(&account))
+}
+
 /// Each service's uptime, incidents, MTTR and 90-day strip.
 #[tauri::command]
 async fn uptime(
@@ -530,6 +539,7 @@ pub fn run() -> anyhow::Result<()> {
             alerts,
             incidents,
             uptime,
+            diagnose,
             tile_stories,
             export_incidents,
             firing_alerts,

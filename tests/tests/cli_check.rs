@@ -104,9 +104,14 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
                 ("rate_limits", "UP"),
                 ("ads", "UP"),
                 ("pixel", "UP"),
+                ("conversions_api", "UP"),
                 ("webhooks", "UP"),
                 ("catalog", "UP"),
             ],
+        ),
+        (
+            Scenario::ServerEventsStopped,
+            &[("conversions_api", "DOWN"), ("pixel", "UP")],
         ),
         (
             Scenario::Throttled,
@@ -141,7 +146,12 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
         ),
         (
             Scenario::PixelSilent,
-            &[("pixel", "DEGRADED"), ("graph_api", "UP")],
+            // Neither the browser nor the server sent anything: nothing to compare.
+            &[
+                ("pixel", "DEGRADED"),
+                ("conversions_api", "UNKNOWN"),
+                ("graph_api", "UP"),
+            ],
         ),
         (
             Scenario::WebhookInactive,
@@ -160,7 +170,7 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
         );
         let json: Value = serde_json::from_slice(&out.stdout).expect("check --json prints JSON");
         let got = statuses(&json);
-        assert_eq!(got.len(), 7, "seven tiles ({scenario}): {got:?}");
+        assert_eq!(got.len(), 8, "eight tiles ({scenario}): {got:?}");
         for (service, status) in *wanted {
             assert_eq!(
                 got.get(*service).map(String::as_str),
@@ -192,7 +202,7 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
         .expect("count");
     assert_eq!(
         runs,
-        6 * 7,
+        7 * 8,
         "one row per polled probe per check (rate_limits is derived from their calls)"
     );
     let (code, subcode, trace): (i64, i64, Option<String>) = conn
@@ -244,8 +254,8 @@ fn every_scenario_gives_the_expected_tiles_and_secrets_stay_secret() {
     assert!(history.status.success(), "history: {}", describe(&history));
     let history: Value = serde_json::from_slice(&history.stdout).expect("history --json");
     assert_eq!(
-        history["summary"]["count"], 5,
-        "one latency per answered /me: {history}"
+        history["summary"]["count"], 6,
+        "one latency per answered /me (all scenarios but the invalid token and the outage): {history}"
     );
     assert!(
         history["summary"]["p95"].as_f64().is_some_and(|p| p > 0.0),

@@ -140,6 +140,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Diagnostics that name the fix: rule-based findings over the last checks (server events,
+    /// match quality, deduplication, freshness, test codes, the token, the catalog), each with
+    /// its evidence, the fix and Meta's documentation. Exits 1 when an error-level finding exists.
+    Diagnose {
+        #[arg(required_unless_present = "rules")]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Print the rules (id, level, when it fires, fix, link) instead.
+        #[arg(long)]
+        rules: bool,
+    },
     /// A metric's stored series (bounded points), with percentiles for latencies.
     History {
         name: String,

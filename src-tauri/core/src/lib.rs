@@ -11,6 +11,7 @@ pub mod chart;
 pub mod check;
 pub mod clock;
 pub mod demo;
+pub mod diagnose;
 pub mod env_account;
 pub mod events;
 pub mod graph;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod alerts;
 pub mod check;
 pub mod demo;
+pub mod diagnose;
 pub mod events;
 pub mod hash;
 pub mod history;
@@ -88,6 +89,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             incidents::incidents(&session, &filter, format)
         }
         Command::Uptime { name, json } => incidents::uptime(&session, &name, json),
+        Command::Diagnose { name, json, rules } => match name {
+            Some(name) if !rules => diagnose::diagnose(&session, &name, json),
+            _ => diagnose::rules(json),
+        },
         Command::History {
             name,
             metric,

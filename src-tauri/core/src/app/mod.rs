@@ -8,6 +8,7 @@
 mod alerts;
 mod capi;
 mod catalog;
+pub mod diagnose;
 mod error;
 mod history;
 pub mod holds;

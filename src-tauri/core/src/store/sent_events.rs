@@ -74,12 +74,22 @@ impl Store {
 
     /// The newest `limit` sent events, newest first.
     pub fn sent_events(&self, account_id: i64, limit: u32) -> Result<Vec<SentEvent>, StoreError> {
+        self.sent_events_since(account_id, OffsetDateTime::UNIX_EPOCH, limit)
+    }
+
+    /// The newest `limit` events sent since `since`, newest first.
+    pub fn sent_events_since(
+        &self,
+        account_id: i64,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<SentEvent>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT sent_at_ms, event_name, event_id, event_time, test_event_code, keys, outcome,
-             fbtrace_id, message FROM sent_events WHERE account_id = ?1
+             fbtrace_id, message FROM sent_events WHERE account_id = ?1 AND sent_at_ms >= ?3
              ORDER BY sent_at_ms DESC, rowid DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![account_id, limit], |r| {
+        let rows = stmt.query_map(params![account_id, limit, to_ms(since)], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 SentEvent {

@@ -12,6 +12,8 @@ import type { EventPreview } from '../bindings/EventPreview';
 import type { ExportFormat } from '../bindings/ExportFormat';
 import type { FieldProblem } from '../bindings/FieldProblem';
 import type { FiringAlert } from '../bindings/FiringAlert';
+import type { Diagnosis } from '../bindings/Diagnosis';
+import type { Finding } from '../bindings/Finding';
 import type { Incident } from '../bindings/Incident';
 import type { IncidentQuery } from '../bindings/IncidentQuery';
 import type { NewHold } from '../bindings/NewHold';
@@ -37,6 +39,8 @@ import type { TestEventResult } from '../bindings/TestEventResult';
 import type { Tile } from '../bindings/Tile';
 
 export type {
+  Diagnosis,
+  Finding,
   TileStory,
   FiringAlert,
   Incident,
@@ -102,6 +106,8 @@ export interface Backend {
   tileStories(account: string): Promise<TileStory[]>;
   /** Each service's uptime over 24 h/7 d/30 d/90 d, incidents, MTTR and 90-day strip. */
   uptime(account: string): Promise<ServiceUptime[]>;
+  /** Rule-based findings from the last checks, each with evidence, fix and Meta's docs. */
+  diagnose(account: string): Promise<Diagnosis>;
   /** The alerts firing now (one account or all), with who acknowledged them. */
   firingAlerts(account: string | null): Promise<FiringAlert[]>;
   /** Acknowledges a firing alert: no reminders until it resolves. */

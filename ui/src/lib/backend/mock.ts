@@ -5,6 +5,8 @@ import type { PixelDetail } from '../bindings/PixelDetail';
 import type { Tile } from '../bindings/Tile';
 import type { TokenDetail } from '../bindings/TokenDetail';
 import type {
+  Diagnosis,
+  Finding,
   TileStory,
   FiringAlert,
   Incident,
@@ -361,6 +363,13 @@ export class MockBackend implements Backend {
   async tileStories(account: string): Promise<TileStory[]> {
     this.calls.push(`stories:${account}`);
     return structuredClone(this.stories);
+  }
+
+  findings: Finding[] = [];
+
+  async diagnose(account: string): Promise<Diagnosis> {
+    this.calls.push(`diagnose:${account}`);
+    return { account, at: new Date().toISOString(), findings: structuredClone(this.findings) };
   }
 
   incidentRows: Incident[] = [];

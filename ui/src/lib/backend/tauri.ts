@@ -3,6 +3,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 
 import type {
+  Diagnosis,
   TileStory,
   FiringAlert,
   Incident,
@@ -50,6 +51,7 @@ export const tauriBackend: Backend = {
   incidents: (query) => invoke<Incident[]>('incidents', { query }),
   exportIncidents: (query) => invoke<string | null>('export_incidents', { query }),
   uptime: (account) => invoke<ServiceUptime[]>('uptime', { account }),
+  diagnose: (account) => invoke<Diagnosis>('diagnose', { account }),
   tileStories: (account) => invoke<TileStory[]>('tile_stories', { account }),
   firingAlerts: (account) => invoke<FiringAlert[]>('firing_alerts', { account }),
   acknowledge: (account, key) => invoke<void>('acknowledge', { account, key }),

@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { setBackend } from '../lib/backend';
@@ -77,5 +77,32 @@ describe('Pixel details', () => {
     await screen.findByRole('region', { name: 'Pixel details' });
     expect(screen.getByText(/Server events \(Conversions API\)/)).toBeInTheDocument();
     expect(mock.calls).toContain('sentEvents:shop');
+  });
+
+  it('lists the event log, filterable, with keys present but never their values', async () => {
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const sent = (event_name: string, event_id: string, test: string | null, outcome: string, keys: string[]) => ({
+      sent_at: at,
+      event_name,
+      event_id,
+      event_time: Math.floor(Date.now() / 1000) - 60,
+      test_event_code: test,
+      keys,
+      outcome,
+      fbtrace_id: outcome === 'refused' ? 'AbCdTrace' : null,
+      message: outcome === 'refused' ? 'Invalid parameter' : null,
+    });
+    mock.sentLog = [sent('Purchase', 'order-1042', 'TEST123', 'received', ['em', 'ph', 'fbp']), sent('Lead', 'lead-7', null, 'refused', ['em'])];
+    const pixel = tile('pixel', 'UP', { detail: { kind: 'pixel', ...pixelDetail } });
+    render(Details, { account: 'shop', tile: pixel, onBack: () => {} });
+    await waitFor(() => expect(document.querySelector('table.event-log')).not.toBeNull());
+    const log = document.querySelector('table.event-log') as HTMLElement;
+    expect(within(log).getByText('order-1042').closest('tr')).toHaveTextContent('TEST123');
+    expect(within(log).getByText('order-1042').closest('tr')).toHaveTextContent('em, ph, fbp');
+    expect(within(log).getByText('lead-7').closest('tr')).toHaveTextContent('refused: Invalid parameter');
+    expect(within(log).getByText('lead-7').closest('tr')).toHaveTextContent('AbCdTrace');
+    await fireEvent.input(screen.getByLabelText('Filter'), { target: { value: 'refused' } });
+    expect(within(log).queryByText('order-1042')).toBeNull();
+    expect(within(log).getByText('lead-7')).toBeInTheDocument();
   });
 });

@@ -106,10 +106,13 @@ async fn stat_rows(
         start.unix_timestamp().to_string(),
         end.unix_timestamp().to_string(),
     );
+    // A day of hourly buckets in one page (Graph's cursor paging takes `limit`): fewer calls
+    // against the app's rate budget.
     let query = [
         ("aggregation", aggregation),
         ("start_time", &start[..]),
         ("end_time", &end[..]),
+        ("limit", "48"),
     ];
     let (buckets, _) = client
         .get_pages::<serde_json::Value>(&path, &query, client.access_token(), 50)

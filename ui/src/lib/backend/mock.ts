@@ -2,6 +2,7 @@
 import type { Status } from '../bindings/Status';
 import type { ConversionsApiDetail } from '../bindings/ConversionsApiDetail';
 import type { PixelDetail } from '../bindings/PixelDetail';
+import type { SentEvent } from '../bindings/SentEvent';
 import type { Tile } from '../bindings/Tile';
 import type { TokenDetail } from '../bindings/TokenDetail';
 import type {
@@ -228,13 +229,16 @@ export class MockBackend implements Backend {
       : { event_id: eventId, test_event_code: code, received: { events_received: 1, messages: [], fbtrace_id: 'AbCdTrace' }, error: null, payload };
   }
 
+  /** The event log `sentEvents` returns (newest first). */
+  sentLog: SentEvent[] = [];
+
   async sentEvents(account: string): Promise<SentEventsView> {
     this.calls.push(`sentEvents:${account}`);
     const counts = new Map<string, number>();
     for (const e of this.sent) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
     return {
       counts_24h: [...counts].map(([event_name, count]) => ({ event_name, outcome: 'received', test: true, count })),
-      recent: [],
+      recent: structuredClone(this.sentLog),
     };
   }
 

@@ -147,6 +147,36 @@ fn a_test_event_is_hashed_sent_with_the_test_code_and_logged_without_pii() {
     }
     assert_eq!(posted_bodies(&sim).len(), 2, "nothing sent");
 
+    // `events log` shows both sends, newest first, with the keys present and Meta's answer.
+    let out = cli.run(&["events", "log", "shop", "--json"], None);
+    assert!(out.status.success(), "{}", describe(&out));
+    let log: Vec<Value> = serde_json::from_slice(&out.stdout).expect("events log --json");
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert_eq!(
+        log[0]["test_event_code"],
+        Value::Null,
+        "the live resend is newest"
+    );
+    assert_eq!(log[1]["test_event_code"], "TEST4242");
+    assert!(
+        log.iter()
+            .all(|e| e["event_id"] == event_id && e["outcome"] == "received")
+    );
+    let keys = log[1]["keys"].as_array().expect("keys");
+    assert!(
+        keys.contains(&Value::from("em")) && keys.contains(&Value::from("ph")),
+        "{keys:?}"
+    );
+    let out = cli.run(&["events", "log", "shop"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(event_id) && text.contains("TEST4242") && text.contains("live"),
+        "{text}"
+    );
+    for raw in ["John_Smith", "john_smith", EM_HASH] {
+        assert!(!text.contains(raw), "no {raw} in the log: {text}");
+    }
+
     // The log keeps names, ids and keys; never the values.
     let db = std::fs::read(keyring.dir.path().join("capi.db")).expect("db");
     let text = String::from_utf8_lossy(&db);

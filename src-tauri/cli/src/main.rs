@@ -270,6 +270,15 @@ pub enum EventsCommand {
         #[arg(long)]
         live: bool,
     },
+    /// The events Meta Monitor sent (time, name, event_id, test code, customer keys present —
+    /// never their values —, Meta's answer, fbtrace_id), newest first.
+    Log {
+        name: String,
+        #[arg(long, default_value = "24h")]
+        since: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// An error with the exit code it deserves.

@@ -136,3 +136,44 @@ pub fn send_file(
     }
     Ok(())
 }
+
+/// `events log NAME [--since 24h] [--json]`: the stored event log, no network.
+pub fn log(session: &Session, name: &str, since: &str, json: bool) -> Result<(), Failure> {
+    let hours = since
+        .parse::<meta_monitor_core::app::types::Since>()?
+        .hours();
+    let options = meta_monitor_core::app::Options {
+        secrets: false,
+        ..session.options(Some(name))
+    };
+    let (_runtime, app) = session.open(options)?;
+    let events = app.event_log(name, hours)?;
+    if json {
+        return crate::output::print_json(&events);
+    }
+    if events.is_empty() {
+        println!("{name}: no events sent since {since} ago");
+        return Ok(());
+    }
+    println!(
+        "{:<20}  {:<16} {:<36} {:<10} {:<28} {:<9} FBTRACE_ID",
+        "SENT", "EVENT", "EVENT_ID", "TEST CODE", "KEYS", "ANSWER"
+    );
+    for e in &events {
+        println!(
+            "{:<20}  {:<16} {:<36} {:<10} {:<28} {:<9} {}{}",
+            crate::output::timestamp(e.sent_at),
+            e.event_name,
+            e.event_id,
+            e.test_event_code.as_deref().unwrap_or("live"),
+            e.keys.join(","),
+            e.outcome,
+            e.fbtrace_id.as_deref().unwrap_or("-"),
+            e.message
+                .as_deref()
+                .map(|m| format!("  {m}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}

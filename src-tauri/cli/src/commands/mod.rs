@@ -124,6 +124,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             test_code,
             live,
         }) => events::send_file(&session, &name, &file, test_code, live),
+        Command::Events(crate::EventsCommand::Log { name, since, json }) => {
+            events::log(&session, &name, &since, json)
+        }
         Command::Product(cmd) => product::run(cmd, &session),
         Command::Hash {
             field,

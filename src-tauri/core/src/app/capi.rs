@@ -20,6 +20,9 @@ struct EventTarget {
     test_code: Option<String>,
 }
 
+/// The most events `event_log` returns: a day of a busy test, not a production stream.
+pub const EVENT_LOG_MAX: u32 = 10_000;
+
 /// One request of a batch send, as it comes back.
 #[derive(Debug)]
 pub struct BatchOutcome {
@@ -292,7 +295,22 @@ impl App {
             counts_24h: store
                 .sent_counts(entry.id, since)
                 .map_err(AppError::store)?,
-            recent: store.sent_events(entry.id, 20).map_err(AppError::store)?,
+            recent: store.sent_events(entry.id, 200).map_err(AppError::store)?,
         })
+    }
+
+    /// The event log: events sent in the last `hours`, newest first (at most
+    /// [`EVENT_LOG_MAX`]). Keys present, never customer values.
+    pub fn event_log(
+        &self,
+        account: &str,
+        hours: u32,
+    ) -> Result<Vec<crate::store::sent_events::SentEvent>, AppError> {
+        let (entry, store) = self.entry(account)?;
+        let store = lock(&store);
+        let since = self.options.clock.now() - time::Duration::hours(i64::from(hours));
+        store
+            .sent_events_since(entry.id, since, EVENT_LOG_MAX)
+            .map_err(AppError::store)
     }
 }

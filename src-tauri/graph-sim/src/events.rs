@@ -278,7 +278,15 @@ pub fn receive(
         return Err(reject("(#100) The parameter data is required"));
     };
     let events = match serde_json::from_str::<Value>(data) {
-        Ok(Value::Array(events)) => events,
+        // The official Python SDK encodes each event once more: an array of JSON strings,
+        // which Meta accepts like an array of objects.
+        Ok(Value::Array(events)) => events
+            .into_iter()
+            .map(|e| match e {
+                Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                other => other,
+            })
+            .collect::<Vec<Value>>(),
         _ => return Err(reject("(#100) param data must be an array.")),
     };
     if events.is_empty() || events.len() > MAX_EVENTS {
@@ -438,5 +446,23 @@ mod tests {
         )
         .expect("ok");
         assert_eq!(log.received.last().map(|r| r.duplicate), Some(false));
+    }
+
+    #[test]
+    fn events_encoded_as_json_strings_are_read_like_objects() {
+        let mut log = Log::default();
+        let event = json!({"event_name": "Purchase", "event_time": NOW - 60, "event_id": "o-1",
+               "action_source": "website", "event_source_url": "https://shop.example/",
+               "user_data": {"em": [EM], "client_user_agent": "Mozilla/5.0"},
+               "custom_data": {"currency": "eur", "value": 10.0}});
+        let data = json!([event.to_string()]).to_string();
+        let params = HashMap::from([("data".to_owned(), data)]);
+        let answer = receive(&mut log, &params, NOW).expect("accepted as the SDK sends it");
+        assert_eq!(answer["events_received"], 1);
+        let params = HashMap::from([("data".to_owned(), json!(["not json"]).to_string())]);
+        assert!(
+            receive(&mut log, &params, NOW).is_err(),
+            "a string that is no event is refused"
+        );
     }
 }

@@ -572,6 +572,65 @@ fn count(call: &Call, bucket: &str, quota: u32) -> crate::usage::BucketState {
 }
 
 /// A time as Graph writes dates (`last_fired_time`, `start_time`, error messages).
+/// The time as Meta writes it in "Session has expired on Thursday, 15-Jan-26 01:00:00 PST.
+/// The current time is …" (reference §14): Pacific time, PST or PDT by the US rule (from the
+/// second Sunday of March, 02:00 local, to the first Sunday of November, 02:00 local).
+pub(crate) fn session_date(t: OffsetDateTime) -> String {
+    use time::{Date, Month};
+    fn nth_sunday(year: i32, month: Month, n: u8) -> Option<Date> {
+        let first = Date::from_calendar_date(year, month, 1).ok()?;
+        let to_sunday = (7 - first.weekday().number_days_from_sunday()) % 7;
+        first.checked_add(time::Duration::days(
+            i64::from(to_sunday) + 7 * i64::from(n - 1),
+        ))
+    }
+    let standard = t.to_offset(time::UtcOffset::from_hms(-8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    let year = standard.year();
+    // 02:00 PST starts DST; 01:00 PST (02:00 PDT) ends it.
+    let dst = match (
+        nth_sunday(year, Month::March, 2),
+        nth_sunday(year, Month::November, 1),
+    ) {
+        (Some(start), Some(end)) => {
+            let start = start
+                .with_hms(2, 0, 0)
+                .map(|d| d.assume_offset(standard.offset()));
+            let end = end
+                .with_hms(1, 0, 0)
+                .map(|d| d.assume_offset(standard.offset()));
+            matches!((start, end), (Ok(s), Ok(e)) if t >= s && t < e)
+        }
+        _ => false,
+    };
+    let (local, zone) = if dst {
+        (standard + time::Duration::hours(1), "PDT")
+    } else {
+        (standard, "PST")
+    };
+    const DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02}-{}-{:02} {:02}:{:02}:{:02} {zone}",
+        DAYS[usize::from(local.weekday().number_days_from_monday())],
+        local.day(),
+        MONTHS[usize::from(u8::from(local.month()) - 1)],
+        local.year().rem_euclid(100),
+        local.hour(),
+        local.minute(),
+        local.second()
+    )
+}
+
 pub(crate) fn graph_date(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+0000",
@@ -593,8 +652,8 @@ fn expired(call: &mut Call) -> Response {
 fn expired_since(call: &mut Call, when: OffsetDateTime) -> Response {
     let msg = format!(
         "Error validating access token: Session has expired on {}. The current time is {}.",
-        graph_date(when),
-        graph_date(call.now)
+        session_date(when),
+        session_date(call.now)
     );
     call.fail(
         StatusCode::BAD_REQUEST,
@@ -709,7 +768,7 @@ fn debug_token(call: &mut Call, app_token: bool) -> Response {
         data["error"] = json!({
             "code": 190,
             "subcode": 463,
-            "message": format!("Session has expired on {}.", graph_date(call.now - time::Duration::days(2))),
+            "message": format!("Session has expired on {}.", session_date(call.now - time::Duration::days(2))),
         });
         data["expires_at"] = json!(now - 2 * 86_400);
     }

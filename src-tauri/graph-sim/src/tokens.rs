@@ -91,7 +91,7 @@ impl Grant {
             data["error"] = json!({
                 "code": 190,
                 "subcode": 463,
-                "message": format!("Session has expired on {}.", graph_date(self.expires_at)),
+                "message": format!("Session has expired on {}.", session_date(self.expires_at)),
             });
         }
         data
@@ -218,8 +218,8 @@ impl Registry {
                     Some(463),
                     format!(
                         "Error validating access token: Session has expired on {}. The current time is {}.",
-                        graph_date(grant.expires_at),
-                        graph_date(now)
+                        session_date(grant.expires_at),
+                        session_date(now)
                     ),
                 ));
             }
@@ -270,8 +270,9 @@ impl Registry {
 }
 
 /// A date as the simulator writes it in the session-expired message.
-pub fn graph_date(unix: i64) -> String {
-    crate::graph::graph_date(
+/// Meta's wording of a session's time (see [`crate::graph::session_date`]).
+pub fn session_date(unix: i64) -> String {
+    crate::graph::session_date(
         time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
     )
 }
@@ -350,5 +351,25 @@ mod tests {
             0,
             "a user token exchanges"
         );
+    }
+
+    #[test]
+    fn session_times_are_written_as_meta_writes_them() {
+        // The reference's example: 15 January 2026, 01:00 PST = 09:00 UTC.
+        let winter = time::macros::datetime!(2026-01-15 09:00:00 UTC);
+        assert_eq!(
+            crate::graph::session_date(winter),
+            "Thursday, 15-Jan-26 01:00:00 PST"
+        );
+        let summer = time::macros::datetime!(2026-07-04 19:30:05 UTC);
+        assert_eq!(
+            crate::graph::session_date(summer),
+            "Saturday, 04-Jul-26 12:30:05 PDT"
+        );
+        // DST starts 8 March 2026 at 02:00 PST (10:00 UTC).
+        let before = time::macros::datetime!(2026-03-08 09:59:59 UTC);
+        let after = time::macros::datetime!(2026-03-08 10:00:00 UTC);
+        assert!(crate::graph::session_date(before).ends_with("01:59:59 PST"));
+        assert!(crate::graph::session_date(after).ends_with("03:00:00 PDT"));
     }
 }

@@ -168,7 +168,7 @@ fn send_ten_thousand() {
                     event_source_url: Some("https://shop.example/form".into()),
                     ..EventInput::default()
                 };
-                input.user_data.insert("em".into(), format!("lead{i}@example.com"));
+                input.user_data.insert("em".into(), format!("lead{i}@example.com").into());
                 input.user_data.insert("client_user_agent".into(), "Mozilla/5.0".into());
                 build(&input, now, true).expect("valid").json
             })

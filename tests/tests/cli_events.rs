@@ -234,3 +234,80 @@ fn a_file_of_events_is_checked_whole_then_sent_in_requests_of_1000() {
     assert_eq!(got.len(), 2500);
     assert!(got.iter().all(|e| e["test_event_code"] == "TEST4242"));
 }
+
+/// A line in Meta's own format with every documented `user_data` and `custom_data` field.
+const EVERY_FIELD: &str = r#"{"event_name":"Purchase","event_id":"order-77","action_source":"website","event_source_url":"https://shop.example/thanks","user_data":{"em":["John_Smith@gmail.com"],"ph":"+1 (650) 555-1212","fn":"John","ln":"Smith","ge":"m","db":"19900115","ct":"Menlo Park","st":"CA","zp":"94025","country":"US","external_id":"User-42","client_ip_address":"203.0.113.7","client_user_agent":"Mozilla/5.0","fbc":"fb.1.1554763741205.AbCdEfGhIjKlMnOpQrStUvWxYz1234567890","fbp":"fb.1.1596403881668.1116446470"},"custom_data":{"value":54.9,"currency":"EUR","content_ids":["SKU-1"],"content_type":"product","contents":[{"id":"SKU-1","quantity":2,"item_price":27.45}],"content_name":"Mug","content_category":"Kitchen","num_items":2,"order_id":"order-77","search_string":"blue mug","status":"paid","predicted_ltv":240.5}}"#;
+
+#[test]
+fn a_file_line_with_every_field_is_sent_hashed_or_plain_as_meta_requires() {
+    let Some((keyring, sim, cli)) = setup() else {
+        return;
+    };
+    let file = keyring.dir.path().join("every-field.jsonl");
+    std::fs::write(&file, format!("{EVERY_FIELD}\n")).expect("file");
+    let out = cli.run(
+        &["events", "send", "shop", &file.display().to_string()],
+        None,
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let bodies = posted_bodies(&sim);
+    assert_eq!(bodies.len(), 1);
+    let data = url::form_urlencoded::parse(bodies[0].as_bytes())
+        .find(|(k, _)| k == "data")
+        .map(|(_, v)| v.into_owned())
+        .expect("a data parameter");
+    let events: Value = serde_json::from_str(&data).expect("data is JSON");
+    let event = &events[0];
+    let user = &event["user_data"];
+    assert_eq!(user["em"][0], EM_HASH, "Meta's documented hash");
+    assert_eq!(user["ph"][0], PH_HASH, "Meta's documented hash");
+    for key in [
+        "fn",
+        "ln",
+        "ge",
+        "db",
+        "ct",
+        "st",
+        "zp",
+        "country",
+        "external_id",
+    ] {
+        let hash = user[key][0].as_str().unwrap_or_default();
+        assert!(
+            hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{key} hashed: {user}"
+        );
+    }
+    for (key, plain) in [
+        ("client_ip_address", "203.0.113.7"),
+        ("client_user_agent", "Mozilla/5.0"),
+        (
+            "fbc",
+            "fb.1.1554763741205.AbCdEfGhIjKlMnOpQrStUvWxYz1234567890",
+        ),
+        ("fbp", "fb.1.1596403881668.1116446470"),
+    ] {
+        assert_eq!(user[key], plain, "{key} plain");
+    }
+    let custom = &event["custom_data"];
+    assert_eq!(custom["contents"][0]["quantity"], 2, "{custom}");
+    for key in [
+        "value",
+        "currency",
+        "content_ids",
+        "content_type",
+        "content_name",
+        "content_category",
+        "num_items",
+        "order_id",
+        "search_string",
+        "status",
+        "predicted_ltv",
+    ] {
+        assert!(!custom[key].is_null(), "custom_data.{key} sent: {custom}");
+    }
+    for raw in ["John_Smith", "Menlo", "User-42", "19900115"] {
+        assert!(!data.contains(raw), "no raw {raw}: {data}");
+    }
+    assert_eq!(received(&sim).len(), 1, "Meta's simulator accepted it");
+}

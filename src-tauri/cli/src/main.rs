@@ -239,6 +239,32 @@ pub struct TestEventArgs {
     pub ip: Option<String>,
     #[arg(long)]
     pub user_agent: Option<String>,
+    /// f or m (female/male are read too).
+    #[arg(long)]
+    pub gender: Option<String>,
+    /// YYYYMMDD.
+    #[arg(long)]
+    pub date_of_birth: Option<String>,
+    /// product or product_group (product when ids or contents are given).
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// A line of `contents`: ID:QUANTITY[:ITEM_PRICE], repeatable.
+    #[arg(long = "content")]
+    pub contents: Vec<String>,
+    #[arg(long)]
+    pub content_name: Option<String>,
+    #[arg(long)]
+    pub content_category: Option<String>,
+    #[arg(long)]
+    pub order_id: Option<String>,
+    #[arg(long)]
+    pub num_items: Option<i64>,
+    #[arg(long)]
+    pub search_string: Option<String>,
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub predicted_ltv: Option<f64>,
     /// Default: a fresh UUID.
     #[arg(long)]
     pub event_id: Option<String>,

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { setBackend } from '../lib/backend';
 import { MockBackend } from '../lib/backend/mock';
+import type { EventInput } from '../lib/bindings/EventInput';
 import TestEvent from '../lib/components/TestEvent.svelte';
 
 let mock: MockBackend;
@@ -71,5 +72,31 @@ describe('Send test event', () => {
     await waitFor(() => expect(within(form).getByRole('button', { name: 'Send' })).toBeEnabled());
     await fireEvent.submit(form);
     expect(await within(form).findByRole('status')).toHaveTextContent('2804003');
+  });
+
+  it('sends every customer key and the custom_data fields the operator filled in', async () => {
+    const form = renderForm();
+    const type = (label: string, value: string) => fireEvent.input(within(form).getByLabelText(label), { target: { value } });
+    await type('E-mail', 'jane@shop.example');
+    await type('Gender (f or m)', 'f');
+    await type('Date of birth (YYYYMMDD)', '19900115');
+    await type('fbc cookie (ad click)', 'fb.1.1554763741205.AbCdEf');
+    await type('Order ID', 'order-9');
+    await type('Content IDs', 'SKU-1, SKU-2');
+    await type('Number of items', '3');
+    await type('Predicted lifetime value', '120.5');
+    await type('Contents (one per line: ID, quantity, item price)', 'SKU-1, 2, 9.99\nSKU-2');
+    await fireEvent.change(within(form).getByLabelText('Content type'), { target: { value: 'product' } });
+    await waitFor(() => expect(within(form).getByRole('button', { name: 'Send' })).toBeEnabled());
+    await fireEvent.submit(form);
+    await waitFor(() => expect(mock.sentInputs).toHaveLength(1));
+    const [sent] = mock.sentInputs as [EventInput];
+    expect(sent.user_data).toMatchObject({ em: 'jane@shop.example', ge: 'f', db: '19900115', fbc: 'fb.1.1554763741205.AbCdEf' });
+    expect(sent.content_ids).toEqual(['SKU-1', 'SKU-2']);
+    expect(sent.custom_data).toMatchObject({ order_id: 'order-9', num_items: 3, predicted_ltv: 120.5, content_type: 'product' });
+    expect(sent.custom_data?.contents).toEqual([
+      { id: 'SKU-1', quantity: 2, item_price: 9.99 },
+      { id: 'SKU-2', quantity: 1, item_price: undefined },
+    ]);
   });
 });

@@ -137,9 +137,35 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// `--content ID:QUANTITY[:ITEM_PRICE]` as a line of `contents`; the numbers are read from
+/// the right, so an id may itself hold ':'.
+fn content_line(line: &str) -> Result<meta_monitor_core::capi::event::ContentInput, Failure> {
+    use meta_monitor_core::capi::event::ContentInput;
+    let content = |id: &str, quantity: i64, item_price: Option<f64>| ContentInput {
+        id: id.to_owned(),
+        quantity: Some(quantity),
+        item_price,
+        ..ContentInput::default()
+    };
+    if let Some((rest, price)) = line.rsplit_once(':')
+        && let Some((id, quantity)) = rest.rsplit_once(':')
+        && let (Ok(q), Ok(p)) = (quantity.parse::<i64>(), price.parse::<f64>())
+    {
+        return Ok(content(id, q, Some(p)));
+    }
+    if let Some((id, quantity)) = line.rsplit_once(':')
+        && let Ok(q) = quantity.parse::<i64>()
+    {
+        return Ok(content(id, q, None));
+    }
+    Err(Failure::usage(anyhow::anyhow!(
+        "--content {line:?}: ID:QUANTITY[:ITEM_PRICE], e.g. SKU-1:2:9.99"
+    )))
+}
+
 /// The flags of `test-event` as an event to build.
 fn test_event_request(args: crate::TestEventArgs) -> Result<events::TestEvent, Failure> {
-    use meta_monitor_core::capi::event::{ActionSource, EventInput};
+    use meta_monitor_core::capi::event::{ActionSource, CustomDataInput, EventInput};
     let action_source = ActionSource::parse(&args.action_source).ok_or_else(|| {
         let known: Vec<&str> = ActionSource::ALL.iter().map(|a| a.as_str()).collect();
         Failure::usage(anyhow::anyhow!(
@@ -152,6 +178,8 @@ fn test_event_request(args: crate::TestEventArgs) -> Result<events::TestEvent, F
         ("ph", args.phone),
         ("fn", args.first_name),
         ("ln", args.last_name),
+        ("ge", args.gender),
+        ("db", args.date_of_birth),
         ("ct", args.city),
         ("st", args.state),
         ("zp", args.zip),
@@ -163,8 +191,25 @@ fn test_event_request(args: crate::TestEventArgs) -> Result<events::TestEvent, F
         ("client_user_agent", args.user_agent),
     ]
     .into_iter()
-    .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+    .filter_map(|(k, v)| Some((k.to_owned(), v?.into())))
     .collect();
+    let contents = args
+        .contents
+        .iter()
+        .map(|line| content_line(line))
+        .collect::<Result<Vec<_>, _>>()?;
+    let custom_data = CustomDataInput {
+        content_type: args.content_type,
+        contents: (!contents.is_empty()).then_some(contents),
+        content_name: args.content_name,
+        content_category: args.content_category,
+        order_id: args.order_id,
+        num_items: args.num_items,
+        search_string: args.search_string,
+        status: args.status,
+        predicted_ltv: args.predicted_ltv,
+        ..CustomDataInput::default()
+    };
     Ok(events::TestEvent {
         input: EventInput {
             event_name: args.event,
@@ -176,6 +221,8 @@ fn test_event_request(args: crate::TestEventArgs) -> Result<events::TestEvent, F
             currency: args.currency,
             content_ids: args.content_ids,
             user_data,
+            custom_data: (custom_data != CustomDataInput::default()).then_some(custom_data),
+            ..EventInput::default()
         },
         test_code: args.test_code,
         live: args.live,

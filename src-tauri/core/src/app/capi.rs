@@ -84,10 +84,11 @@ impl App {
         input
             .event_id
             .get_or_insert_with(|| uuid::Uuid::new_v4().to_string());
+        // One preview row per value (a key may carry several).
         let fields = input
             .user_data
             .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
+            .flat_map(|(key, raw)| raw.values().into_iter().map(move |v| (key, v)))
             .map(|(key, raw)| match Key::parse(key) {
                 None => PreviewField {
                     key: key.clone(),

@@ -78,7 +78,8 @@ impl ActionSource {
 }
 
 /// One event as asked for: raw customer values (they are hashed by [`build`] and dropped).
-/// Also the shape of a line of an events file (`events send`), so its field names are Meta's.
+/// Also the shape of a line of an events file (`events send`), so its field names are Meta's:
+/// a line in Meta's own format (`user_data` with lists, `custom_data`) is read as is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default, deny_unknown_fields)]
 pub struct EventInput {
@@ -90,13 +91,137 @@ pub struct EventInput {
     pub event_id: Option<String>,
     pub action_source: ActionSource,
     pub event_source_url: Option<String>,
+    /// Shortcut for `custom_data.value`.
     pub value: Option<f64>,
+    /// Shortcut for `custom_data.currency`.
     pub currency: Option<String>,
+    /// Shortcut for `custom_data.content_ids`.
     pub content_ids: Vec<String>,
-    /// Customer information by Meta's key (`em`, `ph`, `client_user_agent`, …), raw.
-    #[ts(type = "Record<string, string>")]
-    pub user_data: std::collections::BTreeMap<String, String>,
+    /// Customer information by Meta's key (`em`, `ph`, `client_user_agent`, …), raw; a list
+    /// where a person has several (hashed keys only).
+    #[ts(type = "Record<string, string | string[]>")]
+    pub user_data: std::collections::BTreeMap<String, UserValue>,
+    /// Meta's `custom_data`, every documented field and your own properties.
+    #[ts(optional)]
+    pub custom_data: Option<CustomDataInput>,
+    /// Use the event for attribution only, not for ad delivery optimization.
+    #[ts(optional)]
+    pub opt_out: Option<bool>,
+    #[ts(optional)]
+    pub referrer_url: Option<String>,
+    /// `[]` or `["LDU"]` (Limited Data Use).
+    #[ts(optional)]
+    pub data_processing_options: Option<Vec<String>>,
+    /// 1 = USA, 0 = geolocate.
+    #[ts(optional)]
+    pub data_processing_options_country: Option<i64>,
+    /// 1000 = California, 0 = geolocate.
+    #[ts(optional)]
+    pub data_processing_options_state: Option<i64>,
 }
+
+/// One raw customer value, or several (Meta takes a list for the hashed keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UserValue {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl UserValue {
+    /// The non-empty values, trimmed, each once.
+    pub fn values(&self) -> Vec<&str> {
+        let all: Vec<&str> = match self {
+            Self::One(v) => vec![v.as_str()],
+            Self::Many(vs) => vs.iter().map(String::as_str).collect(),
+        };
+        let mut out: Vec<&str> = Vec::new();
+        for v in all.into_iter().map(str::trim).filter(|v| !v.is_empty()) {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+}
+
+impl From<&str> for UserValue {
+    fn from(value: &str) -> Self {
+        Self::One(value.to_owned())
+    }
+}
+
+impl From<String> for UserValue {
+    fn from(value: String) -> Self {
+        Self::One(value)
+    }
+}
+
+/// Meta's `custom_data` (SDK `CustomData`): every documented field, plus your own properties
+/// sent as given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct CustomDataInput {
+    #[ts(optional)]
+    pub value: Option<f64>,
+    /// ISO 4217; sent lowercase, as the Python SDK does.
+    #[ts(optional)]
+    pub currency: Option<String>,
+    #[ts(optional)]
+    pub content_ids: Option<Vec<String>>,
+    /// `product` or `product_group`; `product` when ids or contents are given.
+    #[ts(optional)]
+    pub content_type: Option<String>,
+    #[ts(optional)]
+    pub contents: Option<Vec<ContentInput>>,
+    #[ts(optional)]
+    pub content_name: Option<String>,
+    #[ts(optional)]
+    pub content_category: Option<String>,
+    #[ts(optional)]
+    pub num_items: Option<i64>,
+    #[ts(optional)]
+    pub order_id: Option<String>,
+    #[ts(optional)]
+    pub search_string: Option<String>,
+    #[ts(optional)]
+    pub status: Option<String>,
+    #[ts(optional)]
+    pub predicted_ltv: Option<f64>,
+    #[ts(optional)]
+    pub net_revenue: Option<f64>,
+    /// `in_store`, `curbside` or `home_delivery`.
+    #[ts(optional)]
+    pub delivery_category: Option<String>,
+    /// Your own properties (Meta accepts any); never customer information, which belongs in
+    /// `user_data` where it is hashed.
+    #[serde(flatten)]
+    #[ts(skip)]
+    pub custom_properties: std::collections::BTreeMap<String, Value>,
+}
+
+/// One line of `contents`: a product and how many.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentInput {
+    pub id: String,
+    #[ts(optional)]
+    pub quantity: Option<i64>,
+    #[ts(optional)]
+    pub item_price: Option<f64>,
+    #[ts(optional)]
+    pub title: Option<String>,
+    #[ts(optional)]
+    pub description: Option<String>,
+    #[ts(optional)]
+    pub brand: Option<String>,
+    #[ts(optional)]
+    pub category: Option<String>,
+    #[ts(optional)]
+    pub delivery_category: Option<String>,
+}
+
+const DELIVERY_CATEGORIES: [&str; 3] = ["in_store", "curbside", "home_delivery"];
 
 /// Why an event cannot be sent: the field and the reason, one per problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -150,6 +275,187 @@ fn currency(value: &str) -> Option<String> {
 fn is_http_url(value: &str) -> bool {
     url::Url::parse(value)
         .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// `custom_data` from the shortcuts and the `custom_data` object, checked the way Meta and
+/// its SDKs check it; problems are added to `problems`.
+fn custom_data(
+    input: &EventInput,
+    name: &str,
+    problems: &mut Vec<EventProblem>,
+) -> Map<String, Value> {
+    let given = input.custom_data.clone().unwrap_or_default();
+    let field = |f: &str| format!("custom_data.{f}");
+    let mut custom = Map::new();
+    let twice = |f: &str| problem(f, "given twice: at the top and in custom_data");
+    let value = match (input.value, given.value) {
+        (Some(_), Some(_)) => {
+            problems.push(twice("value"));
+            None
+        }
+        (a, b) => a.or(b),
+    };
+    let currency_given = match (input.currency.as_deref(), given.currency.as_deref()) {
+        (Some(_), Some(_)) => {
+            problems.push(twice("currency"));
+            None
+        }
+        (a, b) => a.or(b),
+    };
+    if let Some(value) = value {
+        if value.is_finite() && value >= 0.0 {
+            custom.insert("value".to_owned(), json!(value));
+        } else {
+            problems.push(problem("value", "a number, 0 or more"));
+        }
+    }
+    match currency_given.map(str::trim) {
+        Some("") | None => {}
+        Some(c) => match currency(c) {
+            Some(code) => {
+                custom.insert("currency".to_owned(), json!(code));
+            }
+            None => problems.push(problem("currency", "a 3-letter ISO 4217 code like EUR")),
+        },
+    }
+    if name == "Purchase" && (value.is_none() || !custom.contains_key("currency")) {
+        problems.push(problem("value", "Purchase needs a value and a currency"));
+    }
+    let given_ids = given.content_ids.clone().unwrap_or_default();
+    if !input.content_ids.is_empty() && !given_ids.is_empty() {
+        problems.push(twice("content_ids"));
+    }
+    let ids: Vec<&str> = input
+        .content_ids
+        .iter()
+        .chain(&given_ids)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !ids.is_empty() {
+        custom.insert("content_ids".to_owned(), json!(ids));
+    }
+    let mut contents = Vec::new();
+    for (i, c) in given.contents.iter().flatten().enumerate() {
+        let at = |f: &str| field(&format!("contents[{i}].{f}"));
+        let mut line = Map::new();
+        if c.id.trim().is_empty() {
+            problems.push(problem(&at("id"), "the product's id (as in the catalog)"));
+        }
+        line.insert("id".to_owned(), json!(c.id.trim()));
+        match c.quantity {
+            Some(q) if q >= 1 => {
+                line.insert("quantity".to_owned(), json!(q));
+            }
+            _ => problems.push(problem(&at("quantity"), "a whole number, 1 or more")),
+        }
+        match c.item_price {
+            None => {}
+            Some(p) if p.is_finite() && p >= 0.0 => {
+                line.insert("item_price".to_owned(), json!(p));
+            }
+            Some(_) => problems.push(problem(&at("item_price"), "a number, 0 or more")),
+        }
+        for (key, text) in [
+            ("title", &c.title),
+            ("description", &c.description),
+            ("brand", &c.brand),
+            ("category", &c.category),
+        ] {
+            if let Some(t) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                line.insert(key.to_owned(), json!(t));
+            }
+        }
+        match c.delivery_category.as_deref().map(str::trim) {
+            None | Some("") => {}
+            Some(d) if DELIVERY_CATEGORIES.contains(&d) => {
+                line.insert("delivery_category".to_owned(), json!(d));
+            }
+            Some(_) => problems.push(problem(
+                &at("delivery_category"),
+                "in_store, curbside or home_delivery",
+            )),
+        }
+        contents.push(Value::Object(line));
+    }
+    match given.content_type.as_deref().map(str::trim) {
+        None | Some("") => {
+            if !ids.is_empty() || !contents.is_empty() {
+                custom.insert("content_type".to_owned(), json!("product"));
+            }
+        }
+        Some(t @ ("product" | "product_group")) => {
+            custom.insert("content_type".to_owned(), json!(t));
+        }
+        Some(_) => problems.push(problem(&field("content_type"), "product or product_group")),
+    }
+    if !contents.is_empty() {
+        custom.insert("contents".to_owned(), Value::Array(contents));
+    }
+    for (key, text) in [
+        ("content_name", &given.content_name),
+        ("content_category", &given.content_category),
+        ("order_id", &given.order_id),
+        ("search_string", &given.search_string),
+        ("status", &given.status),
+    ] {
+        if let Some(t) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            custom.insert(key.to_owned(), json!(t));
+        }
+    }
+    match given.num_items {
+        None => {}
+        Some(n) if n >= 0 => {
+            custom.insert("num_items".to_owned(), json!(n));
+        }
+        Some(_) => problems.push(problem(&field("num_items"), "a whole number, 0 or more")),
+    }
+    for (key, amount) in [
+        ("predicted_ltv", given.predicted_ltv),
+        ("net_revenue", given.net_revenue),
+    ] {
+        match amount {
+            None => {}
+            Some(a) if a.is_finite() => {
+                custom.insert(key.to_owned(), json!(a));
+            }
+            Some(_) => problems.push(problem(&field(key), "a number")),
+        }
+    }
+    match given.delivery_category.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some(d) if DELIVERY_CATEGORIES.contains(&d) => {
+            custom.insert("delivery_category".to_owned(), json!(d));
+        }
+        Some(_) => problems.push(problem(
+            &field("delivery_category"),
+            "in_store, curbside or home_delivery",
+        )),
+    }
+    for (key, value) in &given.custom_properties {
+        // Customer information sent here would leave unhashed: refuse it.
+        let personal = Key::parse(key).is_some()
+            || [
+                "email",
+                "phone",
+                "first_name",
+                "last_name",
+                "name",
+                "address",
+            ]
+            .contains(&key.as_str());
+        if personal {
+            problems.push(problem(
+                &field(key),
+                "customer information belongs in user_data, where it is normalized and hashed",
+            ));
+        } else if custom.contains_key(key) {
+            problems.push(twice(&field(key)));
+        } else {
+            custom.insert(key.clone(), value.clone());
+        }
+    }
+    custom
 }
 
 /// Checks `input` as Meta would and builds the event; every problem is reported, not just
@@ -213,23 +519,40 @@ pub fn build(
             ));
             continue;
         };
-        if raw_value.trim().is_empty() {
+        let values = raw_value.values();
+        if values.is_empty() {
             continue;
         }
-        match normalize::prepare(key, raw_value, hash_external_id) {
-            Ok(p) => {
-                let sent = if key.is_hashed() {
-                    // Hashed keys go as arrays, as the SDKs send them.
-                    json!([p.sent])
-                } else {
-                    json!(p.sent)
-                };
-                user_data.insert(key.as_str().to_owned(), sent);
-                keys.push(key.as_str().to_owned());
-                preview.push((key.as_str().to_owned(), p.normalized, p.sent));
-            }
-            Err(e) => problems.push(e.into()),
+        if !key.is_hashed() && values.len() > 1 {
+            problems.push(problem(
+                &format!("user_data.{raw_key}"),
+                "one value only (lists are for the hashed keys)",
+            ));
+            continue;
         }
+        let mut sent_values: Vec<String> = Vec::new();
+        for value in values {
+            match normalize::prepare(key, value, hash_external_id) {
+                Ok(p) => {
+                    if !sent_values.contains(&p.sent) {
+                        sent_values.push(p.sent.clone());
+                    }
+                    preview.push((key.as_str().to_owned(), p.normalized, p.sent));
+                }
+                Err(e) => problems.push(e.into()),
+            }
+        }
+        if sent_values.is_empty() {
+            continue;
+        }
+        // Hashed keys go as arrays, as the SDKs send them.
+        let sent = if key.is_hashed() {
+            json!(sent_values)
+        } else {
+            json!(sent_values[0])
+        };
+        user_data.insert(key.as_str().to_owned(), sent);
+        keys.push(key.as_str().to_owned());
     }
     let has = |k: &str| user_data.contains_key(k);
     if website && !has("client_user_agent") {
@@ -256,35 +579,44 @@ pub fn build(
         ));
     }
 
-    let mut custom = Map::new();
-    if let Some(value) = input.value {
-        if value.is_finite() && value >= 0.0 {
-            custom.insert("value".to_owned(), json!(value));
+    let custom = custom_data(input, name, &mut problems);
+    let mut extra = Map::new();
+    if let Some(opt_out) = input.opt_out {
+        extra.insert("opt_out".to_owned(), json!(opt_out));
+    }
+    match input.referrer_url.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some(url) if is_http_url(url) => {
+            extra.insert("referrer_url".to_owned(), json!(url));
+        }
+        Some(_) => problems.push(problem("referrer_url", "must be an http(s) URL")),
+    }
+    if let Some(options) = &input.data_processing_options {
+        if options.iter().all(|o| o == "LDU") && options.len() <= 1 {
+            extra.insert("data_processing_options".to_owned(), json!(options));
         } else {
-            problems.push(problem("value", "a number, 0 or more"));
+            problems.push(problem("data_processing_options", "[] or [\"LDU\"]"));
         }
     }
-    match input.currency.as_deref().map(str::trim) {
-        Some("") | None => {}
-        Some(c) => match currency(c) {
-            Some(code) => {
-                custom.insert("currency".to_owned(), json!(code));
+    for (field, value, allowed) in [
+        (
+            "data_processing_options_country",
+            input.data_processing_options_country,
+            [0, 1],
+        ),
+        (
+            "data_processing_options_state",
+            input.data_processing_options_state,
+            [0, 1000],
+        ),
+    ] {
+        match value {
+            None => {}
+            Some(v) if allowed.contains(&v) => {
+                extra.insert(field.to_owned(), json!(v));
             }
-            None => problems.push(problem("currency", "a 3-letter ISO 4217 code like EUR")),
-        },
-    }
-    if name == "Purchase" && (input.value.is_none() || !custom.contains_key("currency")) {
-        problems.push(problem("value", "Purchase needs a value and a currency"));
-    }
-    let ids: Vec<&str> = input
-        .content_ids
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if !ids.is_empty() {
-        custom.insert("content_ids".to_owned(), json!(ids));
-        custom.insert("content_type".to_owned(), json!("product"));
+            Some(_) => problems.push(problem(field, format!("{} or {}", allowed[0], allowed[1]))),
+        }
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -310,6 +642,7 @@ pub fn build(
     if !custom.is_empty() {
         event.insert("custom_data".to_owned(), Value::Object(custom));
     }
+    event.extend(extra);
     keys.sort();
     Ok(BuiltEvent {
         json: Value::Object(event),
@@ -445,6 +778,145 @@ mod tests {
         assert_eq!(
             raw.json["user_data"]["external_id"][0], "User-42",
             "a list, like the SDK"
+        );
+    }
+
+    /// A line in Meta's own format with every documented user_data and custom_data field.
+    pub(crate) const EVERY_FIELD: &str = r#"{"event_name":"Purchase","event_id":"order-77",
+        "action_source":"website","event_source_url":"https://shop.example/thanks",
+        "referrer_url":"https://shop.example/cart","opt_out":false,
+        "data_processing_options":["LDU"],"data_processing_options_country":1,"data_processing_options_state":1000,
+        "user_data":{"em":["John_Smith@gmail.com","john.smith@example.com"],"ph":"+1 (650) 555-1212",
+          "fn":"John","ln":"Smith","ge":"m","db":"19900115","ct":"Menlo Park","st":"CA","zp":"94025",
+          "country":"US","external_id":"User-42","client_ip_address":"203.0.113.7",
+          "client_user_agent":"Mozilla/5.0","fbc":"fb.1.1554763741205.AbCdEfGhIjKlMnOpQrStUvWxYz1234567890",
+          "fbp":"fb.1.1596403881668.1116446470"},
+        "custom_data":{"value":54.9,"currency":"EUR","content_ids":["SKU-1","SKU-2"],"content_type":"product",
+          "contents":[{"id":"SKU-1","quantity":2,"item_price":19.95,"title":"Mug","brand":"Acme"},
+                      {"id":"SKU-2","quantity":1,"item_price":15.0,"delivery_category":"home_delivery"}],
+          "content_name":"Mugs","content_category":"Kitchen","num_items":3,"order_id":"order-77",
+          "search_string":"blue mug","status":"paid","predicted_ltv":240.5,"net_revenue":40.1,
+          "delivery_category":"home_delivery","gift_wrap":true}}"#;
+
+    #[test]
+    fn a_line_with_every_field_sends_each_hashed_or_plain_as_meta_requires() {
+        let input: EventInput = serde_json::from_str(EVERY_FIELD).expect("Meta's format reads");
+        let now = OffsetDateTime::now_utc();
+        let built = build(&input, now, true).expect("valid");
+        let user = &built.json["user_data"];
+        for key in [
+            "em",
+            "ph",
+            "fn",
+            "ln",
+            "ge",
+            "db",
+            "ct",
+            "st",
+            "zp",
+            "country",
+            "external_id",
+        ] {
+            let values = user[key]
+                .as_array()
+                .unwrap_or_else(|| panic!("{key} as a list: {user}"));
+            assert!(
+                values.iter().all(|v| v
+                    .as_str()
+                    .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))),
+                "{key} hashed: {values:?}"
+            );
+        }
+        assert_eq!(
+            user["em"].as_array().map(Vec::len),
+            Some(2),
+            "both e-mails, hashed"
+        );
+        assert_eq!(user["ge"][0], normalize::sha256_hex("m"));
+        assert_eq!(user["db"][0], normalize::sha256_hex("19900115"));
+        for (key, plain) in [
+            ("client_ip_address", "203.0.113.7"),
+            ("client_user_agent", "Mozilla/5.0"),
+            (
+                "fbc",
+                "fb.1.1554763741205.AbCdEfGhIjKlMnOpQrStUvWxYz1234567890",
+            ),
+            ("fbp", "fb.1.1596403881668.1116446470"),
+        ] {
+            assert_eq!(user[key], plain, "{key} is never hashed");
+        }
+        let custom = &built.json["custom_data"];
+        assert_eq!(custom["currency"], "eur");
+        assert_eq!(custom["content_ids"], json!(["SKU-1", "SKU-2"]));
+        assert_eq!(
+            custom["contents"][0],
+            json!({"id":"SKU-1","quantity":2,"item_price":19.95,"title":"Mug","brand":"Acme"})
+        );
+        assert_eq!(custom["contents"][1]["delivery_category"], "home_delivery");
+        for (key, want) in [
+            ("content_type", json!("product")),
+            ("content_name", json!("Mugs")),
+            ("content_category", json!("Kitchen")),
+            ("num_items", json!(3)),
+            ("order_id", json!("order-77")),
+            ("search_string", json!("blue mug")),
+            ("status", json!("paid")),
+            ("predicted_ltv", json!(240.5)),
+            ("net_revenue", json!(40.1)),
+            ("delivery_category", json!("home_delivery")),
+            ("gift_wrap", json!(true)),
+        ] {
+            assert_eq!(custom[key], want, "custom_data.{key}");
+        }
+        assert_eq!(built.json["data_processing_options"], json!(["LDU"]));
+        assert_eq!(built.json["data_processing_options_state"], 1000);
+        assert_eq!(built.json["referrer_url"], "https://shop.example/cart");
+        let text = built.json.to_string();
+        for raw in ["John_Smith", "Menlo Park", "User-42", "19900115"] {
+            assert!(!text.contains(raw), "no raw {raw}");
+        }
+    }
+
+    #[test]
+    fn custom_data_is_checked_like_meta_checks_it() {
+        let now = OffsetDateTime::now_utc();
+        let mut input: EventInput = serde_json::from_str(EVERY_FIELD).expect("reads");
+        input.value = Some(1.0);
+        let custom = input.custom_data.as_mut().expect("custom");
+        custom.content_type = Some("service".into());
+        custom.num_items = Some(-1);
+        custom.delivery_category = Some("drone".into());
+        if let Some(contents) = custom.contents.as_mut() {
+            contents[0].quantity = None;
+            contents[1].item_price = Some(f64::NAN);
+        }
+        custom
+            .custom_properties
+            .insert("email".into(), json!("john@example.com"));
+        input.data_processing_options = Some(vec!["GDPR".into()]);
+        input.user_data.insert(
+            "fbp".into(),
+            UserValue::Many(vec!["fb.1.1.1".into(), "fb.1.2.2".into()]),
+        );
+        let problems = build(&input, now, true).expect_err("invalid");
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        for field in [
+            "value",
+            "custom_data.content_type",
+            "custom_data.num_items",
+            "custom_data.delivery_category",
+            "custom_data.contents[0].quantity",
+            "custom_data.contents[1].item_price",
+            "custom_data.email",
+            "data_processing_options",
+            "user_data.fbp",
+        ] {
+            assert!(fields.contains(&field), "{field} in {fields:?}");
+        }
+        let unknown = serde_json::from_str::<EventInput>(r#"{"event_name":"Lead","surprise":1}"#);
+        assert!(
+            unknown.is_err(),
+            "an unknown top-level field is refused by name"
         );
     }
 }

@@ -204,6 +204,7 @@ export class MockBackend implements Backend {
     this.calls.push(`preview:${account}`);
     // A stand-in for the core's rules: lowercased and trimmed, "hashed" to a fixed-width token.
     const fields = Object.entries(input.user_data)
+      .flatMap(([key, v]) => (Array.isArray(v) ? v : [v]).map((one): [string, string] => [key, one]))
       .filter(([, v]) => v.trim())
       .map(([key, raw]) => {
         const normalized = raw.trim().toLowerCase();
@@ -218,11 +219,15 @@ export class MockBackend implements Backend {
     return { event_id: input.event_id ?? `evt-${this.sent.length + 1}`, fields, problems, payload };
   }
 
+  /** Every event the form sent, as it was asked for. */
+  sentInputs: EventInput[] = [];
+
   async sendTestEvent(account: string, input: EventInput, testCode: string | null, live: boolean): Promise<TestEventResult> {
     const eventId = input.event_id ?? `evt-${this.sent.length + 1}`;
     this.calls.push(`send:${account}:${input.event_name}:${eventId}:${live ? 'live' : testCode ?? 'account-code'}`);
     const code = live ? null : testCode ?? 'TEST-ACCOUNT';
     this.sent.push({ name: input.event_name, eventId, testCode: code });
+    this.sentInputs.push(structuredClone(input));
     const payload = JSON.stringify({ data: [{ event_name: input.event_name, event_id: eventId }], test_event_code: code });
     return this.sendAnswer.error
       ? { event_id: eventId, test_event_code: code, received: null, error: this.sendAnswer.error, payload }

@@ -86,8 +86,14 @@ pub fn insights_row(
     }
     if total.purchases > 0 {
         let n = total.purchases.to_string();
+        // One purchase under several overlapping types, as Meta reports it (reference §18).
         actions.push(json!({"action_type": "offsite_conversion.fb_pixel_purchase", "value": n}));
+        actions.push(json!({"action_type": "purchase", "value": n}));
         actions.push(json!({"action_type": "omni_purchase", "value": n}));
+        row["cost_per_action_type"] = json!([{
+            "action_type": "omni_purchase",
+            "value": ratio(u128::from(total.spend_cents), u128::from(total.purchases) * 100),
+        }]);
         row["action_values"] =
             json!([{"action_type": "omni_purchase", "value": money(total.purchase_value_cents)}]);
         row["purchase_roas"] = json!([{

@@ -19,6 +19,9 @@ pub struct AdAccount {
     /// Minor units as a string ("743855" = 7,438.55).
     #[serde(default)]
     pub amount_spent: Option<String>,
+    /// The account's time zone: insights' days (`today`) are its days.
+    #[serde(default)]
+    pub timezone_name: Option<String>,
 }
 
 /// Meta's words for `account_status`.
@@ -64,16 +67,36 @@ pub struct InsightsRow {
     pub action_values: Vec<ActionStat>,
     #[serde(default)]
     pub purchase_roas: Vec<ActionStat>,
+    #[serde(default)]
+    pub cost_per_action_type: Vec<ActionStat>,
 }
 
-/// The purchase action types in order of preference. One purchase is reported under several
-/// of them, so exactly one is used and they are never summed (gotcha 7).
+/// The purchase action types in order of preference (reference §18: `omni_purchase`, else
+/// `purchase`; the website-only and on-site subsets last). One purchase is reported under
+/// several of them, so exactly one is used, on both sides of every ratio, and they are never
+/// summed (gotcha 7).
 pub const PURCHASE_ACTION_TYPES: [&str; 4] = [
     "omni_purchase",
-    "offsite_conversion.fb_pixel_purchase",
     "purchase",
+    "offsite_conversion.fb_pixel_purchase",
     "onsite_web_purchase",
 ];
+
+/// Which attribution the numbers use: the API's default since 2025-06-10 is each ad set's own
+/// setting (what Ads Manager shows), 7-day click and 1-day view unless the ad set says
+/// otherwise; no explicit windows are requested.
+pub const ATTRIBUTION: &str = "each ad set's attribution setting (default 7-day click, 1-day view)";
+
+/// Money as Meta prints it: two decimals, always.
+fn money(amount: Decimal) -> Decimal {
+    let mut amount = amount.round_dp(2);
+    amount.rescale(2);
+    amount
+}
+
+fn stat(list: &[ActionStat], kind: &str) -> Option<Decimal> {
+    list.iter().find(|a| a.action_type == kind).map(|a| a.value)
+}
 
 impl InsightsRow {
     /// The first preferred purchase action type present in `actions`.
@@ -84,11 +107,28 @@ impl InsightsRow {
     }
 
     pub fn conversions(&self) -> Option<Decimal> {
+        stat(&self.actions, self.purchase_action_type()?)
+    }
+
+    /// Revenue of the chosen purchase type (`action_values`), in the account currency.
+    pub fn purchase_value(&self) -> Option<Decimal> {
+        stat(&self.action_values, self.purchase_action_type()?)
+    }
+
+    /// Revenue ÷ purchases, of the same type; `None` without purchases.
+    pub fn average_order_value(&self) -> Option<Decimal> {
+        let purchases = self.conversions().filter(|p| !p.is_zero())?;
+        self.purchase_value()?.checked_div(purchases).map(money)
+    }
+
+    /// `cost_per_action_type` of the chosen type, else spend ÷ purchases.
+    pub fn cost_per_purchase(&self) -> Option<Decimal> {
         let kind = self.purchase_action_type()?;
-        self.actions
-            .iter()
-            .find(|a| a.action_type == kind)
-            .map(|a| a.value)
+        if let Some(cost) = stat(&self.cost_per_action_type, kind) {
+            return Some(cost);
+        }
+        let purchases = self.conversions().filter(|p| !p.is_zero())?;
+        self.spend?.checked_div(purchases).map(money)
     }
 
     /// `purchase_roas` for the chosen type, else purchase value ÷ spend truncated to 6 places
@@ -111,13 +151,16 @@ impl InsightsRow {
 }
 
 pub const INSIGHTS_FIELDS: &str =
-    "spend,impressions,clicks,cpc,ctr,actions,action_values,purchase_roas";
+    "spend,impressions,clicks,cpc,ctr,actions,action_values,purchase_roas,cost_per_action_type";
 
 pub async fn account(client: &GraphClient, act: &str) -> Result<AdAccount, GraphError> {
     client
         .get(
             act,
-            &[("fields", "name,currency,account_status,amount_spent")],
+            &[(
+                "fields",
+                "name,currency,account_status,amount_spent,timezone_name",
+            )],
         )
         .await?
         .json()
@@ -194,5 +237,45 @@ mod tests {
             "no actions key means no conversions reported"
         );
         assert_eq!(quiet.roas(), None, "ROAS is undefined without spend");
+    }
+
+    #[test]
+    fn value_metrics_use_one_type_on_both_sides() {
+        // The reference's §18 example.
+        let row: InsightsRow = serde_json::from_str(
+            r#"{"spend":"250.00",
+             "actions":[{"action_type":"purchase","value":"5"},{"action_type":"omni_purchase","value":"5"},{"action_type":"offsite_conversion.fb_pixel_purchase","value":"5"}],
+             "action_values":[{"action_type":"omni_purchase","value":"612.50"},{"action_type":"offsite_conversion.fb_pixel_purchase","value":"612.50"}],
+             "cost_per_action_type":[{"action_type":"omni_purchase","value":"50"}],
+             "purchase_roas":[{"action_type":"omni_purchase","value":"2.45"}]}"#,
+        )
+        .expect("reference row");
+        let text = |d: Option<Decimal>| d.map(|d| d.to_string());
+        assert_eq!(row.purchase_action_type(), Some("omni_purchase"));
+        assert_eq!(
+            text(row.conversions()).as_deref(),
+            Some("5"),
+            "5 purchases, not 15"
+        );
+        assert_eq!(text(row.purchase_value()).as_deref(), Some("612.50"));
+        assert_eq!(text(row.average_order_value()).as_deref(), Some("122.50"));
+        assert_eq!(text(row.cost_per_purchase()).as_deref(), Some("50"));
+        assert_eq!(text(row.roas()).as_deref(), Some("2.45"));
+
+        // Without omni_purchase, `purchase` is used for counts and values alike; cost per
+        // purchase falls back to spend ÷ purchases.
+        let row: InsightsRow = serde_json::from_str(
+            r#"{"spend":"100","actions":[{"action_type":"offsite_conversion.fb_pixel_purchase","value":"9"},{"action_type":"purchase","value":"4"}],
+             "action_values":[{"action_type":"purchase","value":"300"}]}"#,
+        )
+        .expect("row");
+        assert_eq!(row.purchase_action_type(), Some("purchase"));
+        assert_eq!(text(row.average_order_value()).as_deref(), Some("75.00"));
+        assert_eq!(text(row.cost_per_purchase()).as_deref(), Some("25.00"));
+        let none: InsightsRow = serde_json::from_str(r#"{"spend":"10"}"#).expect("row");
+        assert_eq!(
+            (none.average_order_value(), none.cost_per_purchase()),
+            (None, None)
+        );
     }
 }

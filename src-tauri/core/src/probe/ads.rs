@@ -51,6 +51,7 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     if let Detail::Ads(detail) = &mut tile.detail {
         detail.insights = Some(AdsInsights {
             spend_24h: spend(&today),
+            timezone: account.timezone_name.clone(),
             spend_7d: spend(&week),
             spend_30d: spend(&month),
             conversions_24h: today.conversions(),
@@ -59,6 +60,11 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
                 .or(week.purchase_action_type())
                 .map(str::to_owned),
             roas_7d: week.roas(),
+            purchases_7d: week.conversions(),
+            purchase_value_7d: week.purchase_value(),
+            aov_7d: week.average_order_value(),
+            cost_per_purchase_7d: week.cost_per_purchase(),
+            attribution: ads::ATTRIBUTION.to_owned(),
             cpc_7d: week.cpc,
             ctr_7d: week.ctr,
             active_campaigns: active,
@@ -71,6 +77,8 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
         ("meta.ads.spend_30d", Some(spend(&month))),
         ("meta.ads.conversions_24h", today.conversions()),
         ("meta.ads.roas_7d", week.roas()),
+        ("meta.ads.aov_7d", week.average_order_value()),
+        ("meta.ads.cost_per_purchase_7d", week.cost_per_purchase()),
         ("meta.ads.cpc_7d", week.cpc),
     ]
     .into_iter()
@@ -113,6 +121,7 @@ mod tests {
             currency: Some("EUR".into()),
             account_status: status,
             amount_spent: None,
+            timezone_name: Some("Europe/Berlin".into()),
         }
     }
 

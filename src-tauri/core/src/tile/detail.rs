@@ -157,8 +157,12 @@ pub struct AdsDetail {
 /// Spend and results; amounts are exact decimals in the account currency (strings in JSON).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct AdsInsights {
+    /// Today's spend in the account's time zone (`date_preset=today`, partial), not a rolling
+    /// 24 h: Meta's insights count whole days of the account's calendar.
     #[ts(type = "string")]
     pub spend_24h: Decimal,
+    /// The account's time zone, which "today" is a day of.
+    pub timezone: Option<String>,
     #[ts(type = "string")]
     pub spend_7d: Decimal,
     #[ts(type = "string")]
@@ -169,6 +173,18 @@ pub struct AdsInsights {
     pub conversion_action_type: Option<String>,
     #[ts(type = "string | null")]
     pub roas_7d: Option<Decimal>,
+    /// Purchases, revenue, average order value and cost per purchase over 7 days, all of the
+    /// one `conversion_action_type`.
+    #[ts(type = "string | null")]
+    pub purchases_7d: Option<Decimal>,
+    #[ts(type = "string | null")]
+    pub purchase_value_7d: Option<Decimal>,
+    #[ts(type = "string | null")]
+    pub aov_7d: Option<Decimal>,
+    #[ts(type = "string | null")]
+    pub cost_per_purchase_7d: Option<Decimal>,
+    /// The attribution the conversion numbers use, in words.
+    pub attribution: String,
     #[ts(type = "string | null")]
     pub cpc_7d: Option<Decimal>,
     /// Percent.

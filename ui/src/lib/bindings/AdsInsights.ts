@@ -3,11 +3,29 @@
 /**
  * Spend and results; amounts are exact decimals in the account currency (strings in JSON).
  */
-export type AdsInsights = { spend_24h: string, spend_7d: string, spend_30d: string, conversions_24h: string | null, 
+export type AdsInsights = { 
+/**
+ * Today's spend in the account's time zone (`date_preset=today`, partial), not a rolling
+ * 24 h: Meta's insights count whole days of the account's calendar.
+ */
+spend_24h: string, 
+/**
+ * The account's time zone, which "today" is a day of.
+ */
+timezone: string | null, spend_7d: string, spend_30d: string, conversions_24h: string | null, 
 /**
  * The one purchase action type the conversions count (Meta reports several overlapping).
  */
-conversion_action_type: string | null, roas_7d: string | null, cpc_7d: string | null, 
+conversion_action_type: string | null, roas_7d: string | null, 
+/**
+ * Purchases, revenue, average order value and cost per purchase over 7 days, all of the
+ * one `conversion_action_type`.
+ */
+purchases_7d: string | null, purchase_value_7d: string | null, aov_7d: string | null, cost_per_purchase_7d: string | null, 
+/**
+ * The attribution the conversion numbers use, in words.
+ */
+attribution: string, cpc_7d: string | null, 
 /**
  * Percent.
  */

@@ -2,8 +2,8 @@
 # Installs what building and testing Meta Monitor needs on a fresh Debian 12 / Ubuntu machine:
 # WebKitGTK for the window, Xvfb + WebKitWebDriver + tauri-driver for the WebDriver tests,
 # D-Bus + GNOME Keyring + secret-tool for the real keychain, Prometheus + Alertmanager for the
-# deploy kit's tests, the appindicator headers and rpm the packaging needs, and the window's
-# npm packages.
+# deploy kit's tests, the appindicator headers and rpm the packaging needs, Python's venv for
+# the official SDKs' conformance run, and the window's npm packages.
 # Idempotent; skips what is there.
 set -euo pipefail
 
@@ -14,7 +14,7 @@ packages=(
   build-essential pkg-config libwebkit2gtk-4.1-dev
   libfontconfig-dev fonts-dejavu-core libayatana-appindicator3-1 libayatana-appindicator3-dev
   xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools procps dunst
-  prometheus prometheus-alertmanager rpm desktop-file-utils
+  prometheus prometheus-alertmanager rpm desktop-file-utils python3 python3-venv
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -105,11 +105,15 @@ fn server_events_stopping_is_down_at_once_alerts_once_and_diagnose_names_the_fix
         "UP",
         "the browser still fires"
     );
-    assert_eq!(
-        stopped_alerts().len(),
-        1,
-        "one alert at once: {:#?}",
-        hook.bodies()
+    let alerts = stopped_alerts();
+    assert_eq!(alerts.len(), 1, "one alert at once: {:#?}", hook.bodies());
+    let alert: Value = serde_json::from_str(&alerts[0]).expect("JSON body");
+    assert!(
+        alert["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("no server events for 3 h")
+                && b.contains("Fix: Check the shop's server integration")),
+        "the alert says what happened and what to do: {alert}"
     );
     for _ in 0..2 {
         check();

@@ -30,6 +30,14 @@ fn condition(key: &str, active: bool, severity: Severity, title: &str, tile: &Ti
     }
 }
 
+/// `body` and the fix the diagnostics name for the same problem, so the alert says what to do.
+fn with_fix(body: &str, rule: &str) -> String {
+    match crate::diagnose::RULES.iter().find(|r| r.id == rule) {
+        Some(r) => format!("{body}. Fix: {}", r.fix),
+        None => body.to_owned(),
+    }
+}
+
 /// The conditions of one check. `keychain_problem` is the keychain error that stopped the
 /// check, if any: then it is the only condition (nothing else was measured).
 pub fn conditions(
@@ -101,14 +109,17 @@ pub fn conditions(
                     tile,
                 );
                 stopped.immediate = true;
+                stopped.body = with_fix(&stopped.body, "server_events_stopped");
                 out.push(stopped);
-                out.push(condition(
+                let mut fell = condition(
                     "capi_share_drop",
                     tile.status == Status::Degraded,
                     Severity::Warning,
                     "Fewer server events than a week ago",
                     tile,
-                ));
+                );
+                fell.body = with_fix(&fell.body, "server_share_fell");
+                out.push(fell);
             }
             Service::Webhooks => {
                 let (inactive, failed) = match &tile.detail {

@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 use ts_rs::TS;
 
 use crate::graph::pixel::EventQuality;
-use crate::store::sent_events::SentEvent;
 use crate::tile::detail::{ConversionsApiDetail, Detail, Reading};
 use crate::tile::{Service, Status, Tile};
 
@@ -54,6 +53,19 @@ pub struct Finding {
     pub view: Option<Service>,
 }
 
+/// What the rules know of one event Meta Monitor sent (the event log's row, without what the
+/// rules do not read; the core's store is not a dependency of the rules).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentEvent {
+    pub sent_at: OffsetDateTime,
+    /// Unix seconds, as sent.
+    pub event_time: i64,
+    /// `None` for a live (production) event.
+    pub test_event_code: Option<String>,
+    /// The customer-information keys present.
+    pub keys: Vec<String>,
+}
+
 /// What the rules read.
 pub struct Measured<'a> {
     pub now: OffsetDateTime,
@@ -68,6 +80,13 @@ pub struct Measured<'a> {
 impl Measured<'_> {
     fn tile(&self, service: Service) -> Option<&Tile> {
         self.tiles.iter().find(|t| t.service == service)
+    }
+
+    /// The tile of `service` when its probe measured it (a failed call leaves no detail: a
+    /// permission error is not "server events stopped").
+    fn measured(&self, service: Service) -> Option<&Tile> {
+        self.tile(service)
+            .filter(|t| t.error.is_none() && t.detail != Detail::None)
     }
 
     fn capi(&self) -> Option<&ConversionsApiDetail> {
@@ -92,6 +111,8 @@ pub const MATCH_QUALITY_FLOOR: f64 = 6.0;
 pub const KEY_COVERAGE_FLOOR: f64 = 50.0;
 /// Test-coded events in 24 h from which the traffic looks like production sent with a code.
 pub const TEST_CODE_LIVE_COUNT: usize = 20;
+/// … sent in at least this many different hours (a test session is one sitting).
+pub const TEST_CODE_LIVE_HOURS: usize = 6;
 
 /// Events where people identify themselves (a purchase, a lead…), where contact keys belong.
 const CONVERSION_EVENTS: [&str; 9] = [
@@ -117,6 +138,9 @@ const MATCH_KEYS: [&str; 7] = [
     "client_user_agent",
 ];
 
+/// How the probe words a Dataset Quality read refused for a permission.
+pub const QUALITY_PERMISSION: &str = "Dataset quality needs";
+
 /// Every rule, in the order findings are listed.
 pub const RULES: &[Rule] = &[
     Rule {
@@ -128,7 +152,7 @@ pub const RULES: &[Rule] = &[
         fix: "Check the shop's server integration (plugin, server container or code that posts to /events): its logs, its access token and its last deploy — the site is up, since the browser still sends.",
         link: "https://developers.facebook.com/documentation/ads-commerce/conversions-api/using-the-api",
         view: Some(Service::ConversionsApi),
-        check: |m| status_is(m, Service::ConversionsApi, Status::Down),
+        check: |m| measured_status_is(m, Service::ConversionsApi, Status::Down),
     },
     Rule {
         id: "server_share_fell",
@@ -139,7 +163,7 @@ pub const RULES: &[Rule] = &[
         fix: "Find which server events stopped being sent (a checkout path, a payment method, a plugin update) and send them again.",
         link: "https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices",
         view: Some(Service::ConversionsApi),
-        check: |m| status_is(m, Service::ConversionsApi, Status::Degraded),
+        check: |m| measured_status_is(m, Service::ConversionsApi, Status::Degraded),
     },
     Rule {
         id: "match_quality_low",
@@ -168,7 +192,7 @@ pub const RULES: &[Rule] = &[
         level: Level::Warning,
         service: Service::ConversionsApi,
         title: "fbp / fbc missing on server events",
-        rule: "fbp is on fewer than 50 % of an event's server events, or fbc on none of them",
+        rule: "fbp is on fewer than 50 % of an event's server events, or fbc is not listed for a conversion event",
         fix: "Read the _fbp and _fbc cookies (or fbclid from the landing URL) in the browser and send them unhashed with each server event.",
         link: "https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc",
         view: Some(Service::ConversionsApi),
@@ -190,7 +214,7 @@ pub const RULES: &[Rule] = &[
         level: Level::Warning,
         service: Service::ConversionsApi,
         title: "Events arrive late",
-        rule: "Meta reports the data freshness as other than real time, or events Meta Monitor sent were over an hour old when sent",
+        rule: "Meta reports the data freshness as other than real time, or live events Meta Monitor sent were over an hour old when sent",
         fix: "Send each event when it happens rather than in periodic batches; late events weaken ad delivery and are refused after 7 days.",
         link: "https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event",
         view: Some(Service::ConversionsApi),
@@ -201,7 +225,7 @@ pub const RULES: &[Rule] = &[
         level: Level::Warning,
         service: Service::ConversionsApi,
         title: "A test event code on what looks like live traffic",
-        rule: "20 or more events sent with a test event code in 24 h",
+        rule: "20 or more events sent with a test event code in 24 h, spread over 6 or more hours (steady traffic, not a test session)",
         fix: "Remove test_event_code from production sends: events with a test code show in Test Events and are not used for ads.",
         link: "https://developers.facebook.com/documentation/ads-commerce/conversions-api/using-the-api",
         view: Some(Service::Pixel),
@@ -245,7 +269,7 @@ pub const RULES: &[Rule] = &[
         level: Level::Info,
         service: Service::ConversionsApi,
         title: "Dataset quality could not be read",
-        rule: "the Dataset Quality API answered with an error (often a missing permission)",
+        rule: "the Dataset Quality API refused the token for a missing permission",
         fix: "Give the token ads_read and business_management (or ads_management) so match quality, coverage and freshness can be checked.",
         link: "https://developers.facebook.com/documentation/ads-commerce/conversions-api/dataset-quality-api",
         view: Some(Service::Token),
@@ -274,6 +298,14 @@ pub fn diagnose(measured: &Measured<'_>) -> Vec<Finding> {
     findings
 }
 
+fn measured_status_is(m: &Measured<'_>, service: Service, status: Status) -> Vec<String> {
+    m.measured(service)
+        .filter(|t| t.status == status)
+        .map(|t| t.message.clone())
+        .into_iter()
+        .collect()
+}
+
 fn status_is(m: &Measured<'_>, service: Service, status: Status) -> Vec<String> {
     m.tile(service)
         .filter(|t| t.status == status)
@@ -295,7 +327,7 @@ fn pct(value: f64) -> String {
 fn key_words(q: &EventQuality, key: &str) -> String {
     match q.coverage.get(key) {
         Some(p) => format!("{key} {}", pct(*p)),
-        None => format!("{key} absent"),
+        None => format!("{key} not listed by Meta"),
     }
 }
 
@@ -346,7 +378,9 @@ fn browser_ids_missing(m: &Measured<'_>) -> Vec<String> {
                 .coverage
                 .get("fbp")
                 .is_none_or(|p| *p < KEY_COVERAGE_FLOOR);
-            let fbc_none = q.coverage.get("fbc").is_none_or(|p| *p <= 0.0);
+            // fbc exists only for visitors who came from an ad click: judged on conversions.
+            let fbc_none =
+                is_conversion(&q.event_name) && q.coverage.get("fbc").is_none_or(|p| *p <= 0.0);
             (fbp_low || fbc_none).then(|| {
                 format!(
                     "{}: {}, {}",
@@ -436,17 +470,22 @@ fn events_late(m: &Measured<'_>) -> Vec<String> {
             })
         })
         .collect();
-    let old: Vec<i64> = m
+    // Live sends only: a test event may be back-dated on purpose.
+    let live: Vec<&SentEvent> = m
         .sent
         .iter()
-        .map(|e| e.sent_at.unix_timestamp() - e.event_time)
+        .filter(|e| e.test_event_code.is_none())
+        .collect();
+    let old: Vec<i64> = live
+        .iter()
+        .map(|e| e.sent_at.unix_timestamp().saturating_sub(e.event_time))
         .filter(|age| *age > 3600)
         .collect();
     if let Some(oldest) = old.iter().max() {
         out.push(format!(
-            "{} of {} events Meta Monitor sent in 24 h were over an hour old when sent (the oldest {})",
+            "{} of {} live events Meta Monitor sent in 24 h were over an hour old when sent (the oldest {})",
             old.len(),
-            m.sent.len(),
+            live.len(),
             crate::probe::human_duration(std::time::Duration::from_secs(
                 u64::try_from(*oldest).unwrap_or(0)
             ))
@@ -461,7 +500,11 @@ fn test_code_in_live_traffic(m: &Measured<'_>) -> Vec<String> {
         .iter()
         .filter(|e| e.test_event_code.is_some())
         .collect();
-    if coded.len() < TEST_CODE_LIVE_COUNT {
+    let hours: std::collections::BTreeSet<i64> = coded
+        .iter()
+        .map(|e| e.sent_at.unix_timestamp().div_euclid(3600))
+        .collect();
+    if coded.len() < TEST_CODE_LIVE_COUNT || hours.len() < TEST_CODE_LIVE_HOURS {
         return Vec::new();
     }
     let mut codes: Vec<&str> = coded
@@ -527,9 +570,8 @@ fn catalog_items_refused(m: &Measured<'_>) -> Vec<String> {
 
 fn dataset_quality_unreadable(m: &Measured<'_>) -> Vec<String> {
     match m.capi().map(|d| &d.quality) {
-        Some(Reading::Missing { why }) if !why.starts_with("skipped") && why != "not read" => {
-            vec![why.clone()]
-        }
+        // Only a permission refusal has this fix; a throttled or failed read says so elsewhere.
+        Some(Reading::Missing { why }) if why.starts_with(QUALITY_PERMISSION) => vec![why.clone()],
         _ => Vec::new(),
     }
 }
@@ -589,15 +631,20 @@ mod tests {
     fn sent(age_s: i64, test: Option<&str>, keys: &[&str]) -> SentEvent {
         SentEvent {
             sent_at: now(),
-            event_name: "Purchase".into(),
-            event_id: "order-1".into(),
             event_time: now().unix_timestamp() - age_s,
             test_event_code: test.map(str::to_owned),
             keys: keys.iter().map(|k| (*k).to_owned()).collect(),
-            outcome: "received".into(),
-            fbtrace_id: None,
-            message: None,
         }
+    }
+
+    /// `n` events sent one every 20 minutes before now.
+    fn spread(n: i64, age_s: i64, test: Option<&str>) -> Vec<SentEvent> {
+        (0..n)
+            .map(|i| SentEvent {
+                sent_at: now() - time::Duration::minutes(20 * i),
+                ..sent(age_s, test, &["em", "fbp"])
+            })
+            .collect()
     }
 
     fn token_tile(status: Status, expires_in_days: Option<i64>) -> Tile {
@@ -607,6 +654,25 @@ mod tests {
             never_expires: expires_in_days.is_none(),
             ..TokenDetail::default()
         }))
+    }
+
+    /// The tile of a Conversions API check whose call Meta refused.
+    fn failed_capi() -> Tile {
+        let mut tile = Tile::new(
+            Service::ConversionsApi,
+            Status::Down,
+            now(),
+            "permission missing",
+        );
+        tile.error = Some(crate::tile::TileError {
+            class: crate::graph::ErrorClass::Permission,
+            code: Some(200),
+            subcode: None,
+            fbtrace_id: None,
+            is_transient: false,
+            advice: "grant the permission".into(),
+        });
+        tile
     }
 
     /// A stored situation and exactly the findings it must give.
@@ -663,7 +729,7 @@ mod tests {
                     freshness: Some("hourly".into()),
                     ..purchase(8.1, &GOOD_KEYS)
                 }])],
-                sent: (0..25).map(|_| sent(2 * 3600, Some("TEST123"), &["em", "fbp"])).collect(),
+                sent: [spread(25, 60, Some("TEST123")), vec![sent(2 * 3600, None, &["em", "fbp"])]].concat(),
                 // Late twice: Meta's freshness and the events' own age.
                 want: &["not_deduplicated", "events_late", "events_late", "test_code_in_live_traffic"],
             },
@@ -694,6 +760,12 @@ mod tests {
                 tiles: vec![token_tile(Status::Down, None)],
                 sent: (0..6).map(|_| sent(60, None, &["em", "ph"])).collect(),
                 want: &["token_invalid", "browser_ids_missing"],
+            },
+            Case {
+                name: "a failed read is not a finding about the shop; a test session is not live traffic",
+                tiles: vec![failed_capi()],
+                sent: (0..30).map(|_| sent(3 * 3600, Some("TEST123"), &["em"])).collect(),
+                want: &[],
             },
             Case {
                 name: "what Meta did not report fires nothing",
@@ -759,12 +831,12 @@ mod tests {
             .collect();
         assert_eq!(
             by_id["match_quality_low"],
-            "Purchase scores 4.2 / 10; weakest keys: external_id absent, fbp absent, fbc absent"
+            "Purchase scores 4.2 / 10; weakest keys: external_id not listed by Meta, fbp not listed by Meta, fbc not listed by Meta"
         );
         assert_eq!(by_id["contact_keys_low"], "Purchase: em 30 %");
         assert_eq!(
             by_id["browser_ids_missing"],
-            "Purchase: fbp absent, fbc absent"
+            "Purchase: fbp not listed by Meta, fbc not listed by Meta"
         );
     }
 

@@ -1016,8 +1016,12 @@ fn pixel_stats(call: &mut Call) -> Response {
     let start = call
         .param("start_time")
         .and_then(|t| t.parse::<i64>().ok())
-        .unwrap_or(end - 86_400);
-    let hours: Vec<i64> = (start.div_euclid(3600)..=(end - 1).div_euclid(3600)).collect();
+        .unwrap_or(end.saturating_sub(86_400))
+        // The simulator keeps 8 days of hourly stats (Meta about 7, reference §7 — a week-ago
+        // comparison is served here; a client must cope when Meta's answer is empty).
+        .max(end.saturating_sub(8 * 86_400));
+    let hours: Vec<i64> =
+        (start.div_euclid(3600)..=end.saturating_sub(1).div_euclid(3600)).collect();
     let silent = call.scenario().shows(Scenario::PixelSilent);
     let limit: usize = call
         .param("limit")

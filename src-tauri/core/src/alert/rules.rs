@@ -99,11 +99,14 @@ pub fn conditions(
                 ));
             }
             Service::ConversionsApi => {
+                // Server events judged stopped or fallen only from measured counts; a failed
+                // call (a permission refused, Meta's error) is its own alert.
+                let measured = matches!(tile.detail, Detail::ConversionsApi(_));
                 // The silence threshold (hours, over Meta's hourly counts) already debounces:
                 // one check that sees it is enough.
                 let mut stopped = condition(
                     "capi_stopped",
-                    down,
+                    down && measured,
                     Severity::Critical,
                     "Server events stopped",
                     tile,
@@ -113,13 +116,20 @@ pub fn conditions(
                 out.push(stopped);
                 let mut fell = condition(
                     "capi_share_drop",
-                    tile.status == Status::Degraded,
+                    tile.status == Status::Degraded && measured,
                     Severity::Warning,
                     "Fewer server events than a week ago",
                     tile,
                 );
                 fell.body = with_fix(&fell.body, "server_share_fell");
                 out.push(fell);
+                out.push(condition(
+                    "down:conversions_api",
+                    down && !measured,
+                    Severity::Critical,
+                    "conversions_api is DOWN",
+                    tile,
+                ));
             }
             Service::Webhooks => {
                 let (inactive, failed) = match &tile.detail {

@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
 use super::{App, AppError, lock};
-use crate::diagnose::{Finding, Level, Measured, diagnose};
+use crate::diagnose::{Finding, Level, Measured, SentEvent, diagnose};
 
 /// Events read for the diagnostics: a day of sends is rarely more; the newest are enough.
 const SENT_EVENTS_READ: u32 = 5_000;
@@ -45,7 +45,16 @@ impl App {
         let now = self.options.clock.now();
         let store = lock(&store);
         let tiles = store.tiles(id)?;
-        let sent = store.sent_events_since(id, now - Duration::DAY, SENT_EVENTS_READ)?;
+        let sent: Vec<SentEvent> = store
+            .sent_events_since(id, now - Duration::DAY, SENT_EVENTS_READ)?
+            .into_iter()
+            .map(|e| SentEvent {
+                sent_at: e.sent_at,
+                event_time: e.event_time,
+                test_event_code: e.test_event_code,
+                keys: e.keys,
+            })
+            .collect();
         let findings = diagnose(&Measured {
             now,
             tiles: &tiles,

@@ -277,6 +277,59 @@ fn is_http_url(value: &str) -> bool {
         .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
+/// Whether a custom property looks like customer information: its name (any case, any
+/// separators: `Email`, `customer_email`, `phone-number`, `zip`, `dob`…) or a value shaped
+/// like an e-mail address or a phone number, at any depth. Such data would leave unhashed.
+fn looks_personal(key: &str, value: &Value) -> bool {
+    let name: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    const EXACT: [&str; 14] = [
+        "em", "ph", "fn", "ln", "ge", "db", "ct", "st", "zp", "zip", "ip", "dob", "name", "country",
+    ];
+    const PARTS: [&str; 14] = [
+        "email",
+        "phone",
+        "mobile",
+        "firstname",
+        "lastname",
+        "fullname",
+        "surname",
+        "address",
+        "postal",
+        "zipcode",
+        "birth",
+        "ipaddress",
+        "useragent",
+        "externalid",
+    ];
+    if EXACT.contains(&name.as_str())
+        || Key::parse(key).is_some()
+        || PARTS.iter().any(|p| name.contains(p))
+    {
+        return true;
+    }
+    match value {
+        Value::String(text) => {
+            let t = text.trim();
+            let email = t
+                .split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+            let digits = t.chars().filter(char::is_ascii_digit).count();
+            let phone = digits >= 7
+                && t.chars()
+                    .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+                && (t.starts_with('+') || t.contains(' ') || t.contains('-') || t.contains('('));
+            email || phone
+        }
+        Value::Array(items) => items.iter().any(|v| looks_personal("", v)),
+        Value::Object(map) => map.iter().any(|(k, v)| looks_personal(k, v)),
+        _ => false,
+    }
+}
+
 /// `custom_data` from the shortcuts and the `custom_data` object, checked the way Meta and
 /// its SDKs check it; problems are added to `problems`.
 fn custom_data(
@@ -434,16 +487,7 @@ fn custom_data(
     }
     for (key, value) in &given.custom_properties {
         // Customer information sent here would leave unhashed: refuse it.
-        let personal = Key::parse(key).is_some()
-            || [
-                "email",
-                "phone",
-                "first_name",
-                "last_name",
-                "name",
-                "address",
-            ]
-            .contains(&key.as_str());
+        let personal = looks_personal(key, value);
         if personal {
             problems.push(problem(
                 &field(key),
@@ -893,6 +937,13 @@ mod tests {
         custom
             .custom_properties
             .insert("email".into(), json!("john@example.com"));
+        for (key, value) in [
+            ("Customer_Email", json!("x")),
+            ("buyer", json!({"contact": "+1 650 555 1212"})),
+            ("shipping_method", json!("express")),
+        ] {
+            custom.custom_properties.insert(key.into(), value);
+        }
         input.data_processing_options = Some(vec!["GDPR".into()]);
         input.user_data.insert(
             "fbp".into(),
@@ -908,11 +959,17 @@ mod tests {
             "custom_data.contents[0].quantity",
             "custom_data.contents[1].item_price",
             "custom_data.email",
+            "custom_data.Customer_Email",
+            "custom_data.buyer",
             "data_processing_options",
             "user_data.fbp",
         ] {
             assert!(fields.contains(&field), "{field} in {fields:?}");
         }
+        assert!(
+            !fields.contains(&"custom_data.shipping_method"),
+            "an ordinary property passes: {fields:?}"
+        );
         let unknown = serde_json::from_str::<EventInput>(r#"{"event_name":"Lead","surprise":1}"#);
         assert!(
             unknown.is_err(),

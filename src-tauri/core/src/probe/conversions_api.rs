@@ -25,8 +25,8 @@ use super::{
 /// short enough to see a break the same morning.
 pub const COMPARE_HOURS: u32 = 6;
 
-/// Below this many server events in the week-ago window an event's share is too noisy to
-/// compare.
+/// Below this many server events in the week-ago window (or events of both sources in the
+/// last hours) an event's share is too noisy to compare.
 const MIN_EVENTS_TO_COMPARE: u64 = 10;
 
 pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
@@ -95,7 +95,7 @@ struct Counts {
 }
 
 fn share(server: u64, browser: u64) -> Option<f64> {
-    let all = server + browser;
+    let all = server.saturating_add(browser);
     (all > 0).then(|| 100.0 * server as f64 / all as f64)
 }
 
@@ -107,6 +107,16 @@ pub fn judge(
     thresholds: &Thresholds,
 ) -> (Tile, Vec<(String, f64)>) {
     let hour = TimeDuration::hours(1);
+    // Only buckets inside the asked windows count (Meta may answer more; a date at the edge of
+    // the representable range must not overflow the arithmetic below).
+    let in_day = |r: &&SourceCount| r.hour > now - TimeDuration::hours(26) && r.hour <= now;
+    let in_week = |r: &&SourceCount| {
+        r.hour > now - TimeDuration::days(8) && r.hour <= now - TimeDuration::days(6)
+    };
+    let day_rows: Vec<SourceCount> = day.iter().filter(in_day).cloned().collect();
+    let week_rows: Option<Vec<SourceCount>> =
+        week_ago.map(|rows| rows.iter().filter(in_week).cloned().collect());
+    let (day, week_ago) = (&day_rows[..], week_rows.as_deref());
     // A bucket counts for "the last hour" when it overlaps it, and for the comparison window
     // when it overlaps the last COMPARE_HOURS hours.
     let last_hour = |h: OffsetDateTime| h + hour > now - hour;
@@ -125,21 +135,21 @@ pub fn judge(
         for counts in [&mut total, event] {
             match row.source {
                 EventSource::Server => {
-                    counts.server_24h += row.count;
+                    counts.server_24h = counts.server_24h.saturating_add(row.count);
                     if last_hour(row.hour) {
-                        counts.server_1h += row.count;
+                        counts.server_1h = counts.server_1h.saturating_add(row.count);
                     }
                     if recent(row.hour) {
-                        counts.server_recent += row.count;
+                        counts.server_recent = counts.server_recent.saturating_add(row.count);
                     }
                 }
                 EventSource::Browser => {
-                    counts.browser_24h += row.count;
+                    counts.browser_24h = counts.browser_24h.saturating_add(row.count);
                     if last_hour(row.hour) {
-                        counts.browser_1h += row.count;
+                        counts.browser_1h = counts.browser_1h.saturating_add(row.count);
                     }
                     if recent(row.hour) {
-                        counts.browser_recent += row.count;
+                        counts.browser_recent = counts.browser_recent.saturating_add(row.count);
                     }
                 }
                 EventSource::Other => {}
@@ -157,8 +167,8 @@ pub fn judge(
             .or_default();
         for (server, browser) in [&mut before_total, event] {
             match row.source {
-                EventSource::Server => *server += row.count,
-                EventSource::Browser => *browser += row.count,
+                EventSource::Server => *server = server.saturating_add(row.count),
+                EventSource::Browser => *browser = browser.saturating_add(row.count),
                 EventSource::Other => {}
             }
         }
@@ -202,11 +212,17 @@ pub fn judge(
                     before
                         .get(&s.event_name)
                         .is_some_and(|b| b.0 >= MIN_EVENTS_TO_COMPARE)
+                        && by_event.get(&s.event_name).is_some_and(|c| {
+                            c.server_recent.saturating_add(c.browser_recent)
+                                >= MIN_EVENTS_TO_COMPARE
+                        })
                 })
                 .filter_map(|s| Some((s.event_name.clone(), s.share_pct?, s.share_week_ago_pct?)))
                 .collect()
         } else {
-            (before_total.0 >= MIN_EVENTS_TO_COMPARE)
+            (before_total.0 >= MIN_EVENTS_TO_COMPARE
+                && total.server_recent.saturating_add(total.browser_recent)
+                    >= MIN_EVENTS_TO_COMPARE)
                 .then(|| {
                     Some((
                         "all events".to_owned(),
@@ -454,5 +470,37 @@ mod tests {
         };
         assert!(!d.per_event_reported);
         assert!(d.by_event.is_empty(), "no per-event rows invented");
+    }
+
+    #[test]
+    fn little_traffic_and_rows_outside_the_window_are_not_judged() {
+        let t = Thresholds::default();
+        // One server and four browser events in the last 6 h: too few to call a fall.
+        let day: Vec<SourceCount> = hours(24, 4, |_| 1)
+            .into_iter()
+            .filter(|r| r.hour <= hour_ago(8) || r.hour == hour_ago(0))
+            .collect();
+        let (tile, _) = judge(&day, Some(&week_ago(120, 120)), now(), &t);
+        assert_ne!(tile.status, Status::Degraded, "{}", tile.message);
+        // Buckets Meta returned outside the asked windows, at the edge of time, change nothing.
+        let mut odd = hours(24, 40, |_| 20);
+        odd.push(SourceCount {
+            hour: time::PrimitiveDateTime::MAX.assume_utc(),
+            source: EventSource::Server,
+            event: Some("Purchase".into()),
+            count: u64::MAX,
+        });
+        odd.push(SourceCount {
+            hour: OffsetDateTime::UNIX_EPOCH,
+            source: EventSource::Browser,
+            event: Some("Purchase".into()),
+            count: u64::MAX,
+        });
+        let (tile, _) = judge(&odd, Some(&week_ago(240, 120)), now(), &t);
+        assert_eq!(tile.status, Status::Up, "{}", tile.message);
+        let Detail::ConversionsApi(d) = &tile.detail else {
+            panic!("detail")
+        };
+        assert_eq!(d.server_24h, 24 * 20);
     }
 }

@@ -2,7 +2,9 @@
 //! browser Pixel keeps firing. Separate `meta-monitor check` processes over real loopback HTTP,
 //! the token in a real GNOME Keyring, a local team webhook: the `conversions_api` tile goes
 //! DOWN at the first check, one alert is sent (and one resolution), and `meta-monitor
-//! diagnose` names the finding with its fix and exits 1 while it stands.
+//! diagnose` names the finding with its fix and exits 1 while it stands. With the daily
+//! findings digest switched on, two `meta-monitor run` processes on one database send it to
+//! the team once, with the finding and its fix.
 
 #![allow(
     clippy::expect_used,
@@ -10,7 +12,7 @@
 )]
 
 use meta_graph_sim::{AD_ACCOUNT, APP_ID, APP_SECRET, PIXEL_ID, Scenario, SimConfig};
-use meta_monitor_e2e::{CliEnv, KeyringSession, Sim, WebhookReceiver, describe};
+use meta_monitor_e2e::{CliEnv, KeyringSession, Sim, WebhookReceiver, describe, terminate};
 use serde_json::Value;
 
 fn tile<'a>(check: &'a Value, service: &str) -> &'a Value {
@@ -175,4 +177,92 @@ fn server_events_stopping_is_down_at_once_alerts_once_and_diagnose_names_the_fix
             .is_some_and(|r| r.len() >= 10 && r.iter().all(|r| r["fix"].is_string())),
         "{rules}"
     );
+}
+
+#[test]
+fn the_daily_findings_digest_reaches_the_team_once_with_the_fix() {
+    let Some(keyring) = KeyringSession::start() else {
+        return;
+    };
+    let hook = WebhookReceiver::start();
+    let sim = Sim::start(SimConfig::default());
+    sim.sim.set_scenario(Scenario::ServerEventsStopped);
+    let cli_env = CliEnv::new(&keyring, "meta-monitor-e2e-capi-digest", "digest.db");
+    cli_env.add_account(
+        "shop",
+        &sim.sim.base_url(),
+        &["--app-id", APP_ID, "--pixel", PIXEL_ID],
+        &[
+            ("access-token", "fake-capi-digest-token"),
+            ("app-secret", APP_SECRET),
+            ("team-webhook", hook.url.as_str()),
+        ],
+    );
+    // Due now: the digest hour is the current UTC hour.
+    let hour = time::OffsetDateTime::now_utc().hour().to_string();
+    let digest_hour = format!("digest_hour_utc={hour}");
+    let set = cli_env.run(
+        &[
+            "account",
+            "set",
+            "shop",
+            "notify_desktop=false",
+            "findings_digest=true",
+            &digest_hour,
+        ],
+        None,
+    );
+    assert!(set.status.success(), "{}", describe(&set));
+    let digests = || {
+        hook.bodies()
+            .into_iter()
+            .filter_map(|b| serde_json::from_str::<Value>(&b).ok())
+            .filter(|b| b["kind"] == "digest")
+            .collect::<Vec<_>>()
+    };
+
+    // The window and a server's `run` on the same database: both check, one sends.
+    let run = ["--timeout", "2", "run", "shop", "--speed", "30"];
+    let first = cli_env.spawn(&run);
+    let second = cli_env.spawn(&run);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while digests().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Both go on checking for a while (ten minutes of their clock) before they stop.
+    std::thread::sleep(std::time::Duration::from_secs(20));
+    for child in [first, second] {
+        let out = terminate(child);
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+
+    let sent = digests();
+    assert_eq!(sent.len(), 1, "one digest a day: {:#?}", hook.bodies());
+    let digest = &sent[0];
+    assert_eq!(digest["severity"], "critical", "{digest}");
+    let summary = digest["summary"].as_str().expect("summary");
+    assert!(
+        summary.starts_with("shop: Daily findings: 1 error"),
+        "{summary}"
+    );
+    let body = digest["body"].as_str().expect("body");
+    assert!(
+        body.starts_with(
+            "- ERROR Server events stopped (server_events_stopped): no server events for 3 h"
+        ) && body.contains("Fix: Check the shop's server integration")
+            && body.contains("meta-monitor diagnose shop"),
+        "the finding, its evidence and its fix: {body}"
+    );
+    // In the history like every notification, as the digest it is.
+    let history = cli_env.run(&["alerts", "shop", "--json"], None);
+    assert!(history.status.success(), "{}", describe(&history));
+    let history: Value = serde_json::from_slice(&history.stdout).expect("alerts --json");
+    let recorded: Vec<&Value> = history
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|n| n["kind"] == "digest")
+        .collect();
+    assert_eq!(recorded.len(), 1, "{history}");
+    assert_eq!(recorded[0]["delivered"], true, "{history}");
 }

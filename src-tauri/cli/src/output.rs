@@ -136,22 +136,31 @@ pub fn print_account(a: &Account) {
     let m = &a.monitoring;
     println!(
         "every (minutes)  graph_api_minutes={} token_minutes={} ads_minutes={} pixel_minutes={} \
-         webhooks_minutes={} catalog_minutes={}",
+         conversions_api_minutes={} webhooks_minutes={} catalog_minutes={}",
         m.graph_api_minutes,
         m.token_minutes,
         m.ads_minutes,
         m.pixel_minutes,
+        m.conversions_api_minutes,
         m.webhooks_minutes,
         m.catalog_minutes
     );
     println!(
-        "thresholds       slow_ms={} token_warning_days={} pixel_silence_hours={} usage_warning_pct={}",
-        m.slow_ms, m.token_warning_days, m.pixel_silence_hours, m.usage_warning_pct
+        "thresholds       slow_ms={} token_warning_days={} token_renew_days={} pixel_silence_hours={} \
+         capi_silence_minutes={} capi_share_drop_pct={} usage_warning_pct={}",
+        m.slow_ms,
+        m.token_warning_days,
+        m.token_renew_days,
+        m.pixel_silence_hours,
+        m.capi_silence_minutes,
+        m.capi_share_drop_pct,
+        m.usage_warning_pct
     );
     println!(
-        "notifications    notify_desktop={} notify_team_webhook={}",
-        m.notify_desktop, m.notify_team_webhook
+        "notifications    notify_desktop={} notify_team_webhook={} findings_digest={} digest_hour_utc={}",
+        m.notify_desktop, m.notify_team_webhook, m.findings_digest, m.digest_hour_utc
     );
+    println!("token renewal    token_auto_renew={}", m.token_auto_renew);
     println!("conversions api  hash_external_id={}", m.hash_external_id);
 }
 

@@ -64,6 +64,10 @@ pub struct Monitoring {
     pub notify_desktop: bool,
     /// Only used when a team webhook URL is in the keychain.
     pub notify_team_webhook: bool,
+    /// Once a day, the diagnostics' errors and warnings to the team webhook.
+    pub findings_digest: bool,
+    /// The hour (UTC, 0–23) of the daily findings digest.
+    pub digest_hour_utc: u32,
     /// Conversions API: SHA-256 `external_id` like the other customer keys. Turn it off when
     /// the site's Pixel sends it unhashed, since both must match.
     pub hash_external_id: bool,
@@ -91,6 +95,9 @@ impl Default for Monitoring {
             usage_warning_pct: t.usage_warning_pct as u32,
             notify_desktop: true,
             notify_team_webhook: true,
+            // Off until asked for: a daily message nobody chose is noise.
+            findings_digest: false,
+            digest_hour_utc: 8,
             hash_external_id: true,
         }
     }
@@ -160,7 +167,7 @@ impl Monitoring {
     /// at least hourly, the expensive probes no more than every 5 minutes, the token no more
     /// than hourly; warnings below the 90 % at which the monitor pauses itself.
     fn validate(&self) -> Result<(), AccountError> {
-        let ranges: [(&'static str, u32, u32, u32); 14] = [
+        let ranges: [(&'static str, u32, u32, u32); 15] = [
             (
                 "graph_api interval (minutes)",
                 self.graph_api_minutes,
@@ -200,6 +207,7 @@ impl Monitoring {
             ),
             ("server share drop (%)", self.capi_share_drop_pct, 5, 100),
             ("usage warning (%)", self.usage_warning_pct, 10, 89),
+            ("findings digest hour (UTC)", self.digest_hour_utc, 0, 23),
         ];
         for (field, value, min, max) in ranges {
             if !(min..=max).contains(&value) {

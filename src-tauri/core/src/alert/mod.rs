@@ -5,6 +5,7 @@
 //! live here too: an acknowledged alert stops reminding, and a silence or maintenance window
 //! ([`hold`]) holds alerts until it ends.
 
+pub mod digest;
 pub mod hold;
 pub mod rules;
 
@@ -107,6 +108,8 @@ pub enum ActionKind {
     Fire,
     Remind,
     Resolve,
+    /// The daily findings digest ([`digest`]): not an alert's state change.
+    Digest,
 }
 
 /// A notification to send.

@@ -3,14 +3,12 @@
 //! are as fresh as the last check.
 
 use serde::Serialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use ts_rs::TS;
 
 use super::{App, AppError, lock};
-use crate::diagnose::{Finding, Level, Measured, SentEvent, diagnose};
-
-/// Events read for the diagnostics: a day of sends is rarely more; the newest are enough.
-const SENT_EVENTS_READ: u32 = 5_000;
+use crate::diagnose::{Finding, Level};
+use crate::monitor::digest::stored_findings;
 
 /// An account's findings.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -43,24 +41,7 @@ impl App {
                 .map_or(7, |w| i64::from(w.account.monitoring.token_warning_days))
         };
         let now = self.options.clock.now();
-        let store = lock(&store);
-        let tiles = store.tiles(id)?;
-        let sent: Vec<SentEvent> = store
-            .sent_events_since(id, now - Duration::DAY, SENT_EVENTS_READ)?
-            .into_iter()
-            .map(|e| SentEvent {
-                sent_at: e.sent_at,
-                event_time: e.event_time,
-                test_event_code: e.test_event_code,
-                keys: e.keys,
-            })
-            .collect();
-        let findings = diagnose(&Measured {
-            now,
-            tiles: &tiles,
-            sent: &sent,
-            token_warning_days,
-        });
+        let findings = stored_findings(&lock(&store), id, now, token_warning_days)?;
         Ok(Diagnosis {
             account: name,
             at: now,

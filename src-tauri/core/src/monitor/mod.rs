@@ -5,6 +5,7 @@
 //! manual check, a reload or a restart never probes what Meta asked us to leave alone.
 
 mod accounts;
+pub mod digest;
 mod pipeline;
 
 pub use accounts::AccountEntry;

@@ -10,7 +10,7 @@ use crate::alert::{Action, decide, rules};
 use crate::check::{self, AccountTiles};
 use crate::events::{MonitorEvent, Observation};
 use crate::graph::{CallRecord, Credentials, GraphClient};
-use crate::notify::{Notifier, build_message, send_all};
+use crate::notify::{Notifier, build_message};
 use crate::probe::{self, ProbeContext, ProbeReport};
 use crate::store::StoreError;
 use crate::tile::{Detail, Service, Tile};
@@ -56,9 +56,15 @@ impl Monitor {
         let keychain_problem = secrets.credentials.as_ref().err().map(String::as_str);
         let tiles = tokio::task::block_in_place(|| self.persist(watched, reports, now))?;
         self.events.emit(MonitorEvent::TilesChanged(tiles.clone()));
-        let alerts = tokio::task::block_in_place(|| {
+        let mut alerts = tokio::task::block_in_place(|| {
             self.alert(watched, &secrets.notifiers, reports, keychain_problem, now)
         })?;
+        // After the tiles of this check are stored, so the digest reads them.
+        if let Some(digest) =
+            tokio::task::block_in_place(|| self.digest(watched, &secrets.notifiers, now))?
+        {
+            alerts.push(digest);
+        }
         Ok(CheckOutcome {
             tiles,
             alerts,
@@ -212,7 +218,6 @@ impl Monitor {
         if !watched.alerts {
             return Ok(Vec::new());
         }
-        let name = &watched.account.name;
         let conditions = rules::conditions(reports, keychain_problem, now);
         let channels: Vec<&str> = notifiers.iter().map(|n| n.channel()).collect();
         let claimed =
@@ -222,38 +227,52 @@ impl Monitor {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let mut outcomes = Vec::new();
+        let notifiers: Vec<&dyn Notifier> = notifiers.iter().map(AsRef::as_ref).collect();
         let mut actions = Vec::with_capacity(claimed.len());
         for (action, rows) in claimed {
-            let message = build_message(name, &action);
-            let sent = send_all(notifiers, &message);
-            for ((id, _), (channel, outcome)) in rows.into_iter().zip(sent) {
-                self.events.observe(Observation::Notification {
-                    channel,
-                    delivered: outcome.is_ok(),
-                });
-                match &outcome {
-                    Ok(()) => tracing::info!(account = %name, channel, kind = ?action.kind,
-                        key = %action.key, title = %action.title, "alert sent"),
-                    Err(e) => tracing::warn!(account = %name, channel, kind = ?action.kind,
-                        key = %action.key, title = %action.title, error = %e, "alert not delivered"),
-                }
-                outcomes.push((id, outcome));
-            }
-            if notifiers.is_empty() {
-                tracing::info!(account = %name, kind = ?action.kind, key = %action.key,
-                    title = %action.title, "alert decided; no channel is configured");
-            }
+            self.deliver(watched, &notifiers, &action, rows)?;
             actions.push(action);
         }
-        lock(&watched.store).record_deliveries(&outcomes)?;
-        for action in &actions {
-            self.events.emit(MonitorEvent::AlertSent {
-                account: name.clone(),
-                title: action.title.clone(),
-            });
-        }
         Ok(actions)
+    }
+
+    /// Sends one claimed notification through `notifiers` (each row is one channel's, in the
+    /// same order) and records each outcome; the log and the window hear of it.
+    pub(super) fn deliver(
+        &self,
+        watched: &Watched,
+        notifiers: &[&dyn Notifier],
+        action: &Action,
+        rows: Vec<(i64, String)>,
+    ) -> Result<(), StoreError> {
+        let account = watched.account.name.as_str();
+        let message = build_message(account, action);
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for ((id, _), notifier) in rows.into_iter().zip(notifiers) {
+            let channel = notifier.channel();
+            let outcome = notifier.send(&message);
+            self.events.observe(Observation::Notification {
+                channel,
+                delivered: outcome.is_ok(),
+            });
+            match &outcome {
+                Ok(()) => tracing::info!(account, channel, kind = ?action.kind,
+                    key = %action.key, title = %action.title, "alert sent"),
+                Err(e) => tracing::warn!(account, channel, kind = ?action.kind,
+                    key = %action.key, title = %action.title, error = %e, "alert not delivered"),
+            }
+            outcomes.push((id, outcome));
+        }
+        if notifiers.is_empty() {
+            tracing::info!(account, kind = ?action.kind, key = %action.key,
+                title = %action.title, "alert decided; no channel is configured");
+        }
+        lock(&watched.store).record_deliveries(&outcomes)?;
+        self.events.emit(MonitorEvent::AlertSent {
+            account: account.to_owned(),
+            title: action.title.clone(),
+        });
+        Ok(())
     }
 }
 

@@ -152,6 +152,8 @@ export function newAccount(name = ''): Account {
       usage_warning_pct: 75,
       notify_desktop: true,
       notify_team_webhook: true,
+      findings_digest: false,
+      digest_hour_utc: 8,
       hash_external_id: true,
     },
   };

@@ -45,6 +45,14 @@ usage_warning_pct: number, notify_desktop: boolean,
  */
 notify_team_webhook: boolean, 
 /**
+ * Once a day, the diagnostics' errors and warnings to the team webhook.
+ */
+findings_digest: boolean, 
+/**
+ * The hour (UTC, 0–23) of the daily findings digest.
+ */
+digest_hour_utc: number, 
+/**
  * Conversions API: SHA-256 `external_id` like the other customer keys. Turn it off when
  * the site's Pixel sends it unhashed, since both must match.
  */

@@ -576,11 +576,6 @@ fn dataset_quality_unreadable(m: &Measured<'_>) -> Vec<String> {
     }
 }
 
-/// The table of rules, for the documentation and `meta-monitor diagnose --rules`.
-pub fn rules() -> &'static [Rule] {
-    RULES
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

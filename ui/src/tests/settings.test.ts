@@ -66,9 +66,16 @@ describe('Settings', () => {
     await fireEvent.input(within(form).getByLabelText('Pixel every (min)'), { target: { value: '20' } });
     await fireEvent.input(within(form).getByLabelText('Pixel silent after (hours)'), { target: { value: '6' } });
     await fireEvent.click(within(form).getByLabelText('Desktop notifications'));
+    const hour = within(form).getByLabelText('Digest at (hour, UTC)');
+    expect(hour).toBeDisabled();
+    await fireEvent.click(within(form).getByLabelText(/Daily findings digest/));
+    expect(hour).toBeEnabled();
+    await fireEvent.input(hour, { target: { value: '6' } });
     await fireEvent.submit(form);
     await screen.findByRole('article', { name: 'Account shop' });
     const sent = mock.saved.at(-1)?.monitoring;
+    expect(sent?.findings_digest).toBe(true);
+    expect(sent?.digest_hour_utc).toBe(6);
     expect(sent?.pixel_minutes).toBe(20);
     expect(sent?.pixel_silence_hours).toBe(6);
     expect(sent?.notify_desktop).toBe(false);

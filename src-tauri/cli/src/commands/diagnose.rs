@@ -3,7 +3,7 @@
 //! exists, so a cron job or CI step can gate on it.
 
 use meta_monitor_core::app::Options;
-use meta_monitor_core::diagnose::{Finding, Level, rules as all_rules};
+use meta_monitor_core::diagnose::{Finding, Level, RULES};
 
 use super::Session;
 use crate::{Failure, output};
@@ -57,11 +57,10 @@ fn print_finding(f: &Finding) {
 }
 
 pub fn rules(json: bool) -> Result<(), Failure> {
-    let rules = all_rules();
     if json {
-        return output::print_json(rules);
+        return output::print_json(RULES);
     }
-    for r in rules {
+    for r in RULES {
         println!("{:<8} {} [{}]", level_word(r.level), r.title, r.id);
         println!("         when:     {}", r.rule);
         println!("         fix:      {}", r.fix);

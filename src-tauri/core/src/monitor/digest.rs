@@ -112,7 +112,9 @@ mod tests {
         let path = dir.path().join("digest.db");
         let now = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("time");
         let mut window = Store::open(&path).expect("store");
-        let id = window.add_account(&Account::new("shop"), now).expect("account");
+        let id = window
+            .add_account(&Account::new("shop"), now)
+            .expect("account");
         let mut server = Store::open(&path).expect("a second connection");
         let due = digest::due_at(now, 8);
         let action = Action {
@@ -122,7 +124,7 @@ mod tests {
             title: "Daily findings: 1 warning".to_owned(),
             body: "- warning …".to_owned(),
         };
-        let mut claim = |store: &mut Store| {
+        let claim = |store: &mut Store| {
             store
                 .claim_alerts(id, &["webhook"], now, |states, _| {
                     match digest::claim(states, due, now) {

@@ -9,7 +9,6 @@
 //! none a week ago: the Conversions API is not in use, or nothing was measured).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -84,14 +83,41 @@ pub async fn probe(ctx: &ProbeContext<'_>) -> ProbeReport {
     ProbeReport::ok(tile, points)
 }
 
+/// One source's events over the windows the tile reads.
+#[derive(Default)]
+struct Window {
+    last_hour: u64,
+    day: u64,
+    /// The last [`COMPARE_HOURS`] hours.
+    recent: u64,
+}
+
+impl Window {
+    fn add(&mut self, count: u64, in_last_hour: bool, in_recent: bool) {
+        self.day = self.day.saturating_add(count);
+        if in_last_hour {
+            self.last_hour = self.last_hour.saturating_add(count);
+        }
+        if in_recent {
+            self.recent = self.recent.saturating_add(count);
+        }
+    }
+}
+
 #[derive(Default)]
 struct Counts {
-    server_1h: u64,
-    server_24h: u64,
-    browser_1h: u64,
-    browser_24h: u64,
-    server_recent: u64,
-    browser_recent: u64,
+    server: Window,
+    browser: Window,
+}
+
+impl Counts {
+    fn of(&mut self, source: EventSource) -> Option<&mut Window> {
+        match source {
+            EventSource::Server => Some(&mut self.server),
+            EventSource::Browser => Some(&mut self.browser),
+            EventSource::Other => None,
+        }
+    }
 }
 
 fn share(server: u64, browser: u64) -> Option<f64> {
@@ -133,26 +159,8 @@ pub fn judge(
             .entry(row.event.clone().unwrap_or_default())
             .or_default();
         for counts in [&mut total, event] {
-            match row.source {
-                EventSource::Server => {
-                    counts.server_24h = counts.server_24h.saturating_add(row.count);
-                    if last_hour(row.hour) {
-                        counts.server_1h = counts.server_1h.saturating_add(row.count);
-                    }
-                    if recent(row.hour) {
-                        counts.server_recent = counts.server_recent.saturating_add(row.count);
-                    }
-                }
-                EventSource::Browser => {
-                    counts.browser_24h = counts.browser_24h.saturating_add(row.count);
-                    if last_hour(row.hour) {
-                        counts.browser_1h = counts.browser_1h.saturating_add(row.count);
-                    }
-                    if recent(row.hour) {
-                        counts.browser_recent = counts.browser_recent.saturating_add(row.count);
-                    }
-                }
-                EventSource::Other => {}
+            if let Some(window) = counts.of(row.source) {
+                window.add(row.count, last_hour(row.hour), recent(row.hour));
             }
         }
         if row.source == EventSource::Server && row.count > 0 {
@@ -180,11 +188,11 @@ pub fn judge(
             .filter(|(name, _)| !name.is_empty())
             .map(|(name, c)| EventSplit {
                 event_name: name.clone(),
-                server_1h: c.server_1h,
-                server_24h: c.server_24h,
-                browser_1h: c.browser_1h,
-                browser_24h: c.browser_24h,
-                share_pct: share(c.server_recent, c.browser_recent),
+                server_1h: c.server.last_hour,
+                server_24h: c.server.day,
+                browser_1h: c.browser.last_hour,
+                browser_24h: c.browser.day,
+                share_pct: share(c.server.recent, c.browser.recent),
                 share_week_ago_pct: before.get(name).copied().and_then(week_share),
             })
             .collect()
@@ -213,7 +221,7 @@ pub fn judge(
                         .get(&s.event_name)
                         .is_some_and(|b| b.0 >= MIN_EVENTS_TO_COMPARE)
                         && by_event.get(&s.event_name).is_some_and(|c| {
-                            c.server_recent.saturating_add(c.browser_recent)
+                            c.server.recent.saturating_add(c.browser.recent)
                                 >= MIN_EVENTS_TO_COMPARE
                         })
                 })
@@ -221,12 +229,12 @@ pub fn judge(
                 .collect()
         } else {
             (before_total.0 >= MIN_EVENTS_TO_COMPARE
-                && total.server_recent.saturating_add(total.browser_recent)
+                && total.server.recent.saturating_add(total.browser.recent)
                     >= MIN_EVENTS_TO_COMPARE)
                 .then(|| {
                     Some((
                         "all events".to_owned(),
-                        share(total.server_recent, total.browser_recent)?,
+                        share(total.server.recent, total.browser.recent)?,
                         week_share(before_total)?,
                     ))
                 })
@@ -240,14 +248,14 @@ pub fn judge(
             .max_by(|a, b| (a.2 - a.1).total_cmp(&(b.2 - b.1)))
     };
     let (status, message) = match (silent_for, last_server_hour) {
-        (_, None) if before_total.0 > 0 && total.browser_24h > 0 => (
+        (_, None) if before_total.0 > 0 && total.browser.day > 0 => (
             Status::Down,
             format!(
                 "no server events in 24 h ({} in the same hours a week ago) while the browser sent {}",
-                before_total.0, total.browser_24h
+                before_total.0, total.browser.day
             ),
         ),
-        (_, None) if total.browser_24h > 0 => (
+        (_, None) if total.browser.day > 0 => (
             Status::Unknown,
             "no server events in 24 h: the Conversions API is not in use for this dataset (or stopped over a day ago)".to_owned(),
         ),
@@ -279,20 +287,20 @@ pub fn judge(
                 Status::Up,
                 format!(
                     "{} server events in the last hour, {} in 24 h ({})",
-                    total.server_1h,
-                    total.server_24h,
-                    share(total.server_24h, total.browser_24h)
+                    total.server.last_hour,
+                    total.server.day,
+                    share(total.server.day, total.browser.day)
                         .map_or("—".to_owned(), |p| format!("{p:.0} % of all events"))
                 ),
             ),
         },
     };
-    let share_pct = share(total.server_recent, total.browser_recent);
+    let share_pct = share(total.server.recent, total.browser.recent);
     let detail = ConversionsApiDetail {
-        server_1h: total.server_1h,
-        server_24h: total.server_24h,
-        browser_1h: total.browser_1h,
-        browser_24h: total.browser_24h,
+        server_1h: total.server.last_hour,
+        server_24h: total.server.day,
+        browser_1h: total.browser.last_hour,
+        browser_24h: total.browser.day,
         last_server_hour,
         by_event: splits,
         per_event_reported,
@@ -306,26 +314,17 @@ pub fn judge(
     let mut points = vec![
         (
             "meta.capi.server_events_1h".to_owned(),
-            total.server_1h as f64,
+            total.server.last_hour as f64,
         ),
         (
             "meta.capi.server_events_24h".to_owned(),
-            total.server_24h as f64,
+            total.server.day as f64,
         ),
     ];
     points.extend(share_pct.map(|p| ("meta.capi.server_share_pct".to_owned(), p)));
     let tile = Tile::new(Service::ConversionsApi, status, now, message)
         .with_detail(Detail::ConversionsApi(detail));
     (tile, points)
-}
-
-/// How long the server has been silent according to `detail`, for the diagnostics.
-pub fn server_silence(detail: &ConversionsApiDetail, now: OffsetDateTime) -> Option<Duration> {
-    detail.last_server_hour.map(|h| {
-        (now - (h + TimeDuration::hours(1)))
-            .max(TimeDuration::ZERO)
-            .unsigned_abs()
-    })
 }
 
 #[cfg(test)]

@@ -176,6 +176,11 @@ export function backend(): Backend {
   return current;
 }
 
+/** The watched accounts' names, in the overview's order (for the views' account filters). */
+export async function accountNames(): Promise<string[]> {
+  return (await backend().overview()).accounts.map((a) => a.account);
+}
+
 export function setBackend(b: Backend): void {
   current = b;
 }

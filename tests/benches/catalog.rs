@@ -87,7 +87,7 @@ fn raw_floor(base_url: &str, feed_path: &Path) -> (Duration, u32) {
     let text = std::fs::read_to_string(feed_path).expect("feed");
     let products = meta_monitor_core::catalog::import::read(
         text.as_bytes(),
-        meta_monitor_core::catalog::import::FeedFormat::Csv,
+        Some(meta_monitor_core::catalog::import::FeedFormat::Csv),
     )
     .expect("feed")
     .products;

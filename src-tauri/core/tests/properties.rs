@@ -23,6 +23,30 @@ fn config() -> ProptestConfig {
     ProptestConfig::with_cases(cases)
 }
 
+/// Text that looks like a product feed's XML often enough to reach the item reader.
+fn xmlish() -> impl Strategy<Value = String> {
+    let element = prop_oneof![
+        Just("<item>".to_owned()),
+        Just("</item>".to_owned()),
+        Just("<entry>".to_owned()),
+        Just("<g:shipping><g:country>US</g:country>".to_owned()),
+        Just("</g:shipping>".to_owned()),
+        Just("<![CDATA[x]]>".to_owned()),
+        Just("&amp;".to_owned()),
+        Just("&unknown;".to_owned()),
+        Just("<link href=\"h\"/>".to_owned()),
+        "<[a-z:]{1,8}>",
+        "</[a-z:]{1,8}>",
+        "\\PC{0,8}",
+    ];
+    proptest::collection::vec(element, 0..40).prop_map(|parts| {
+        format!(
+            "<rss xmlns:g=\"http://base.google.com/ns/1.0\"><channel>{}</channel></rss>",
+            parts.concat()
+        )
+    })
+}
+
 /// Text that looks like JSON often enough to reach the deeper branches.
 fn jsonish() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -84,12 +108,63 @@ proptest! {
     }
 
     #[test]
-    fn feeds_of_any_text_import_or_refuse(text in "\\PC{0,400}", format in 0u8..3) {
-        let format = [FeedFormat::Csv, FeedFormat::Tsv, FeedFormat::Json][usize::from(format)];
+    fn feeds_of_any_text_import_or_refuse(text in "\\PC{0,400}", format in 0u8..5) {
+        let format = [FeedFormat::Csv, FeedFormat::Tsv, FeedFormat::Json, FeedFormat::Xml]
+            .get(usize::from(format))
+            .copied();
         if let Ok(feed) = read(Cursor::new(text.into_bytes()), format) {
             for (_, product) in &feed.products {
                 let _ = product.fingerprint();
             }
+        }
+    }
+
+    #[test]
+    fn xml_feeds_of_markup_like_text_import_or_refuse(text in xmlish()) {
+        if let Ok(feed) = read(Cursor::new(text.into_bytes()), Some(FeedFormat::Xml)) {
+            for (_, product) in &feed.products {
+                let _ = product.fingerprint();
+            }
+        }
+    }
+
+    #[test]
+    fn rss_feeds_give_back_every_field_written(
+        items in proptest::collection::vec(("[A-Za-z0-9_-]{1,12}", "\\PC{0,30}", "[0-9]{1,4}\\.[0-9]{2} [A-Z]{3}"), 1..12),
+        prefixed: bool,
+        cdata: bool,
+    ) {
+        let escape = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let tag = |name: &str| if prefixed { format!("g:{name}") } else { name.to_owned() };
+        let mut text = String::from(r#"<?xml version="1.0"?>
+<rss xmlns:g="http://base.google.com/ns/1.0" version="2.0"><channel><title>Shop</title>"#);
+        for (id, title, price) in &items {
+            let title_xml = if cdata && !title.contains("]]>") {
+                format!("<![CDATA[{title}]]>")
+            } else {
+                escape(title)
+            };
+            text.push_str(&format!(
+                "\n<item>\n<{i}>{id}</{i}>\n<{t}>{title_xml}</{t}>\n<{p}>{price}</{p}>\n</item>",
+                i = tag("id"), t = tag("title"), p = tag("price")
+            ));
+        }
+        text.push_str("\n</channel></rss>");
+        let feed = read(Cursor::new(text.into_bytes()), None).expect("a well-formed feed reads");
+        prop_assert_eq!(feed.format, FeedFormat::Xml);
+        let mut read_back = feed.rejected.iter().map(|r| (r.line, r.id.clone()))
+            .chain(feed.products.iter().map(|(l, p)| (*l, Some(p.id().to_owned()))))
+            .collect::<Vec<_>>();
+        read_back.sort();
+        prop_assert_eq!(read_back.len(), items.len(), "every item is kept or refused");
+        for ((line, id), (i, (written, _, _))) in read_back.iter().zip(items.iter().enumerate()) {
+            prop_assert_eq!(*line, 3 + 5 * i as u64, "each item's own line");
+            prop_assert_eq!(id.as_deref(), Some(written.as_str()));
+        }
+        for (_, product) in &feed.products {
+            let (_, title, _) = items.iter().find(|(id, _, _)| id == product.id()).expect("written");
+            let normalized: String = title.replace("\r\n", "\n").replace('\r', "\n");
+            prop_assert_eq!(product.get("title").unwrap_or(""), normalized.trim());
         }
     }
 
@@ -101,7 +176,7 @@ proptest! {
         for (id, title, price) in &rows {
             text.push_str(&format!("{id},{title},{price}\n"));
         }
-        if let Ok(feed) = read(Cursor::new(text.into_bytes()), FeedFormat::Csv) {
+        if let Ok(feed) = read(Cursor::new(text.into_bytes()), Some(FeedFormat::Csv)) {
             prop_assert!(feed.products.len() + feed.rejected.len() <= rows.len());
         }
     }

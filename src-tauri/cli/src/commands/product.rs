@@ -18,12 +18,13 @@ use crate::output::print_json;
 
 #[derive(clap::Subcommand)]
 pub enum ProductCommand {
-    /// Import a product feed (CSV or TSV with a header row of feed field names, or JSON);
-    /// bad rows are reported by line and the good ones kept. Re-importing updates.
+    /// Import a product feed (CSV or TSV with a header row of feed field names, JSON, or
+    /// RSS/Atom XML with the Google namespace); bad rows are reported by line and the good
+    /// ones kept. Re-importing updates.
     Import {
         name: String,
         file: std::path::PathBuf,
-        /// Default: from the file's extension (.csv, .tsv, .json).
+        /// csv, tsv, json or xml. Default: recognised from the content.
         #[arg(long)]
         format: Option<FeedFormat>,
         #[arg(long)]

@@ -43,8 +43,8 @@ impl App {
         })
     }
 
-    /// Imports a feed; the format is `format`, else follows the file name. Bad rows are
-    /// returned by line; the good ones are kept.
+    /// Imports a feed; the format is `format`, else recognised from the content. Bad rows
+    /// are returned by line; the good ones are kept.
     pub fn import_feed(
         &self,
         account: &str,
@@ -53,8 +53,6 @@ impl App {
         format: Option<FeedFormat>,
     ) -> Result<ImportResult, AppError> {
         let (entry, store) = self.entry(account)?;
-        let format =
-            format.unwrap_or_else(|| FeedFormat::from_path(std::path::Path::new(file_name)));
         let feed = import::read(std::io::BufReader::new(feed), format)
             .map_err(|e| AppError::new(ErrorCode::InvalidInput, format!("{file_name}: {e}")))?;
         let products: Vec<Product> = feed.products.into_iter().map(|(_, p)| p).collect();

@@ -1,6 +1,8 @@
 //! Reading the product feeds shops already have: CSV or TSV with a header row of feed field
-//! names, or JSON (an array of objects, or `{"data": [...]}`). Every row is validated; bad
-//! rows are reported by their line in the file (the header is line 1) and the good ones kept.
+//! names, JSON (an array of objects, or `{"data": [...]}`), or XML (RSS 2.0 or Atom with the
+//! Google namespace, [`super::xml`]); the format is told, or recognised from the content.
+//! Every row is validated; bad rows are reported by their line in the file (the header is
+//! line 1) and the good ones kept.
 
 use std::io::Read;
 
@@ -14,20 +16,30 @@ pub enum FeedFormat {
     Csv,
     Tsv,
     Json,
+    Xml,
 }
 
 impl FeedFormat {
-    /// From the file name: `.tsv`/`.tab` → TSV, `.json` → JSON, anything else CSV.
-    pub fn from_path(path: &std::path::Path) -> Self {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("tsv" | "tab") => Self::Tsv,
-            Some("json") => Self::Json,
-            _ => Self::Csv,
+    /// From the content, as shops name their files anything (`feed.php`, `export?id=3`):
+    /// markup is XML, an object or array JSON; otherwise the header line decides between
+    /// TSV (more tabs than commas) and CSV.
+    pub fn detect(text: &str) -> Self {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+        match text.as_bytes().first() {
+            Some(b'<') => Self::Xml,
+            Some(b'{' | b'[') => Self::Json,
+            _ => {
+                let header = text
+                    .lines()
+                    .find(|l| !l.starts_with('#'))
+                    .unwrap_or_default();
+                let count = |c: char| header.matches(c).count();
+                if count('\t') > count(',') {
+                    Self::Tsv
+                } else {
+                    Self::Csv
+                }
+            }
         }
     }
 }
@@ -39,7 +51,10 @@ impl std::str::FromStr for FeedFormat {
             "csv" => Ok(Self::Csv),
             "tsv" => Ok(Self::Tsv),
             "json" => Ok(Self::Json),
-            other => Err(format!("unknown feed format {other:?} (csv, tsv or json)")),
+            "xml" | "rss" | "atom" => Ok(Self::Xml),
+            other => Err(format!(
+                "unknown feed format {other:?} (csv, tsv, json or xml)"
+            )),
         }
     }
 }
@@ -56,8 +71,10 @@ pub struct RejectedRow {
 
 /// What a feed held: the products that passed validation (with the line each started on)
 /// and the rows that did not.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Feed {
+    /// The format it was read as (told, or recognised).
+    pub format: FeedFormat,
     pub products: Vec<(u64, Product)>,
     pub rejected: Vec<RejectedRow>,
 }
@@ -73,18 +90,25 @@ pub enum FeedError {
     },
 }
 
-/// Reads a whole feed. A row with problems is kept out and reported; a file that is not a
-/// feed at all (no `id` column, not JSON) is an error.
-pub fn read(mut input: impl Read, format: FeedFormat) -> Result<Feed, FeedError> {
+/// Reads a whole feed in `format`, or the format its content shows. A row with problems is
+/// kept out and reported; a file that is not a feed at all (no `id` column, not JSON, broken
+/// XML) is an error.
+pub fn read(mut input: impl Read, format: Option<FeedFormat>) -> Result<Feed, FeedError> {
     let mut text = String::new();
     input.read_to_string(&mut text)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text); // Excel's BOM
+    let format = format.unwrap_or_else(|| FeedFormat::detect(text));
     let rows = match format {
-        FeedFormat::Csv => delimited(text, b',', "CSV")?,
-        FeedFormat::Tsv => delimited(text, b'\t', "TSV")?,
+        FeedFormat::Csv => after_comments(text, |t| delimited(t, b',', "CSV"))?,
+        FeedFormat::Tsv => after_comments(text, |t| delimited(t, b'\t', "TSV"))?,
         FeedFormat::Json => json(text)?,
+        FeedFormat::Xml => super::xml::rows(text)?,
     };
-    let mut feed = Feed::default();
+    let mut feed = Feed {
+        format,
+        products: Vec::new(),
+        rejected: Vec::new(),
+    };
     let mut seen = std::collections::HashMap::new();
     for (line, row) in rows {
         let product = match row {
@@ -116,7 +140,26 @@ pub fn read(mut input: impl Read, format: FeedFormat) -> Result<Feed, FeedError>
     Ok(feed)
 }
 
-type Row = (u64, Result<Product, FieldProblem>);
+/// Reads a delimited feed after its leading `# ref_application_id …` comment lines (Meta's
+/// feed files may carry them), its rows still numbered by their line in the whole file.
+fn after_comments(
+    text: &str,
+    read: impl FnOnce(&str) -> Result<Vec<Row>, FeedError>,
+) -> Result<Vec<Row>, FeedError> {
+    let mut rest = text;
+    let mut skipped = 0u64;
+    while rest.starts_with('#') {
+        rest = rest.split_once('\n').map_or("", |(_, after)| after);
+        skipped += 1;
+    }
+    Ok(read(rest)?
+        .into_iter()
+        .map(|(line, row)| (line + skipped, row))
+        .collect())
+}
+
+/// A row of any format: the line it starts on, and the product or why it is not one.
+pub(super) type Row = (u64, Result<Product, FieldProblem>);
 
 fn delimited(text: &str, delimiter: u8, name: &'static str) -> Result<Vec<Row>, FeedError> {
     let shape = |message: String| FeedError::Shape {
@@ -268,7 +311,7 @@ mod tests {
              SKU-1,Again,dup,in stock,new,1 USD,https://s.example/4,https://s.example/4.jpg,Acme\n\
              SKU-5,short row\n"
         );
-        let feed = read(csv.as_bytes(), FeedFormat::Csv).expect("a feed");
+        let feed = read(csv.as_bytes(), Some(FeedFormat::Csv)).expect("a feed");
         let kept: Vec<(u64, &str)> = feed.products.iter().map(|(l, p)| (*l, p.id())).collect();
         assert_eq!(
             kept,
@@ -297,7 +340,7 @@ mod tests {
             "{}\nSKU-1\tMug \"XL\"\tA mug\tin stock\tnew\t12.34 USD\thttps://s.example/1\thttps://s.example/1.jpg\tAcme\n",
             HEADER.replace(',', "\t")
         );
-        let feed = read(tsv.as_bytes(), FeedFormat::Tsv).expect("a feed");
+        let feed = read(tsv.as_bytes(), Some(FeedFormat::Tsv)).expect("a feed");
         assert_eq!(feed.products[0].1.get("title"), Some("Mug \"XL\""));
         let json = r#"{"data": [
   {"id": "SKU-1", "title": "Mug", "description": "A mug", "availability": "in stock",
@@ -306,7 +349,7 @@ mod tests {
   {"id": "SKU-2", "title": "Cup"},
   "not an object"
 ]}"#;
-        let feed = read(json.as_bytes(), FeedFormat::Json).expect("a feed");
+        let feed = read(json.as_bytes(), Some(FeedFormat::Json)).expect("a feed");
         assert_eq!(feed.products.len(), 1);
         assert_eq!(feed.products[0].1.get("inventory"), Some("3"));
         let lines: Vec<u64> = feed.rejected.iter().map(|r| r.line).collect();
@@ -318,8 +361,35 @@ mod tests {
     }
 
     #[test]
+    fn the_format_is_recognised_from_the_content() {
+        let csv = format!(
+            "# ref_application_id 123\n{HEADER}\nSKU-1,Mug,A mug,in stock,new,1 USD,https://s.example/1,https://s.example/1.jpg,Acme\n"
+        );
+        let cases = [
+            (csv.as_str(), FeedFormat::Csv),
+            ("id\ttitle\tprice, with comma\n", FeedFormat::Tsv),
+            ("  [{\"id\": \"1\"}]", FeedFormat::Json),
+            ("{\"data\": []}", FeedFormat::Json),
+            ("\u{feff}<?xml version=\"1.0\"?><rss/>", FeedFormat::Xml),
+            (
+                "\n\n<feed xmlns=\"http://www.w3.org/2005/Atom\"/>",
+                FeedFormat::Xml,
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(FeedFormat::detect(text), expected, "{text:?}");
+        }
+        let feed = read(csv.as_bytes(), None).expect("a feed");
+        assert_eq!(feed.format, FeedFormat::Csv);
+        assert_eq!(
+            feed.products[0].0, 3,
+            "lines counted in the whole file, the comment included"
+        );
+    }
+
+    #[test]
     fn a_file_that_is_not_a_feed_is_an_error() {
-        assert!(read("name,price\nMug,1 USD\n".as_bytes(), FeedFormat::Csv).is_err());
-        assert!(read("<html>".as_bytes(), FeedFormat::Json).is_err());
+        assert!(read("name,price\nMug,1 USD\n".as_bytes(), Some(FeedFormat::Csv)).is_err());
+        assert!(read("<html>".as_bytes(), Some(FeedFormat::Json)).is_err());
     }
 }

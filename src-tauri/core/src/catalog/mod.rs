@@ -6,3 +6,4 @@ pub mod import;
 /// depending on the sync engine that uses the store.
 pub use crate::product;
 pub mod sync;
+mod xml;

@@ -531,6 +531,75 @@ impl WebhookReceiver {
     }
 }
 
+/// A shop's feed server: serves one document at `url` with an `ETag` (SHA-256 of the body)
+/// and answers `304 Not Modified` to a matching `If-None-Match`, as web servers and CDNs do.
+pub struct FeedServer {
+    pub url: String,
+    body: std::sync::Arc<std::sync::Mutex<String>>,
+    /// (200 responses, 304 responses).
+    served: std::sync::Arc<std::sync::Mutex<(u32, u32)>>,
+}
+
+impl FeedServer {
+    pub fn start(body: &str) -> Self {
+        use sha2::Digest;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/export/feed.xml?key=shop-feed-key",
+            listener.local_addr().expect("addr")
+        );
+        let body = std::sync::Arc::new(std::sync::Mutex::new(body.to_owned()));
+        let served = std::sync::Arc::new(std::sync::Mutex::new((0, 0)));
+        let (document, counts) = (body.clone(), served.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+                let mut if_none_match = None;
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("if-none-match:") {
+                        if_none_match = Some(v.trim().to_owned());
+                    }
+                    line.clear();
+                }
+                let text = document.lock().map(|d| d.clone()).unwrap_or_default();
+                let etag = format!("\"{}\"", hex::encode(sha2::Sha256::digest(text.as_bytes())));
+                let response = if if_none_match.as_deref() == Some(etag.as_str()) {
+                    if let Ok(mut c) = counts.lock() {
+                        c.1 += 1;
+                    }
+                    format!(
+                        "HTTP/1.1 304 Not Modified\r\netag: {etag}\r\nconnection: close\r\n\r\n"
+                    )
+                } else {
+                    if let Ok(mut c) = counts.lock() {
+                        c.0 += 1;
+                    }
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\netag: {etag}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                        text.len()
+                    )
+                };
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        Self { url, body, served }
+    }
+
+    /// Serves `body` from now on.
+    pub fn replace(&self, body: &str) {
+        if let Ok(mut b) = self.body.lock() {
+            *b = body.to_owned();
+        }
+    }
+
+    /// (full downloads, `304` answers) so far.
+    pub fn served(&self) -> (u32, u32) {
+        self.served.lock().map(|c| *c).unwrap_or_default()
+    }
+}
+
 /// An operator's webhook endpoint as Meta expects it: answers the verification handshake and
 /// accepts signed deliveries. `echo_wrong` makes it echo a wrong challenge.
 pub struct HubEndpoint {

@@ -185,6 +185,10 @@ enum Command {
     /// Products: import a feed, list, sync to the catalog, delete from it.
     #[command(subcommand)]
     Product(commands::product::ProductCommand),
+    /// Feed sources: a file or an https:// URL whose products are imported and synced when
+    /// they change (`run` runs them on their schedule); deletes of vanished products.
+    #[command(subcommand)]
+    Feed(commands::feed::FeedCommand),
     /// Normalize and SHA-256 one customer-information value as the Conversions API wants it
     /// (em, ph, fn, ln, ge, db, ct, st, zp, country, external_id, …); exit 2 when invalid.
     Hash {

@@ -147,14 +147,15 @@ pub fn print_account(a: &Account) {
     );
     println!(
         "thresholds       slow_ms={} token_warning_days={} token_renew_days={} pixel_silence_hours={} \
-         capi_silence_minutes={} capi_share_drop_pct={} usage_warning_pct={}",
+         capi_silence_minutes={} capi_share_drop_pct={} usage_warning_pct={} feed_delete_brake_pct={}",
         m.slow_ms,
         m.token_warning_days,
         m.token_renew_days,
         m.pixel_silence_hours,
         m.capi_silence_minutes,
         m.capi_share_drop_pct,
-        m.usage_warning_pct
+        m.usage_warning_pct,
+        m.feed_delete_brake_pct
     );
     println!(
         "notifications    notify_desktop={} notify_team_webhook={} findings_digest={} digest_hour_utc={}",

@@ -61,6 +61,9 @@ pub struct Monitoring {
     pub capi_share_drop_pct: u32,
     /// `rate_limits` is DEGRADED from this usage; the monitor pauses itself at 90 % anyway.
     pub usage_warning_pct: u32,
+    /// A feed run that finds more than this share of its products gone holds their deletes
+    /// for a confirmation (a truncated export must not empty the catalog).
+    pub feed_delete_brake_pct: u32,
     pub notify_desktop: bool,
     /// Only used when a team webhook URL is in the keychain.
     pub notify_team_webhook: bool,
@@ -93,6 +96,7 @@ impl Default for Monitoring {
             capi_silence_minutes: (t.capi_silence.as_secs() / 60) as u32,
             capi_share_drop_pct: t.capi_share_drop_pct as u32,
             usage_warning_pct: t.usage_warning_pct as u32,
+            feed_delete_brake_pct: 10,
             notify_desktop: true,
             notify_team_webhook: true,
             // Off until asked for: a daily message nobody chose is noise.
@@ -167,7 +171,7 @@ impl Monitoring {
     /// at least hourly, the expensive probes no more than every 5 minutes, the token no more
     /// than hourly; warnings below the 90 % at which the monitor pauses itself.
     fn validate(&self) -> Result<(), AccountError> {
-        let ranges: [(&'static str, u32, u32, u32); 15] = [
+        let ranges: [(&'static str, u32, u32, u32); 16] = [
             (
                 "graph_api interval (minutes)",
                 self.graph_api_minutes,
@@ -208,6 +212,7 @@ impl Monitoring {
             ("server share drop (%)", self.capi_share_drop_pct, 5, 100),
             ("usage warning (%)", self.usage_warning_pct, 10, 89),
             ("findings digest hour (UTC)", self.digest_hour_utc, 0, 23),
+            ("feed delete brake (%)", self.feed_delete_brake_pct, 1, 100),
         ];
         for (field, value, min, max) in ranges {
             if !(min..=max).contains(&value) {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod demo;
 pub mod diagnose;
 pub mod events;
+pub mod feed;
 pub mod hash;
 pub mod history;
 pub mod holds;
@@ -128,6 +129,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             events::log(&session, &name, &since, json)
         }
         Command::Product(cmd) => product::run(cmd, &session),
+        Command::Feed(cmd) => feed::run(cmd, &session),
         Command::Hash {
             field,
             value,

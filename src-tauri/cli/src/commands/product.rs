@@ -100,8 +100,25 @@ pub fn run(cmd: ProductCommand, session: &Session) -> Result<(), Failure> {
 /// sending (what was sent is confirmed by the next sync).
 fn sync(session: &Session, name: &str, selection: SyncSelection) -> Result<SyncSummary, Failure> {
     let (runtime, app) = session.open(session.options(Some(name)))?;
+    let progress = progress_lines();
+    let summary = runtime.block_on(async {
+        let sync = app.sync_products(name, selection, progress);
+        tokio::pin!(sync);
+        tokio::select! {
+            summary = &mut sync => summary,
+            _ = tokio::signal::ctrl_c() => {
+                app.cancel_sync(name);
+                sync.await
+            }
+        }
+    })?;
+    Ok(summary)
+}
+
+/// A sync's progress on stderr, one line per change ("120/3000 done, 0 failed — sending").
+pub(super) fn progress_lines() -> impl Fn(&SyncProgress) + Send + Sync {
     let last = Mutex::new(String::new());
-    let progress = |p: &SyncProgress| {
+    move |p: &SyncProgress| {
         let line = match p.paused_for_s {
             Some(s) => format!(
                 "{}/{} done, {} failed — paused {s} s for the rate limit",
@@ -118,19 +135,7 @@ fn sync(session: &Session, name: &str, selection: SyncSelection) -> Result<SyncS
             eprintln!("{line}");
             *last = line;
         }
-    };
-    let summary = runtime.block_on(async {
-        let sync = app.sync_products(name, selection, progress);
-        tokio::pin!(sync);
-        tokio::select! {
-            summary = &mut sync => summary,
-            _ = tokio::signal::ctrl_c() => {
-                app.cancel_sync(name);
-                sync.await
-            }
-        }
-    })?;
-    Ok(summary)
+    }
 }
 
 /// Prints the summary; exit 1 when an item was refused or is still pending.

@@ -46,6 +46,9 @@ pub enum ErrorCode {
     Throttled,
     /// Meta could not be reached, or answered with an error this operation cannot use.
     Meta,
+    /// A feed source could not be read: the file is gone, the shop's server is down or
+    /// answered an error, the download broke off.
+    FeedUnavailable,
     /// Something the app itself failed at (a task died).
     Internal,
 }

@@ -10,6 +10,7 @@ mod capi;
 mod catalog;
 pub mod diagnose;
 mod error;
+mod feeds;
 mod history;
 pub mod holds;
 pub mod incidents;

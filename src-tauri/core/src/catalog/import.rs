@@ -44,6 +44,17 @@ impl FeedFormat {
     }
 }
 
+impl std::fmt::Display for FeedFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Csv => "csv",
+            Self::Tsv => "tsv",
+            Self::Json => "json",
+            Self::Xml => "xml",
+        })
+    }
+}
+
 impl std::str::FromStr for FeedFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod feeds;
 mod files;
 pub mod holds;
 pub mod leases;
@@ -262,6 +263,40 @@ const MIGRATIONS: &[M<'static>] = &[
             hold TEXT NOT NULL,
             created_ms INTEGER NOT NULL
         );",
+    ),
+    // Feed sources and their runs; each product remembers the source that listed it
+    // (`feeds.rs`).
+    M::up(
+        "CREATE TABLE feed_sources (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            location TEXT NOT NULL,
+            format TEXT,
+            every_minutes INTEGER NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            held_deletes TEXT,
+            created_ms INTEGER NOT NULL,
+            UNIQUE (account_id, location)
+        );
+        CREATE TABLE feed_runs (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES feed_sources(id) ON DELETE CASCADE,
+            at_ms INTEGER NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            trigger TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            changed INTEGER NOT NULL,
+            refused INTEGER NOT NULL,
+            deleted INTEGER NOT NULL,
+            held INTEGER NOT NULL,
+            calls INTEGER NOT NULL,
+            message TEXT
+        );
+        CREATE INDEX feed_runs_by_source ON feed_runs(source_id, at_ms);
+        ALTER TABLE products ADD COLUMN source_id INTEGER
+            REFERENCES feed_sources(id) ON DELETE SET NULL;",
     ),
 ];
 

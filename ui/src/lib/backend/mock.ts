@@ -150,6 +150,7 @@ export function newAccount(name = ''): Account {
       capi_silence_minutes: 120,
       capi_share_drop_pct: 50,
       usage_warning_pct: 75,
+      feed_delete_brake_pct: 10,
       notify_desktop: true,
       notify_team_webhook: true,
       findings_digest: false,

@@ -3,4 +3,4 @@
 /**
  * The machine codes callers branch on (never the message).
  */
-export type ErrorCode = "store" | "no_such_account" | "not_found" | "keychain_unavailable" | "keychain_locked" | "secret_missing" | "invalid_input" | "token_invalid" | "not_renewable" | "throttled" | "meta" | "internal";
+export type ErrorCode = "store" | "no_such_account" | "not_found" | "keychain_unavailable" | "keychain_locked" | "secret_missing" | "invalid_input" | "token_invalid" | "not_renewable" | "throttled" | "meta" | "feed_unavailable" | "internal";

@@ -39,7 +39,12 @@ capi_share_drop_pct: number,
 /**
  * `rate_limits` is DEGRADED from this usage; the monitor pauses itself at 90 % anyway.
  */
-usage_warning_pct: number, notify_desktop: boolean, 
+usage_warning_pct: number, 
+/**
+ * A feed run that finds more than this share of its products gone holds their deletes
+ * for a confirmation (a truncated export must not empty the catalog).
+ */
+feed_delete_brake_pct: number, notify_desktop: boolean, 
 /**
  * Only used when a team webhook URL is in the keychain.
  */

@@ -1,0 +1,317 @@
+//! Feed sources of an account, and their runs: read the source when it changed, import and
+//! validate, delete at Meta what vanished (or hold the deletes when too much vanished at
+//! once), and sync what changed — one workflow for `meta-monitor feed run`, the schedule in
+//! `run` and the window.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use time::OffsetDateTime;
+
+use super::types::SyncSelection;
+use super::{App, AppError, ErrorCode, lock};
+use crate::catalog::feed::{self, Fetched, Location};
+use crate::catalog::import::{self, FeedFormat};
+use crate::catalog::sync::{self, SyncProgress};
+use crate::store::feeds::{FeedOutcome, FeedRun, FeedSource, SourceImport};
+
+/// How often a URL source is fetched unless told (Commerce Manager's own schedules are at most
+/// hourly; a shop's changes reach Meta within the hour).
+pub const DEFAULT_FEED_MINUTES: u32 = 60;
+
+impl App {
+    /// Adds a feed source: an `https://` URL fetched every `every_minutes`, or a file read when
+    /// it changes; `format` when the content does not show it.
+    pub fn add_feed(
+        &self,
+        account: &str,
+        location: &str,
+        format: Option<FeedFormat>,
+        every_minutes: Option<u32>,
+    ) -> Result<FeedSource, AppError> {
+        let (entry, store) = self.entry(account)?;
+        let location = Location::parse(location).map_err(AppError::invalid)?;
+        let every = every_minutes.unwrap_or(DEFAULT_FEED_MINUTES);
+        if !(5..=10_080).contains(&every) {
+            return Err(AppError::invalid(format!(
+                "a feed is fetched every 5 to 10080 minutes (got {every})"
+            )));
+        }
+        let text = location.as_text();
+        let mut store = lock(&store);
+        if store
+            .feed_sources(entry.id)?
+            .iter()
+            .any(|s| s.location == text)
+        {
+            return Err(AppError::invalid(format!(
+                "{account} already has the feed {}",
+                shown(&text)
+            )));
+        }
+        let format = format.map(|f| f.to_string());
+        let id = store.add_feed_source(
+            entry.id,
+            &text,
+            format.as_deref(),
+            every,
+            OffsetDateTime::now_utc(),
+        )?;
+        store
+            .feed_sources(entry.id)?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| AppError::store("the feed source just added is missing"))
+    }
+
+    /// The account's feed sources with their latest runs.
+    pub fn feeds(&self, account: &str) -> Result<Vec<FeedSource>, AppError> {
+        let (entry, store) = self.entry(account)?;
+        Ok(lock(&store).feed_sources(entry.id)?)
+    }
+
+    /// The newest runs of one source.
+    pub fn feed_runs(&self, account: &str, source: i64) -> Result<Vec<FeedRun>, AppError> {
+        let (_, store, source) = self.source(account, source)?;
+        Ok(lock(&store).feed_runs(source.id, 100)?)
+    }
+
+    /// Removes a source; its products stay in the catalog.
+    pub fn remove_feed(&self, account: &str, source: i64) -> Result<(), AppError> {
+        let (entry, store) = self.entry(account)?;
+        if !lock(&store).remove_feed_source(entry.id, source)? {
+            return Err(no_source(account, source));
+        }
+        Ok(())
+    }
+
+    /// Runs a source: read (when it changed), import, delete what vanished or hold the
+    /// deletes, sync what changed; the run is recorded whatever its outcome.
+    pub async fn run_feed(
+        &self,
+        account: &str,
+        source: i64,
+        trigger: &str,
+        progress: impl Fn(&SyncProgress) + Send + Sync,
+    ) -> Result<FeedRun, AppError> {
+        let (entry, store, source) = self.source(account, source)?;
+        let started = Instant::now();
+        let at = OffsetDateTime::now_utc();
+        let mut run = FeedRun {
+            at,
+            duration_ms: 0,
+            trigger: trigger.to_owned(),
+            outcome: FeedOutcome::Failed,
+            rows: 0,
+            changed: 0,
+            refused: 0,
+            deleted: 0,
+            held: 0,
+            calls: 0,
+            message: None,
+        };
+        let result = self
+            .run_source(account, &entry, &store, &source, &mut run, progress)
+            .await;
+        if let Err(e) = &result {
+            run.outcome = FeedOutcome::Failed;
+            run.message = Some(e.message.clone());
+        }
+        run.duration_ms = started.elapsed().as_millis() as u64;
+        tokio::task::block_in_place(|| lock(&store).record_feed_run(source.id, &run))?;
+        match run.outcome {
+            FeedOutcome::Failed => {
+                tracing::warn!(account, feed = %shown(&source.location), message = ?run.message, "feed run failed")
+            }
+            outcome => {
+                tracing::info!(account, feed = %shown(&source.location), ?outcome, changed = run.changed,
+                    deleted = run.deleted, held = run.held, refused = run.refused, calls = run.calls, "feed run")
+            }
+        }
+        result.map(|()| run)
+    }
+
+    /// Deletes at Meta the products a run held back, as the operator confirmed.
+    pub async fn confirm_feed_deletes(
+        &self,
+        account: &str,
+        source: i64,
+        progress: impl Fn(&SyncProgress) + Send + Sync,
+    ) -> Result<FeedRun, AppError> {
+        let (_, store, source) = self.source(account, source)?;
+        let started = Instant::now();
+        let ids = tokio::task::block_in_place(|| lock(&store).take_held_deletes(source.id))?;
+        if ids.is_empty() {
+            return Err(AppError::invalid(format!(
+                "no deletes are waiting for a confirmation in {}",
+                shown(&source.location)
+            )));
+        }
+        let summary = self
+            .sync_products(
+                account,
+                SyncSelection::Delete { ids: ids.clone() },
+                progress,
+            )
+            .await;
+        let mut run = FeedRun {
+            at: OffsetDateTime::now_utc(),
+            duration_ms: started.elapsed().as_millis() as u64,
+            trigger: "confirmed deletes".to_owned(),
+            outcome: FeedOutcome::Synced,
+            rows: 0,
+            changed: 0,
+            refused: 0,
+            deleted: ids.len() as u32,
+            held: 0,
+            calls: 0,
+            message: None,
+        };
+        match &summary {
+            Ok(s) => run.calls = s.calls(),
+            Err(e) => {
+                // Not deleted: held again, for the next confirmation.
+                lock(&store).hold_deletes(source.id, &ids)?;
+                run.outcome = FeedOutcome::Failed;
+                run.deleted = 0;
+                run.held = ids.len() as u32;
+                run.message = Some(e.message.clone());
+            }
+        }
+        lock(&store).record_feed_run(source.id, &run)?;
+        summary.map(|_| run)
+    }
+
+    async fn run_source(
+        &self,
+        account: &str,
+        entry: &crate::monitor::AccountEntry,
+        store: &std::sync::Arc<std::sync::Mutex<crate::store::Store>>,
+        source: &FeedSource,
+        run: &mut FeedRun,
+        progress: impl Fn(&SyncProgress) + Send + Sync,
+    ) -> Result<(), AppError> {
+        let location = Location::parse(&source.location).map_err(AppError::invalid)?;
+        let fetched = feed::fetch(&self.http(), &location, &source.validators)
+            .await
+            .map_err(|e| AppError::new(ErrorCode::FeedUnavailable, e))?;
+        let (text, validators) = match fetched {
+            Fetched::Unchanged => {
+                run.outcome = FeedOutcome::Unchanged;
+                return Ok(());
+            }
+            Fetched::Changed { text, validators } => (text, validators),
+        };
+        let format = source
+            .format
+            .as_deref()
+            .map(str::parse::<FeedFormat>)
+            .transpose()
+            .map_err(AppError::invalid)?;
+        let parsed = import::read(text.as_bytes(), format)
+            .map_err(|e| AppError::invalid(format!("{}: {e}", shown(&source.location))))?;
+        drop(text);
+        run.rows = (parsed.products.len() + parsed.rejected.len()) as u32;
+        run.refused = parsed.rejected.len() as u32;
+        let present: HashSet<String> = parsed
+            .products
+            .iter()
+            .map(|(_, p)| p.id().to_owned())
+            .chain(parsed.rejected.iter().filter_map(|r| r.id.clone()))
+            .collect();
+        let products: Vec<_> = parsed.products.into_iter().map(|(_, p)| p).collect();
+        let brake = entry.account.monitoring.feed_delete_brake_pct;
+        let imported: SourceImport = tokio::task::block_in_place(|| {
+            let mut store = lock(store);
+            let imported = store.import_from_source(
+                entry.id,
+                source.id,
+                &products,
+                &present,
+                OffsetDateTime::now_utc(),
+            )?;
+            if feed::needs_confirmation(imported.vanished.len(), imported.live_before, brake) {
+                store.hold_deletes(source.id, &imported.vanished)?;
+            } else {
+                sync::queue_deletes(&mut store, entry.id, &imported.vanished)?;
+            }
+            Ok::<_, AppError>(imported)
+        })?;
+        run.changed = imported.changed;
+        let held = feed::needs_confirmation(imported.vanished.len(), imported.live_before, brake);
+        if held {
+            run.held = imported.vanished.len() as u32;
+            run.message = Some(format!(
+                "{} of the feed's {} products vanished at once (more than {brake} %): their \
+                 deletes wait for a confirmation (the Catalog view, or meta-monitor feed \
+                 confirm-deletes {account} {})",
+                imported.vanished.len(),
+                imported.live_before,
+                source.id
+            ));
+        } else {
+            run.deleted = imported.vanished.len() as u32 + imported.forgotten;
+        }
+        let to_send = imported.changed > 0 || (!held && !imported.vanished.is_empty());
+        let pending_changes = tokio::task::block_in_place(|| {
+            lock(store).product_counts(entry.id).map(|c| c.changed > 0)
+        })?;
+        if to_send || pending_changes {
+            let summary = self
+                .sync_products(account, SyncSelection::Changed, progress)
+                .await?;
+            run.calls = summary.calls();
+            run.refused += summary.failed;
+        }
+        run.outcome = if held {
+            FeedOutcome::Held
+        } else {
+            FeedOutcome::Synced
+        };
+        // Only now: a run that failed before this point downloads the feed again next time.
+        tokio::task::block_in_place(|| lock(store).set_feed_validators(source.id, &validators))?;
+        Ok(())
+    }
+
+    fn source(
+        &self,
+        account: &str,
+        source: i64,
+    ) -> Result<
+        (
+            crate::monitor::AccountEntry,
+            std::sync::Arc<std::sync::Mutex<crate::store::Store>>,
+            FeedSource,
+        ),
+        AppError,
+    > {
+        let (entry, store) = self.entry(account)?;
+        let found = lock(&store)
+            .feed_sources(entry.id)?
+            .into_iter()
+            .find(|s| s.id == source);
+        match found {
+            Some(s) => Ok((entry, store, s)),
+            None => Err(no_source(account, source)),
+        }
+    }
+}
+
+fn no_source(account: &str, source: i64) -> AppError {
+    AppError::new(
+        ErrorCode::NotFound,
+        format!("{account} has no feed {source} (meta-monitor feed list {account})"),
+    )
+}
+
+/// A location as logs and messages show it: a URL without its query (it may carry the shop's
+/// feed key).
+pub fn shown(location: &str) -> String {
+    match url::Url::parse(location) {
+        Ok(mut url) if url.query().is_some() => {
+            url.set_query(Some("…"));
+            url.to_string()
+        }
+        _ => location.to_owned(),
+    }
+}

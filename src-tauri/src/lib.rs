@@ -499,6 +499,12 @@ pub fn run() -> anyhow::Result<()> {
             app.manage(StartupProblem(None));
             monitor.start();
             app.manage(monitor);
+            // Feed sources on their schedule, for as long as the app runs.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let monitor = handle.state::<App>();
+                monitor.run_feeds(std::future::pending()).await;
+            });
             // A catalog sync stopped by a quit or a crash carries on where its queue is.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -119,7 +119,12 @@ pub fn run(
             shutdown_signal().await;
             let _ = stop.send(true);
         };
-        let summary = app.run(signal).await;
+        // Feed sources on their schedule beside the checks, stopped by the same signal.
+        let mut feeds_stopped = stopped.clone();
+        let feeds_done = async move {
+            let _ = feeds_stopped.wait_for(|s| *s).await;
+        };
+        let (summary, ()) = tokio::join!(app.run(signal), app.run_feeds(feeds_done));
         if let Some(task) = exporter {
             let _ = task.await;
         }

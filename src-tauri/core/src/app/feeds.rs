@@ -4,7 +4,8 @@
 //! `run` and the window.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
@@ -14,6 +15,12 @@ use crate::catalog::feed::{self, Fetched, Location};
 use crate::catalog::import::{self, FeedFormat};
 use crate::catalog::sync::{self, SyncProgress};
 use crate::store::feeds::{FeedOutcome, FeedRun, FeedSource, SourceImport};
+
+/// How long a changed file's events settle before it is read (an editor saves in steps).
+const SETTLE: Duration = Duration::from_millis(500);
+/// The longest the schedule sleeps before looking at the sources again (one added by the
+/// window or another process starts within this).
+const LOOK_EVERY: Duration = Duration::from_secs(30);
 
 /// How often a URL source is fetched unless told (Commerce Manager's own schedules are at most
 /// hourly; a shop's changes reach Meta within the hour).
@@ -180,6 +187,118 @@ impl App {
         }
         lock(&store).record_feed_run(source.id, &run)?;
         summary.map(|_| run)
+    }
+
+    /// Runs every watched account's feed sources on their schedule until `shutdown`: a URL
+    /// when its interval has passed since its last run, a file when it changes on disk (and
+    /// once at the start, for changes made while nothing watched it). The window and
+    /// `meta-monitor run` both call this; a run fails alone and is recorded.
+    pub async fn run_feeds(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let (tx, mut changed) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if let Ok(event) = event
+                && (event.kind.is_create() || event.kind.is_modify())
+            {
+                for path in event.paths {
+                    let _ = tx.send(path);
+                }
+            }
+        });
+        let mut watcher = match watcher {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "feed files cannot be watched; they are read every {} s instead", LOOK_EVERY.as_secs());
+                None
+            }
+        };
+        let mut watched_dirs: HashSet<PathBuf> = HashSet::new();
+        let mut started = false;
+        loop {
+            let now = OffsetDateTime::now_utc();
+            let mut next = now + LOOK_EVERY;
+            let mut due: Vec<(String, i64)> = Vec::new();
+            for account in self.account_names() {
+                let Ok(sources) = self.feeds(&account) else {
+                    continue;
+                };
+                for source in sources {
+                    match Location::parse(&source.location) {
+                        Ok(Location::File(path)) => {
+                            let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+                            let watching = watcher.as_mut().is_some_and(|w| {
+                                use notify::Watcher;
+                                watched_dirs.contains(&dir)
+                                    || w.watch(&dir, notify::RecursiveMode::NonRecursive).is_ok()
+                            });
+                            if watching {
+                                watched_dirs.insert(dir);
+                            }
+                            if !started || !watching {
+                                due.push((account.clone(), source.id));
+                            }
+                        }
+                        Ok(Location::Url(_)) => {
+                            let every = time::Duration::minutes(i64::from(source.every_minutes));
+                            match source.last_run.as_ref().map(|r| r.at + every) {
+                                Some(at) if at > now => next = next.min(at),
+                                _ => due.push((account.clone(), source.id)),
+                            }
+                        }
+                        // A file deleted meanwhile: its runs say so when it is run by hand.
+                        Err(_) => {}
+                    }
+                }
+            }
+            started = true;
+            for (account, id) in due {
+                self.scheduled_run(&account, id, "schedule").await;
+            }
+            let wait = (next - OffsetDateTime::now_utc())
+                .max(time::Duration::ZERO)
+                .unsigned_abs();
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(wait) => {}
+                Some(first) = changed.recv() => {
+                    tokio::time::sleep(SETTLE).await;
+                    let mut paths = HashSet::from([first]);
+                    while let Ok(p) = changed.try_recv() {
+                        paths.insert(p);
+                    }
+                    for (account, id) in self.sources_at(&paths) {
+                        self.scheduled_run(&account, id, "file changed").await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A run of the schedule: skipped while the account's catalog syncs (the next look
+    /// runs it), logged when it fails (the run's record says why).
+    async fn scheduled_run(&self, account: &str, id: i64, trigger: &str) {
+        if lock(&self.syncs).contains_key(account) {
+            return;
+        }
+        if let Err(e) = self
+            .run_feed(account, id, trigger, |_: &SyncProgress| {})
+            .await
+        {
+            tracing::debug!(account, feed = id, error = %e.message, "scheduled feed run failed");
+        }
+    }
+
+    /// The file sources at `paths`, across the watched accounts.
+    fn sources_at(&self, paths: &HashSet<PathBuf>) -> Vec<(String, i64)> {
+        let mut found = Vec::new();
+        for account in self.account_names() {
+            for source in self.feeds(&account).unwrap_or_default() {
+                if paths.contains(std::path::Path::new(&source.location)) {
+                    found.push((account.clone(), source.id));
+                }
+            }
+        }
+        found
     }
 
     async fn run_source(

@@ -10,7 +10,7 @@
 )]
 
 use meta_graph_sim::{CATALOG_ID, SimConfig};
-use meta_monitor_e2e::{CliEnv, FeedServer, KeyringSession, Sim, describe};
+use meta_monitor_e2e::{CliEnv, FeedServer, KeyringSession, Sim, WebhookReceiver, describe};
 use serde_json::Value;
 
 /// (retailer id, title) of the shop's products.
@@ -67,13 +67,25 @@ fn a_served_xml_feed_syncs_what_changed_and_brakes_mass_deletes() {
         return;
     };
     let sim = Sim::start(SimConfig::default());
+    let hook = WebhookReceiver::start();
     let cli = CliEnv::new(&keyring, "meta-monitor-e2e-feeds", "feeds.db");
     cli.add_account(
         "shop",
         &sim.sim.base_url(),
         &["--catalog", CATALOG_ID],
-        &[("access-token", "fake-feeds-token-13579")],
+        &[
+            ("access-token", "fake-feeds-token-13579"),
+            ("team-webhook", hook.url.as_str()),
+        ],
     );
+    let set = cli.run(&["account", "set", "shop", "notify_desktop=false"], None);
+    assert!(set.status.success(), "{}", describe(&set));
+    let held_alerts = || {
+        hook.bodies()
+            .into_iter()
+            .filter(|b| b.contains("Feed deletes wait for a confirmation"))
+            .collect::<Vec<_>>()
+    };
     // The simulator's catalog holds products of its own: counted apart.
     let before = sim.sim.catalog_items().len();
     let mut shop = products(1000);
@@ -189,6 +201,7 @@ fn a_served_xml_feed_syncs_what_changed_and_brakes_mass_deletes() {
     let list = cli.run(&["feed", "list", "shop", "--json"], None);
     let sources: Value = serde_json::from_slice(&list.stdout).expect("feed list --json");
     assert_eq!(sources[0]["held_deletes"], 0, "{sources}");
+    assert_eq!(held_alerts().len(), 1, "no second alert for the same hold");
     let runs = cli.run(&["feed", "runs", "shop", &id, "--json"], None);
     let runs: Value = serde_json::from_slice(&runs.stdout).expect("feed runs --json");
     let outcomes: Vec<&str> = runs

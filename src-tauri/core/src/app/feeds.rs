@@ -11,10 +11,12 @@ use time::OffsetDateTime;
 
 use super::types::SyncSelection;
 use super::{App, AppError, ErrorCode, lock};
+use crate::alert::{Condition, Severity};
 use crate::catalog::feed::{self, Fetched, Location};
 use crate::catalog::import::{self, FeedFormat};
 use crate::catalog::sync::{self, SyncProgress};
 use crate::store::feeds::{FeedOutcome, FeedRun, FeedSource, SourceImport};
+use crate::tile::Service;
 
 /// How long a changed file's events settle before it is read (an editor saves in steps).
 const SETTLE: Duration = Duration::from_millis(500);
@@ -126,6 +128,9 @@ impl App {
         }
         run.duration_ms = started.elapsed().as_millis() as u64;
         tokio::task::block_in_place(|| lock(&store).record_feed_run(source.id, &run))?;
+        if run.outcome != FeedOutcome::Failed {
+            self.raise_held_deletes(account, &source, run.held, run.message.as_deref());
+        }
         match run.outcome {
             FeedOutcome::Failed => {
                 tracing::warn!(account, feed = %shown(&source.location), message = ?run.message, "feed run failed")
@@ -186,6 +191,7 @@ impl App {
             }
         }
         lock(&store).record_feed_run(source.id, &run)?;
+        self.raise_held_deletes(account, &source, run.held, run.message.as_deref());
         summary.map(|_| run)
     }
 
@@ -288,6 +294,44 @@ impl App {
         }
     }
 
+    /// The alert for deletes held in `source`: fired when a run holds them, resolved once no
+    /// run holds any (confirmed, or the products came back) — the usual state machine, holds
+    /// and channels.
+    fn raise_held_deletes(
+        &self,
+        account: &str,
+        source: &FeedSource,
+        held: u32,
+        message: Option<&str>,
+    ) {
+        let (monitor, watched) = {
+            let current = lock(&self.current);
+            (current.monitor.clone(), current.watched.clone())
+        };
+        let Some(watched) = watched.iter().find(|w| w.account.name == account) else {
+            return;
+        };
+        let condition = Condition {
+            key: format!("feed_deletes_held:{}", source.id),
+            service: Some(Service::Catalog),
+            active: held > 0,
+            severity: Severity::Warning,
+            immediate: true,
+            once: false,
+            title: format!(
+                "Feed deletes wait for a confirmation: {}",
+                shown(&source.location)
+            ),
+            body: message.unwrap_or_default().to_owned(),
+        };
+        let raised = tokio::task::block_in_place(|| {
+            monitor.raise(watched, &[condition], OffsetDateTime::now_utc())
+        });
+        if let Err(e) = raised {
+            tracing::warn!(account, error = %e, "the held-deletes alert could not be decided");
+        }
+    }
+
     /// The file sources at `paths`, across the watched accounts.
     fn sources_at(&self, paths: &HashSet<PathBuf>) -> Vec<(String, i64)> {
         let mut found = Vec::new();
@@ -352,6 +396,9 @@ impl App {
             if feed::needs_confirmation(imported.vanished.len(), imported.live_before, brake) {
                 store.hold_deletes(source.id, &imported.vanished)?;
             } else {
+                // Deletes held by an earlier run are void: what vanished now is deleted, what
+                // came back is listed again.
+                store.hold_deletes(source.id, &[])?;
                 sync::queue_deletes(&mut store, entry.id, &imported.vanished)?;
             }
             Ok::<_, AppError>(imported)

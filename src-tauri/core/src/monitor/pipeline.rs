@@ -219,10 +219,35 @@ impl Monitor {
             return Ok(Vec::new());
         }
         let conditions = rules::conditions(reports, keychain_problem, now);
+        self.decide_and_send(watched, notifiers, &conditions, now)
+    }
+
+    /// Conditions observed outside a check (a feed run holding deletes) through the same
+    /// state machine, claim and channels as a check's.
+    pub fn raise(
+        &self,
+        watched: &Watched,
+        conditions: &[crate::alert::Condition],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Action>, StoreError> {
+        if !watched.alerts {
+            return Ok(Vec::new());
+        }
+        let secrets = watched.secrets();
+        self.decide_and_send(watched, &secrets.notifiers, conditions, now)
+    }
+
+    fn decide_and_send(
+        &self,
+        watched: &Watched,
+        notifiers: &[Box<dyn Notifier>],
+        conditions: &[crate::alert::Condition],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Action>, StoreError> {
         let channels: Vec<&str> = notifiers.iter().map(|n| n.channel()).collect();
         let claimed =
             lock(&watched.store).claim_alerts(watched.id, &channels, now, |states, holds| {
-                decide(states, &conditions, now, &self.policy, holds)
+                decide(states, conditions, now, &self.policy, holds)
             })?;
         if claimed.is_empty() {
             return Ok(Vec::new());

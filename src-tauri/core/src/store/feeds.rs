@@ -385,3 +385,75 @@ fn held_ids(source_id: i64, json: Option<&str>) -> Result<Vec<String>, StoreErro
             .map_err(|e| StoreError::Corrupt(format!("feed {source_id} held deletes: {e}")))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used, reason = "a failed step must fail the test")]
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::account::Account;
+    use crate::store::products::{ItemOutcome, SyncStatus};
+
+    fn product(id: &str) -> Product {
+        Product::from_pairs([("id", id), ("title", "Mug")])
+    }
+
+    #[test]
+    fn vanished_products_are_found_refused_rows_stay_and_unsent_ones_are_forgotten() {
+        let now = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("time");
+        let mut store = Store::in_memory().expect("store");
+        let account = store
+            .add_account(&Account::new("shop"), now)
+            .expect("account");
+        let source = store
+            .add_feed_source(account, "/feeds/shop.csv", None, 60, now)
+            .expect("source");
+        let all: Vec<Product> = ["A", "B", "C", "D"].into_iter().map(product).collect();
+        let ids =
+            |list: &[&str]| -> HashSet<String> { list.iter().map(|s| (*s).to_owned()).collect() };
+        let first = store
+            .import_from_source(account, source, &all, &ids(&["A", "B", "C", "D"]), now)
+            .expect("import");
+        assert_eq!((first.changed, first.live_before), (4, 0));
+        // A, B and C reached Meta; D never did.
+        let outcomes: Vec<_> = ["A", "B", "C"]
+            .into_iter()
+            .map(|id| {
+                (
+                    crate::store::products::QueuedItem {
+                        retailer_id: id.to_owned(),
+                        method: crate::store::products::SyncMethod::Update,
+                        payload: serde_json::json!({}),
+                        fingerprint: String::new(),
+                        handle: None,
+                    },
+                    ItemOutcome {
+                        retailer_id: id.to_owned(),
+                        status: SyncStatus::Success,
+                        details: None,
+                    },
+                )
+            })
+            .collect();
+        store
+            .record_outcomes(account, "cat", &outcomes, now)
+            .expect("outcomes");
+        // The next run lists A only; B's row was refused (still listed), C and D vanished.
+        let next = store
+            .import_from_source(account, source, &all[..1], &ids(&["A", "B"]), now)
+            .expect("import");
+        assert_eq!(next.live_before, 3);
+        assert_eq!(next.vanished, ["C"], "known to Meta: deleted there");
+        assert_eq!(next.forgotten, 1, "D never reached Meta: forgotten here");
+        assert!(store.product(account, "D").expect("read").is_none());
+
+        store.hold_deletes(source, &next.vanished).expect("hold");
+        assert_eq!(
+            store.feed_sources(account).expect("list")[0].held_deletes,
+            1
+        );
+        assert_eq!(store.take_held_deletes(source).expect("take"), ["C"]);
+        assert!(store.take_held_deletes(source).expect("take").is_empty());
+    }
+}

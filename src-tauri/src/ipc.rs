@@ -117,6 +117,7 @@ mod tests {
         DesktopPrefs::export_all(&cfg).expect("DesktopPrefs");
         CatalogView::export_all(&cfg).expect("CatalogView");
         ImportResult::export_all(&cfg).expect("ImportResult");
+        meta_monitor_core::store::feeds::FeedSource::export_all(&cfg).expect("FeedSource");
         SyncSelection::export_all(&cfg).expect("SyncSelection");
         meta_monitor_core::catalog::sync::SyncProgress::export_all(&cfg).expect("SyncProgress");
         meta_monitor_core::catalog::sync::SyncSummary::export_all(&cfg).expect("SyncSummary");

@@ -34,6 +34,7 @@ use meta_monitor_core::app::incidents::IncidentQuery;
 use meta_monitor_core::app::story::TileStory;
 use meta_monitor_core::app::{App, Options};
 use meta_monitor_core::incident::{Incident, ServiceUptime};
+use meta_monitor_core::store::feeds::{FeedRun, FeedSource};
 use meta_monitor_core::store::holds::StoredHold;
 
 /// Every watched account's tiles, and whether this is the demo.
@@ -359,6 +360,55 @@ async fn import_feed(
 }
 
 #[tauri::command]
+async fn feeds(
+    monitor: tauri::State<'_, App>,
+    account: String,
+) -> Result<Vec<FeedSource>, IpcError> {
+    tokio::task::block_in_place(|| monitor.feeds(&account))
+}
+
+#[tauri::command]
+async fn add_feed(
+    monitor: tauri::State<'_, App>,
+    account: String,
+    location: String,
+    every_minutes: Option<u32>,
+) -> Result<FeedSource, IpcError> {
+    tokio::task::block_in_place(|| monitor.add_feed(&account, &location, None, every_minutes))
+}
+
+#[tauri::command]
+async fn remove_feed(
+    monitor: tauri::State<'_, App>,
+    account: String,
+    id: i64,
+) -> Result<(), IpcError> {
+    tokio::task::block_in_place(|| monitor.remove_feed(&account, id))
+}
+
+#[tauri::command]
+async fn run_feed(
+    monitor: tauri::State<'_, App>,
+    account: String,
+    id: i64,
+) -> Result<FeedRun, IpcError> {
+    monitor
+        .run_feed(&account, id, "manual", |_: &SyncProgress| {})
+        .await
+}
+
+#[tauri::command]
+async fn confirm_feed_deletes(
+    monitor: tauri::State<'_, App>,
+    account: String,
+    id: i64,
+) -> Result<FeedRun, IpcError> {
+    monitor
+        .confirm_feed_deletes(&account, id, |_: &SyncProgress| {})
+        .await
+}
+
+#[tauri::command]
 async fn save_product(
     monitor: tauri::State<'_, App>,
     account: String,
@@ -566,6 +616,11 @@ pub fn run() -> anyhow::Result<()> {
             sent_events,
             catalog,
             import_feed,
+            feeds,
+            add_feed,
+            remove_feed,
+            run_feed,
+            confirm_feed_deletes,
             save_product,
             sync_products,
             cancel_sync,

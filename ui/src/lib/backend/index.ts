@@ -21,6 +21,8 @@ import type { ServiceUptime } from '../bindings/ServiceUptime';
 import type { StoredHold } from '../bindings/StoredHold';
 import type { TileStory } from '../bindings/TileStory';
 import type { ImportResult } from '../bindings/ImportResult';
+import type { FeedRun } from '../bindings/FeedRun';
+import type { FeedSource } from '../bindings/FeedSource';
 import type { IpcError } from '../bindings/IpcError';
 import type { Monitoring } from '../bindings/Monitoring';
 import type { WindowEvent } from '../bindings/WindowEvent';
@@ -53,6 +55,8 @@ export type {
   CatalogView,
   FieldProblem,
   ImportResult,
+  FeedRun,
+  FeedSource,
   StoredProduct,
   SyncProgress,
   SyncSelection,
@@ -141,8 +145,17 @@ export interface Backend {
   sentEvents(account: string): Promise<SentEventsView>;
   /** The catalog's products with their Meta state. */
   catalog(account: string): Promise<CatalogView>;
-  /** Imports a feed file's text (CSV, TSV or JSON by its name); bad rows come back by line. */
+  /** Imports a feed file's text (CSV, TSV, JSON or XML, recognised from the content); bad rows come back by line. */
   importFeed(account: string, fileName: string, text: string): Promise<ImportResult>;
+  /** The account's feed sources (a file or an https:// URL) with their last run. */
+  feeds(account: string): Promise<FeedSource[]>;
+  /** Adds a source; the core refuses what it cannot read safely (plain http, credentials). */
+  addFeed(account: string, location: string, everyMinutes: number | null): Promise<FeedSource>;
+  removeFeed(account: string, id: number): Promise<void>;
+  /** Runs a source now: read it if it changed, import, delete or hold, sync. */
+  runFeed(account: string, id: number): Promise<FeedRun>;
+  /** Deletes at Meta what a run held back for a confirmation. */
+  confirmFeedDeletes(account: string, id: number): Promise<FeedRun>;
   /** Saves a product when valid; otherwise its problems by field (nothing saved). */
   saveProduct(account: string, product: Record<string, string>, previousId: string | null): Promise<FieldProblem[]>;
   /** Sends products (or deletes) and waits for Meta's verdict, reporting progress. */

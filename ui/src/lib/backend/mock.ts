@@ -21,6 +21,8 @@ import type {
   CatalogView,
   FieldProblem,
   ImportResult,
+  FeedRun,
+  FeedSource,
   StoredProduct,
   SyncProgress,
   SyncSelection,
@@ -494,6 +496,75 @@ export class MockBackend implements Backend {
       this.products.push(product(fields));
     });
     return { counts: { added, updated: 0, unchanged: 0 }, rejected };
+  }
+
+  /** The feed sources, and the run the next `runFeed` gives (its time is stamped then). */
+  feedSources: FeedSource[] = [];
+  nextFeedRun: Omit<FeedRun, 'at'> = {
+    duration_ms: 1200,
+    trigger: 'manual',
+    outcome: 'synced',
+    rows: 1000,
+    changed: 10,
+    refused: 0,
+    deleted: 0,
+    held: 0,
+    calls: 2,
+    message: null,
+  };
+
+  async feeds(account: string): Promise<FeedSource[]> {
+    this.calls.push(`feeds:${account}`);
+    return structuredClone(this.feedSources);
+  }
+
+  async addFeed(account: string, location: string, everyMinutes: number | null): Promise<FeedSource> {
+    this.calls.push(`addFeed:${account}:${location}:${everyMinutes ?? ''}`);
+    if (location.startsWith('http://')) throw { code: 'invalid_input', message: `"${location}": a feed URL is https://` };
+    const source: FeedSource = {
+      id: this.feedSources.length + 1,
+      location,
+      format: null,
+      every_minutes: everyMinutes ?? 60,
+      held_deletes: 0,
+      last_run: null,
+    };
+    this.feedSources.push(source);
+    return structuredClone(source);
+  }
+
+  async removeFeed(account: string, id: number): Promise<void> {
+    this.calls.push(`removeFeed:${account}:${id}`);
+    this.feedSources = this.feedSources.filter((s) => s.id !== id);
+  }
+
+  async runFeed(account: string, id: number): Promise<FeedRun> {
+    this.calls.push(`runFeed:${account}:${id}`);
+    const run: FeedRun = { ...this.nextFeedRun, at: new Date().toISOString() };
+    const source = this.feedSources.find((s) => s.id === id);
+    if (!source) throw { code: 'not_found', message: `${account} has no feed ${id}` };
+    source.last_run = run;
+    source.held_deletes = run.held;
+    return structuredClone(run);
+  }
+
+  async confirmFeedDeletes(account: string, id: number): Promise<FeedRun> {
+    this.calls.push(`confirmFeedDeletes:${account}:${id}`);
+    const source = this.feedSources.find((s) => s.id === id);
+    if (!source?.held_deletes) throw { code: 'invalid_input', message: 'no deletes are waiting for a confirmation' };
+    const run: FeedRun = {
+      ...this.nextFeedRun,
+      at: new Date().toISOString(),
+      trigger: 'confirmed deletes',
+      outcome: 'synced',
+      rows: 0,
+      changed: 0,
+      deleted: source.held_deletes,
+      held: 0,
+    };
+    source.held_deletes = 0;
+    source.last_run = run;
+    return structuredClone(run);
   }
 
   async saveProduct(account: string, fields: Record<string, string>, previousId: string | null): Promise<FieldProblem[]> {

@@ -14,6 +14,8 @@ import type {
   CatalogView,
   FieldProblem,
   ImportResult,
+  FeedRun,
+  FeedSource,
   SyncProgress,
   SyncSummary,
   ChartView,
@@ -78,6 +80,11 @@ export const tauriBackend: Backend = {
     invoke<ServiceHistory>('service_history', { account, service }),
   catalog: (account) => invoke<CatalogView>('catalog', { account }),
   importFeed: (account, fileName, text) => invoke<ImportResult>('import_feed', { account, fileName, text }),
+  feeds: (account) => invoke<FeedSource[]>('feeds', { account }),
+  addFeed: (account, location, everyMinutes) => invoke<FeedSource>('add_feed', { account, location, everyMinutes }),
+  removeFeed: (account, id) => invoke<void>('remove_feed', { account, id }),
+  runFeed: (account, id) => invoke<FeedRun>('run_feed', { account, id }),
+  confirmFeedDeletes: (account, id) => invoke<FeedRun>('confirm_feed_deletes', { account, id }),
   saveProduct: (account, product, previousId) =>
     invoke<FieldProblem[]>('save_product', { account, product, previousId }),
   syncProducts(account, selection, onProgress) {

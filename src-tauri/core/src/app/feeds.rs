@@ -66,11 +66,14 @@ impl App {
             every,
             OffsetDateTime::now_utc(),
         )?;
-        store
+        let added = store
             .feed_sources(entry.id)?
             .into_iter()
             .find(|s| s.id == id)
-            .ok_or_else(|| AppError::store("the feed source just added is missing"))
+            .ok_or_else(|| AppError::store("the feed source just added is missing"))?;
+        // The schedule runs it at once (a file) and watches it from now on.
+        self.feeds_changed.notify_one();
+        Ok(added)
     }
 
     /// The account's feed sources with their latest runs.
@@ -219,7 +222,9 @@ impl App {
             }
         };
         let mut watched_dirs: HashSet<PathBuf> = HashSet::new();
-        let mut started = false;
+        // Sources seen before: a file source is read when first seen (at the start, or
+        // added meanwhile), then when it changes.
+        let mut known: HashSet<(String, i64)> = HashSet::new();
         loop {
             let now = OffsetDateTime::now_utc();
             let mut next = now + LOOK_EVERY;
@@ -240,7 +245,8 @@ impl App {
                             if watching {
                                 watched_dirs.insert(dir);
                             }
-                            if !started || !watching {
+                            let first_sight = known.insert((account.clone(), source.id));
+                            if first_sight || !watching {
                                 due.push((account.clone(), source.id));
                             }
                         }
@@ -256,7 +262,6 @@ impl App {
                     }
                 }
             }
-            started = true;
             for (account, id) in due {
                 self.scheduled_run(&account, id, "schedule").await;
             }
@@ -266,6 +271,7 @@ impl App {
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep(wait) => {}
+                () = self.feeds_changed.notified() => {}
                 Some(first) = changed.recv() => {
                     tokio::time::sleep(SETTLE).await;
                     let mut paths = HashSet::from([first]);

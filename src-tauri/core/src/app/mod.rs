@@ -125,6 +125,8 @@ pub struct App {
     reloading: tokio::sync::Mutex<()>,
     /// Catalog syncs running, by account: their cancel flags.
     syncs: Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
+    /// Wakes the feed schedule when a source is added here.
+    feeds_changed: tokio::sync::Notify,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -281,6 +283,7 @@ impl App {
             current: Mutex::new(current),
             reloading: tokio::sync::Mutex::new(()),
             syncs: Mutex::default(),
+            feeds_changed: tokio::sync::Notify::new(),
         })
     }
 

@@ -402,9 +402,10 @@ async fn confirm_feed_deletes(
     monitor: tauri::State<'_, App>,
     account: String,
     id: i64,
+    expected: u32,
 ) -> Result<FeedRun, IpcError> {
     monitor
-        .confirm_feed_deletes(&account, id, |_: &SyncProgress| {})
+        .confirm_feed_deletes(&account, id, Some(expected), |_: &SyncProgress| {})
         .await
 }
 

@@ -14,26 +14,17 @@
     reason = "a benchmark that cannot run must say so loudly"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use meta_graph_sim::{CATALOG_ID, SimConfig};
 use meta_monitor_core::catalog::product::Product;
+use meta_monitor_e2e::bench::{measured, release_cli};
 use meta_monitor_e2e::{CliEnv, KeyringSession, Sim};
 use serde_json::{Value, json};
 
 const HEADER: &str = "id,title,description,availability,condition,price,link,image_link,brand";
-
-fn build() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--locked", "-p", "meta-monitor-cli"])
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building the release CLI failed");
-    meta_monitor_e2e::target_dir().join("meta-monitor")
-}
 
 fn feed(path: &Path, rows: usize) {
     let mut text = String::with_capacity(rows * 160);
@@ -47,39 +38,6 @@ fn feed(path: &Path, rows: usize) {
         ));
     }
     std::fs::write(path, text).expect("write feed");
-}
-
-/// Runs the CLI under a small Python parent whose `RUSAGE_CHILDREN` then holds exactly this
-/// command's peak resident memory (sampling /proc misses short commands; `wait4` would need
-/// unsafe code here).
-fn measured(bin: &Path, env: &[(String, String)], args: &[&str]) -> (Duration, u64, String) {
-    const PARENT: &str = "import resource, subprocess, sys, time\n\
-        t = time.monotonic()\n\
-        code = subprocess.run(sys.argv[1:]).returncode\n\
-        t = time.monotonic() - t\n\
-        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, t, file=sys.stderr)\n\
-        sys.exit(code)";
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(PARENT)
-        .arg(bin)
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .expect("python3 runs meta-monitor");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let last = stderr.lines().last().unwrap_or_default().to_owned();
-    let mut parts = last.split_whitespace();
-    let peak_kb = parts.next().and_then(|v| v.parse::<u64>().ok());
-    let secs = parts.next().and_then(|v| v.parse::<f64>().ok());
-    let (Some(peak_kb), Some(secs)) = (peak_kb, secs) else {
-        panic!("no peak RSS and time from the parent: {stderr}");
-    };
-    (
-        Duration::from_secs_f64(secs),
-        peak_kb,
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
 }
 
 /// The floor of a bulk sync: the same batches posted, each polled every 50 ms until finished.
@@ -135,7 +93,7 @@ fn raw_floor(base_url: &str, feed_path: &Path) -> (Duration, u32) {
 }
 
 fn main() {
-    let bin = build();
+    let bin = release_cli();
     let keyring = KeyringSession::start().expect("GNOME Keyring for the CLI's token");
     let config = SimConfig {
         catalog_products: 0,

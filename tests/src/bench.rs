@@ -1,7 +1,55 @@
 //! Benchmark support: the bare-reqwest baseline, CPU time and process-tree memory from /proc
 //! (Linux).
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
 use meta_graph_sim::RecordedRequest;
+
+/// Builds the release CLI (what users run) and returns its path.
+pub fn release_cli() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--locked", "-p", "meta-monitor-cli"])
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "building the release CLI failed");
+    crate::target_dir().join("meta-monitor")
+}
+
+/// Runs the CLI under a small Python parent whose `RUSAGE_CHILDREN` then holds exactly this
+/// command's peak resident memory (sampling /proc misses short commands; `wait4` would need
+/// unsafe code here).
+pub fn measured(bin: &Path, env: &[(String, String)], args: &[&str]) -> (Duration, u64, String) {
+    const PARENT: &str = "import resource, subprocess, sys, time\n\
+        t = time.monotonic()\n\
+        code = subprocess.run(sys.argv[1:]).returncode\n\
+        t = time.monotonic() - t\n\
+        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, t, file=sys.stderr)\n\
+        sys.exit(code)";
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(PARENT)
+        .arg(bin)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("python3 runs meta-monitor");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default().to_owned();
+    let mut parts = last.split_whitespace();
+    let peak_kb = parts.next().and_then(|v| v.parse::<u64>().ok());
+    let secs = parts.next().and_then(|v| v.parse::<f64>().ok());
+    let (Some(peak_kb), Some(secs)) = (peak_kb, secs) else {
+        panic!("no peak RSS and time from the parent: {stderr}");
+    };
+    (
+        Duration::from_secs_f64(secs),
+        peak_kb,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
 
 /// Replays recorded requests with a bare reqwest client: the baseline for client overhead.
 pub async fn replay_bare(

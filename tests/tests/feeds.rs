@@ -165,7 +165,7 @@ fn a_served_xml_feed_syncs_what_changed_and_brakes_mass_deletes() {
     assert!(removed.iter().all(|r| !items.contains(r)), "the 5 are gone");
 
     // 200 vanish at once (a truncated export?): the deletes wait for a confirmation.
-    shop.truncate(shop.len() - 200);
+    let gone = shop.split_off(shop.len() - 200);
     server.replace(&rss(&shop));
     let held = run(false);
     assert_eq!(held["outcome"], "held", "{held}");
@@ -202,6 +202,13 @@ fn a_served_xml_feed_syncs_what_changed_and_brakes_mass_deletes() {
     let sources: Value = serde_json::from_slice(&list.stdout).expect("feed list --json");
     assert_eq!(sources[0]["held_deletes"], 0, "{sources}");
     assert_eq!(held_alerts().len(), 1, "no second alert for the same hold");
+
+    // 10 of them come back to the feed: created at Meta again, not left as deleted.
+    shop.extend(gone.into_iter().take(10));
+    server.replace(&rss(&shop));
+    let back = run(true);
+    assert_eq!(back["changed"], 10, "{back}");
+    assert_eq!(sim.sim.catalog_items().len(), before + 805);
     let runs = cli.run(&["feed", "runs", "shop", &id, "--json"], None);
     let runs: Value = serde_json::from_slice(&runs.stdout).expect("feed runs --json");
     let outcomes: Vec<&str> = runs
@@ -213,6 +220,7 @@ fn a_served_xml_feed_syncs_what_changed_and_brakes_mass_deletes() {
     assert_eq!(
         outcomes,
         [
+            "synced",
             "synced",
             "held",
             "synced",

@@ -1,5 +1,5 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { setBackend } from '../lib/backend';
 import { MockBackend } from '../lib/backend/mock';
@@ -16,6 +16,7 @@ beforeEach(() => {
 
 afterEach(() => {
   document.body.innerHTML = '';
+  vi.restoreAllMocks();
 });
 
 const feedRow = (id: number) => document.querySelector(`tr[data-feed="${id}"]`) as HTMLElement;
@@ -52,11 +53,16 @@ describe('Feeds', () => {
     await waitFor(() => expect(feedRow(1)?.dataset.outcome).toBe('held'));
     expect(feedRow(1)).toHaveTextContent('deletes held');
     expect(feedRow(1)).toHaveTextContent('200 of the feed');
+    expect(feedRow(1)).toHaveTextContent('/home/shop/feed.csv');
     expect(within(feedRow(1)).getByText('when the file changes')).toBeInTheDocument();
+    const button = within(feedRow(1)).getByRole('button', { name: 'Delete 200 vanished products' });
+    vi.spyOn(window, 'confirm').mockReturnValueOnce(false);
+    await fireEvent.click(button);
     expect(mock.calls.filter((c) => c.startsWith('confirmFeedDeletes'))).toEqual([]);
-    await fireEvent.click(within(feedRow(1)).getByRole('button', { name: 'Delete 200 vanished products' }));
+    vi.spyOn(window, 'confirm').mockReturnValueOnce(true);
+    await fireEvent.click(button);
     await waitFor(() => expect(feedRow(1).dataset.outcome).toBe('synced'));
-    expect(mock.calls).toContain('confirmFeedDeletes:shop:1');
+    expect(mock.calls).toContain('confirmFeedDeletes:shop:1:200');
     expect(within(feedRow(1)).queryByRole('button', { name: /vanished products/ })).toBeNull();
   });
 

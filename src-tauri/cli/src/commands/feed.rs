@@ -74,7 +74,7 @@ pub fn run(cmd: FeedCommand, session: &Session) -> Result<(), Failure> {
             }
             println!(
                 "feed {} added: {} (run it now: meta-monitor feed run {name} {})",
-                source.id, source.location, source.id
+                source.id, source.shown, source.id
             );
             Ok(())
         }
@@ -140,7 +140,8 @@ pub fn run(cmd: FeedCommand, session: &Session) -> Result<(), Failure> {
         }
         FeedCommand::ConfirmDeletes { name, id, json } => {
             let (runtime, app) = session.open(session.options(Some(&name)))?;
-            let run = runtime.block_on(app.confirm_feed_deletes(&name, id, progress_lines()))?;
+            let run =
+                runtime.block_on(app.confirm_feed_deletes(&name, id, None, progress_lines()))?;
             report(&[(id, run)], json)
         }
     }
@@ -172,7 +173,7 @@ fn print_source(s: &FeedSource) {
     println!(
         "{:>4}  {}  ({}, every {} min){}",
         s.id,
-        s.location,
+        s.shown,
         s.format.as_deref().unwrap_or("format from the content"),
         s.every_minutes,
         if s.held_deletes > 0 {

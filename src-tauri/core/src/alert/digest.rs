@@ -40,6 +40,11 @@ pub fn claim(
     if state.last_sent.is_some_and(|last| last >= due) {
         return false;
     }
+    // The first digest waits for the chosen hour of a day: switched on at 07:00 for 08:00,
+    // it is not "yesterday's" at once and today's an hour later.
+    if state.last_sent.is_none() && due.date() != now.to_offset(time::UtcOffset::UTC).date() {
+        return false;
+    }
     state.last_sent = Some(now);
     true
 }
@@ -148,6 +153,11 @@ mod tests {
     #[test]
     fn a_digest_is_claimed_once_per_day() {
         let mut states = BTreeMap::new();
+        let early = at("2026-12-02T07:00:00Z");
+        assert!(
+            !claim(&mut states, due_at(early, 8), early),
+            "the first digest waits for the hour"
+        );
         let first = at("2026-12-02T08:05:00Z");
         assert!(claim(&mut states, due_at(first, 8), first), "never sent");
         let later = at("2026-12-02T20:00:00Z");

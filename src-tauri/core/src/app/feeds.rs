@@ -15,11 +15,15 @@ use crate::alert::{Condition, Severity};
 use crate::catalog::feed::{self, Fetched, Location};
 use crate::catalog::import::{self, FeedFormat};
 use crate::catalog::sync::{self, SyncProgress};
-use crate::store::feeds::{FeedOutcome, FeedRun, FeedSource, SourceImport};
+use crate::store::feeds::{FeedOutcome, FeedRun, FeedSource, SourceImport, displayed as shown};
 use crate::tile::Service;
 
-/// How long a changed file's events settle before it is read (an editor saves in steps).
-const SETTLE: Duration = Duration::from_millis(500);
+/// How long a changed file must stay quiet before it is read (an editor saves in steps, an
+/// export is written for a while).
+const SETTLE: Duration = Duration::from_millis(700);
+/// A file written without a pause for this long is read anyway (its stamp decides again on
+/// the next event).
+const SETTLE_AT_MOST: Duration = Duration::from_secs(30);
 /// The longest the schedule sleeps before looking at the sources again (one added by the
 /// window or another process starts within this).
 const LOOK_EVERY: Duration = Duration::from_secs(30);
@@ -91,8 +95,16 @@ impl App {
     /// Removes a source; its products stay in the catalog.
     pub fn remove_feed(&self, account: &str, source: i64) -> Result<(), AppError> {
         let (entry, store) = self.entry(account)?;
+        let removed = lock(&store)
+            .feed_sources(entry.id)?
+            .into_iter()
+            .find(|s| s.id == source);
         if !lock(&store).remove_feed_source(entry.id, source)? {
             return Err(no_source(account, source));
+        }
+        // Its held deletes are void with it: a firing alert about them resolves.
+        if let Some(removed) = removed.filter(|s| s.held_deletes > 0) {
+            self.raise_held_deletes(account, &removed, 0, None, true);
         }
         Ok(())
     }
@@ -107,6 +119,7 @@ impl App {
         progress: impl Fn(&SyncProgress) + Send + Sync,
     ) -> Result<FeedRun, AppError> {
         let (entry, store, source) = self.source(account, source)?;
+        let entry_id = entry.id;
         let started = Instant::now();
         let at = OffsetDateTime::now_utc();
         let mut run = FeedRun {
@@ -131,9 +144,12 @@ impl App {
         }
         run.duration_ms = started.elapsed().as_millis() as u64;
         tokio::task::block_in_place(|| lock(&store).record_feed_run(source.id, &run))?;
-        if run.outcome != FeedOutcome::Failed {
-            self.raise_held_deletes(account, &source, run.held, run.message.as_deref());
-        }
+        // On the hold as stored now: an unchanged run (a 304) keeps an earlier hold firing.
+        let held_now = tokio::task::block_in_place(|| lock(&store).feed_sources(entry_id))
+            .ok()
+            .and_then(|list| list.into_iter().find(|s| s.id == source.id))
+            .map_or(0, |s| s.held_deletes);
+        self.raise_held_deletes(account, &source, held_now, run.message.as_deref(), false);
         match run.outcome {
             FeedOutcome::Failed => {
                 tracing::warn!(account, feed = %shown(&source.location), message = ?run.message, "feed run failed")
@@ -151,12 +167,35 @@ impl App {
         &self,
         account: &str,
         source: i64,
+        expected: Option<u32>,
         progress: impl Fn(&SyncProgress) + Send + Sync,
     ) -> Result<FeedRun, AppError> {
-        let (_, store, source) = self.source(account, source)?;
+        let (entry, store, source) = self.source(account, source)?;
         let started = Instant::now();
-        let ids = tokio::task::block_in_place(|| lock(&store).take_held_deletes(source.id))?;
+        if let Some(expected) = expected
+            && expected != source.held_deletes
+        {
+            return Err(AppError::invalid(format!(
+                "the held deletes changed since they were shown ({} now, not {expected}); \
+                 look again and confirm",
+                source.held_deletes
+            )));
+        }
+        // Only what still exists here and is not deleted yet (a product listed again since the
+        // hold was taken off it by that run).
+        let ids = tokio::task::block_in_place(|| -> Result<Vec<String>, AppError> {
+            let mut store = lock(&store);
+            let held = store.take_held_deletes(source.id)?;
+            let live: HashSet<String> = store
+                .products(entry.id, None)?
+                .into_iter()
+                .filter(|p| p.sync_status != Some(crate::store::products::SyncStatus::Deleted))
+                .map(|p| p.fields.id().to_owned())
+                .collect();
+            Ok(held.into_iter().filter(|id| live.contains(id)).collect())
+        })?;
         if ids.is_empty() {
+            self.raise_held_deletes(account, &source, 0, None, false);
             return Err(AppError::invalid(format!(
                 "no deletes are waiting for a confirmation in {}",
                 shown(&source.location)
@@ -177,24 +216,27 @@ impl App {
             rows: 0,
             changed: 0,
             refused: 0,
-            deleted: ids.len() as u32,
+            deleted: 0,
             held: 0,
             calls: 0,
             message: None,
         };
         match &summary {
-            Ok(s) => run.calls = s.calls(),
+            Ok(s) => {
+                run.calls = s.calls();
+                run.deleted = s.deleted;
+                run.refused = s.failed;
+            }
             Err(e) => {
                 // Not deleted: held again, for the next confirmation.
                 lock(&store).hold_deletes(source.id, &ids)?;
                 run.outcome = FeedOutcome::Failed;
-                run.deleted = 0;
                 run.held = ids.len() as u32;
                 run.message = Some(e.message.clone());
             }
         }
         lock(&store).record_feed_run(source.id, &run)?;
-        self.raise_held_deletes(account, &source, run.held, run.message.as_deref());
+        self.raise_held_deletes(account, &source, run.held, run.message.as_deref(), false);
         summary.map(|_| run)
     }
 
@@ -205,11 +247,16 @@ impl App {
     pub async fn run_feeds(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let (tx, mut changed) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
+        // Only the feed files themselves: their folders hold other busy files (the database
+        // and its journal, when the feed sits beside it) whose events must not wake anyone.
+        let files: std::sync::Arc<std::sync::Mutex<HashSet<PathBuf>>> = std::sync::Arc::default();
+        let wanted = files.clone();
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             if let Ok(event) = event
                 && (event.kind.is_create() || event.kind.is_modify())
             {
-                for path in event.paths {
+                let wanted = lock(&wanted);
+                for path in event.paths.into_iter().filter(|p| wanted.contains(p)) {
                     let _ = tx.send(path);
                 }
             }
@@ -225,6 +272,8 @@ impl App {
         // Sources seen before: a file source is read when first seen (at the start, or
         // added meanwhile), then when it changes.
         let mut known: HashSet<(String, i64)> = HashSet::new();
+        // Runs skipped while their catalog synced: run at the next look.
+        let mut skipped: HashSet<(String, i64, &'static str)> = HashSet::new();
         loop {
             let now = OffsetDateTime::now_utc();
             let mut next = now + LOOK_EVERY;
@@ -236,6 +285,7 @@ impl App {
                 for source in sources {
                     match Location::parse(&source.location) {
                         Ok(Location::File(path)) => {
+                            lock(&files).insert(path.clone());
                             let dir = path.parent().map(PathBuf::from).unwrap_or_default();
                             let watching = watcher.as_mut().is_some_and(|w| {
                                 use notify::Watcher;
@@ -262,8 +312,18 @@ impl App {
                     }
                 }
             }
-            for (account, id) in due {
-                self.scheduled_run(&account, id, "schedule").await;
+            let retries: Vec<_> = skipped.drain().collect();
+            for (account, id, trigger) in due
+                .into_iter()
+                .map(|(a, id)| (a, id, "schedule"))
+                .chain(retries)
+            {
+                if !self.scheduled_run(&account, id, trigger).await {
+                    skipped.insert((account, id, trigger));
+                }
+            }
+            if !skipped.is_empty() {
+                next = next.min(OffsetDateTime::now_utc() + time::Duration::seconds(5));
             }
             let wait = (next - OffsetDateTime::now_utc())
                 .max(time::Duration::ZERO)
@@ -273,24 +333,31 @@ impl App {
                 () = tokio::time::sleep(wait) => {}
                 () = self.feeds_changed.notified() => {}
                 Some(first) = changed.recv() => {
-                    tokio::time::sleep(SETTLE).await;
+                    // Settled: no event for SETTLE (a large export is written for a while), at
+                    // most SETTLE_AT_MOST after the first.
                     let mut paths = HashSet::from([first]);
-                    while let Ok(p) = changed.try_recv() {
+                    let deadline = tokio::time::Instant::now() + SETTLE_AT_MOST;
+                    while tokio::time::Instant::now() < deadline
+                        && let Ok(Some(p)) = tokio::time::timeout(SETTLE, changed.recv()).await
+                    {
                         paths.insert(p);
                     }
                     for (account, id) in self.sources_at(&paths) {
-                        self.scheduled_run(&account, id, "file changed").await;
+                        if !self.scheduled_run(&account, id, "file changed").await {
+                            skipped.insert((account, id, "file changed"));
+                        }
                     }
                 }
             }
         }
     }
 
-    /// A run of the schedule: skipped while the account's catalog syncs (the next look
-    /// runs it), logged when it fails (the run's record says why).
-    async fn scheduled_run(&self, account: &str, id: i64, trigger: &str) {
+    /// A run of the schedule; false when skipped because the account's catalog syncs (to run
+    /// again shortly). A failed run is recorded with its reason and not repeated before its
+    /// next turn.
+    async fn scheduled_run(&self, account: &str, id: i64, trigger: &str) -> bool {
         if lock(&self.syncs).contains_key(account) {
-            return;
+            return false;
         }
         if let Err(e) = self
             .run_feed(account, id, trigger, |_: &SyncProgress| {})
@@ -298,17 +365,19 @@ impl App {
         {
             tracing::debug!(account, feed = id, error = %e.message, "scheduled feed run failed");
         }
+        true
     }
 
     /// The alert for deletes held in `source`: fired when a run holds them, resolved once no
     /// run holds any (confirmed, or the products came back) — the usual state machine, holds
-    /// and channels.
+    /// and channels; `resolve_now` when the source itself is gone.
     fn raise_held_deletes(
         &self,
         account: &str,
         source: &FeedSource,
         held: u32,
         message: Option<&str>,
+        resolve_now: bool,
     ) {
         let (monitor, watched) = {
             let current = lock(&self.current);
@@ -330,8 +399,22 @@ impl App {
             ),
             body: message.unwrap_or_default().to_owned(),
         };
+        // A source removed: resolved at once (as many passes as the policy asks).
+        let passes = if resolve_now {
+            monitor.resolve_after()
+        } else {
+            1
+        };
         let raised = tokio::task::block_in_place(|| {
-            monitor.raise(watched, &[condition], OffsetDateTime::now_utc())
+            (0..passes).try_for_each(|_| {
+                monitor
+                    .raise(
+                        watched,
+                        std::slice::from_ref(&condition),
+                        OffsetDateTime::now_utc(),
+                    )
+                    .map(drop)
+            })
         });
         if let Err(e) = raised {
             tracing::warn!(account, error = %e, "the held-deletes alert could not be decided");
@@ -388,8 +471,20 @@ impl App {
             .map(|(_, p)| p.id().to_owned())
             .chain(parsed.rejected.iter().filter_map(|r| r.id.clone()))
             .collect();
+        // A refused row whose id could not be read (a broken line, an unknown entity) may be
+        // any product: none is deleted as vanished while one exists.
+        let unidentified = parsed.rejected.iter().filter(|r| r.id.is_none()).count();
         let products: Vec<_> = parsed.products.into_iter().map(|(_, p)| p).collect();
         let brake = entry.account.monitoring.feed_delete_brake_pct;
+        let must_hold = |imported: &SourceImport| {
+            !imported.vanished.is_empty()
+                && (unidentified > 0
+                    || feed::needs_confirmation(
+                        imported.vanished.len(),
+                        imported.live_before,
+                        brake,
+                    ))
+        };
         let imported: SourceImport = tokio::task::block_in_place(|| {
             let mut store = lock(store);
             let imported = store.import_from_source(
@@ -399,7 +494,7 @@ impl App {
                 &present,
                 OffsetDateTime::now_utc(),
             )?;
-            if feed::needs_confirmation(imported.vanished.len(), imported.live_before, brake) {
+            if must_hold(&imported) {
                 store.hold_deletes(source.id, &imported.vanished)?;
             } else {
                 // Deletes held by an earlier run are void: what vanished now is deleted, what
@@ -410,15 +505,25 @@ impl App {
             Ok::<_, AppError>(imported)
         })?;
         run.changed = imported.changed;
-        let held = feed::needs_confirmation(imported.vanished.len(), imported.live_before, brake);
+        let held = must_hold(&imported);
         if held {
             run.held = imported.vanished.len() as u32;
+            let why = if unidentified > 0 {
+                format!(
+                    "{} products vanished while {unidentified} refused rows have no readable \
+                     id (any of them may be one of those products)",
+                    imported.vanished.len()
+                )
+            } else {
+                format!(
+                    "{} of the feed's {} products vanished at once (more than {brake} %)",
+                    imported.vanished.len(),
+                    imported.live_before
+                )
+            };
             run.message = Some(format!(
-                "{} of the feed's {} products vanished at once (more than {brake} %): their \
-                 deletes wait for a confirmation (the Catalog view, or meta-monitor feed \
-                 confirm-deletes {account} {})",
-                imported.vanished.len(),
-                imported.live_before,
+                "{why}: their deletes wait for a confirmation (the Catalog view, or meta-monitor \
+                 feed confirm-deletes {account} {})",
                 source.id
             ));
         } else {
@@ -474,16 +579,4 @@ fn no_source(account: &str, source: i64) -> AppError {
         ErrorCode::NotFound,
         format!("{account} has no feed {source} (meta-monitor feed list {account})"),
     )
-}
-
-/// A location as logs and messages show it: a URL without its query (it may carry the shop's
-/// feed key).
-pub fn shown(location: &str) -> String {
-    match url::Url::parse(location) {
-        Ok(mut url) if url.query().is_some() => {
-            url.set_query(Some("…"));
-            url.to_string()
-        }
-        _ => location.to_owned(),
-    }
 }

@@ -55,7 +55,8 @@ impl Location {
             }
             if !crate::account::is_allowed_url(&url) {
                 return Err(format!(
-                    "{text:?}: a feed URL is https:// (http:// only to this machine)"
+                    "{}: a feed URL is https:// (http:// only to this machine)",
+                    crate::store::feeds::displayed(text)
                 ));
             }
             return Ok(Self::Url(url));
@@ -143,6 +144,14 @@ async fn download(
     let status = response.status();
     if status == StatusCode::NOT_MODIFIED {
         return Ok(Fetched::Unchanged);
+    }
+    if status.is_redirection() {
+        return Err(format!(
+            "{host} answered a redirect (HTTP {}) to {}; redirects are not followed: add the \
+             final URL instead",
+            status.as_u16(),
+            crate::graph::redirect_target(response.headers(), url)
+        ));
     }
     if !status.is_success() {
         return Err(format!("{host} answered HTTP {}", status.as_u16()));

@@ -90,6 +90,9 @@ pub(super) fn rows(text: &str) -> Result<Vec<Row>, FeedError> {
     let mut lines = LineCounter::new(text);
     let mut state = State::default();
     let mut saw_root = false;
+    // Elements open now: quick-xml reports the end of the text even inside an element, and a
+    // document cut short after an `</item>` must not read as a shorter feed.
+    let mut open = 0usize;
     loop {
         let before = reader.buffer_position();
         let event = reader.read_event().map_err(|e| {
@@ -101,13 +104,17 @@ pub(super) fn rows(text: &str) -> Result<Vec<Row>, FeedError> {
         match event {
             Event::Start(e) => {
                 saw_root = true;
+                open += 1;
                 state.start(&e, false, || lines.line_at(before));
             }
             Event::Empty(e) => {
                 saw_root = true;
                 state.start(&e, true, || lines.line_at(before));
             }
-            Event::End(_) => state.end(),
+            Event::End(_) => {
+                open = open.saturating_sub(1);
+                state.end();
+            }
             Event::Text(t) => state.append(&t.xml10_content()),
             Event::CData(c) => state.append(&c.xml10_content()),
             Event::GeneralRef(r) => match resolve(&r) {
@@ -123,6 +130,11 @@ pub(super) fn rows(text: &str) -> Result<Vec<Row>, FeedError> {
     }
     if state.item.is_some() {
         return Err(shape("it ends inside a product element".to_owned()));
+    }
+    if open > 0 {
+        return Err(shape(format!(
+            "it ends with {open} element(s) still open (the download or export was cut short?)"
+        )));
     }
     if state.rows.is_empty() {
         return Err(shape(
@@ -451,6 +463,11 @@ mod tests {
             .expect_err("a download cut short is not a shorter feed")
             .to_string();
         assert!(error.contains("XML"), "{error}");
+        let after_an_item = &RSS[..RSS.find("</item>").expect("offset") + "</item>".len()];
+        let error = read(after_an_item.as_bytes(), Some(FeedFormat::Xml))
+            .expect_err("cut right after a whole item")
+            .to_string();
+        assert!(error.contains("still open"), "{error}");
         let mismatched = "<rss><channel><item><g:id>1</g:title></item></channel></rss>";
         let error = read(mismatched.as_bytes(), Some(FeedFormat::Xml))
             .expect_err("mismatched tags")

@@ -59,11 +59,13 @@ impl Monitor {
         let mut alerts = tokio::task::block_in_place(|| {
             self.alert(watched, &secrets.notifiers, reports, keychain_problem, now)
         })?;
-        // After the tiles of this check are stored, so the digest reads them.
-        if let Some(digest) =
-            tokio::task::block_in_place(|| self.digest(watched, &secrets.notifiers, now))?
-        {
-            alerts.push(digest);
+        // After the tiles of this check are stored, so the digest reads them. Its failure is
+        // its own: the check and its alerts are stored and sent already.
+        match tokio::task::block_in_place(|| self.digest(watched, &secrets.notifiers, now)) {
+            Ok(Some(digest)) => alerts.push(digest),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(account = %watched.account.name, error = %e,
+                "the findings digest could not be sent; tried again at the next check"),
         }
         Ok(CheckOutcome {
             tiles,
@@ -235,6 +237,11 @@ impl Monitor {
         }
         let secrets = watched.secrets();
         self.decide_and_send(watched, &secrets.notifiers, conditions, now)
+    }
+
+    /// How many passing evaluations resolve a firing alert.
+    pub fn resolve_after(&self) -> u32 {
+        self.policy.resolve_after.max(1)
     }
 
     fn decide_and_send(

@@ -74,13 +74,31 @@ pub struct FeedRun {
     pub message: Option<String>,
 }
 
+/// A location as it is shown and logged: a URL without its query, which may carry the shop's
+/// feed key.
+pub fn displayed(location: &str) -> String {
+    match url::Url::parse(location) {
+        Ok(mut url) if url.query().is_some() => {
+            url.set_query(Some("…"));
+            url.to_string()
+        }
+        _ => location.to_owned(),
+    }
+}
+
 /// A feed source with its latest run.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct FeedSource {
     #[ts(type = "number")]
     pub id: i64,
     /// An absolute file path or an `https://` URL.
+    #[serde(skip)]
+    #[ts(skip)]
     pub location: String,
+    /// The location as shown: a URL's query (it may carry the shop's feed key) hidden.
+    pub shown: String,
+    /// Whether it is a URL (fetched on a schedule) rather than a file (read when it changes).
+    pub is_url: bool,
     /// `csv`, `tsv`, `json` or `xml`; `None`: recognised from the content at each run.
     pub format: Option<String>,
     /// How often a URL is fetched (a file is read when it changes).
@@ -162,6 +180,8 @@ impl Store {
         for (id, location, format, every_minutes, held, etag, last_modified) in rows {
             out.push(FeedSource {
                 id,
+                shown: displayed(&location),
+                is_url: location.contains("://"),
                 location,
                 format,
                 every_minutes,
@@ -309,8 +329,15 @@ impl Store {
             let mut tag = conn.prepare_cached(
                 "UPDATE products SET source_id = ?3 WHERE account_id = ?1 AND retailer_id = ?2",
             )?;
+            // Listed again after a delete at Meta: a product to create again, not a deleted one.
+            let mut revive = conn.prepare_cached(
+                "UPDATE products SET sync_status = NULL, synced_fingerprint = NULL
+                 WHERE account_id = ?1 AND retailer_id = ?2 AND sync_status = 'deleted'",
+            )?;
+            let mut revived = 0u32;
             for p in products {
                 tag.execute(params![account_id, p.id(), source_id])?;
+                revived += revive.execute(params![account_id, p.id()])? as u32;
             }
             let mut listed = conn.prepare_cached(
                 "SELECT retailer_id, sync_status FROM products
@@ -330,7 +357,7 @@ impl Store {
                 "DELETE FROM products WHERE account_id = ?1 AND retailer_id = ?2",
             )?;
             let mut import = SourceImport {
-                changed: counts.added + counts.updated,
+                changed: counts.added + counts.updated + revived,
                 live_before,
                 ..SourceImport::default()
             };

@@ -154,8 +154,8 @@ export interface Backend {
   removeFeed(account: string, id: number): Promise<void>;
   /** Runs a source now: read it if it changed, import, delete or hold, sync. */
   runFeed(account: string, id: number): Promise<FeedRun>;
-  /** Deletes at Meta what a run held back for a confirmation. */
-  confirmFeedDeletes(account: string, id: number): Promise<FeedRun>;
+  /** Deletes at Meta what a run held back, when still the `expected` count the user confirmed. */
+  confirmFeedDeletes(account: string, id: number, expected: number): Promise<FeedRun>;
   /** Saves a product when valid; otherwise its problems by field (nothing saved). */
   saveProduct(account: string, product: Record<string, string>, previousId: string | null): Promise<FieldProblem[]>;
   /** Sends products (or deletes) and waits for Meta's verdict, reporting progress. */

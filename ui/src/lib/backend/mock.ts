@@ -523,7 +523,8 @@ export class MockBackend implements Backend {
     if (location.startsWith('http://')) throw { code: 'invalid_input', message: `"${location}": a feed URL is https://` };
     const source: FeedSource = {
       id: this.feedSources.length + 1,
-      location,
+      shown: location.replace(/\?.*$/, '?…'),
+      is_url: location.includes('://'),
       format: null,
       every_minutes: everyMinutes ?? 60,
       held_deletes: 0,
@@ -548,10 +549,11 @@ export class MockBackend implements Backend {
     return structuredClone(run);
   }
 
-  async confirmFeedDeletes(account: string, id: number): Promise<FeedRun> {
-    this.calls.push(`confirmFeedDeletes:${account}:${id}`);
+  async confirmFeedDeletes(account: string, id: number, expected: number): Promise<FeedRun> {
+    this.calls.push(`confirmFeedDeletes:${account}:${id}:${expected}`);
     const source = this.feedSources.find((s) => s.id === id);
     if (!source?.held_deletes) throw { code: 'invalid_input', message: 'no deletes are waiting for a confirmation' };
+    if (source.held_deletes !== expected) throw { code: 'invalid_input', message: 'the held deletes changed since they were shown' };
     const run: FeedRun = {
       ...this.nextFeedRun,
       at: new Date().toISOString(),

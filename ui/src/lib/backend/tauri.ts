@@ -84,7 +84,7 @@ export const tauriBackend: Backend = {
   addFeed: (account, location, everyMinutes) => invoke<FeedSource>('add_feed', { account, location, everyMinutes }),
   removeFeed: (account, id) => invoke<void>('remove_feed', { account, id }),
   runFeed: (account, id) => invoke<FeedRun>('run_feed', { account, id }),
-  confirmFeedDeletes: (account, id) => invoke<FeedRun>('confirm_feed_deletes', { account, id }),
+  confirmFeedDeletes: (account, id, expected) => invoke<FeedRun>('confirm_feed_deletes', { account, id, expected }),
   saveProduct: (account, product, previousId) =>
     invoke<FieldProblem[]>('save_product', { account, product, previousId }),
   syncProducts(account, selection, onProgress) {

@@ -6,9 +6,13 @@ import type { FeedRun } from "./FeedRun";
  */
 export type FeedSource = { id: number, 
 /**
- * An absolute file path or an `https://` URL.
+ * The location as shown: a URL's query (it may carry the shop's feed key) hidden.
  */
-location: string, 
+shown: string, 
+/**
+ * Whether it is a URL (fetched on a schedule) rather than a file (read when it changes).
+ */
+is_url: boolean, 
 /**
  * `csv`, `tsv`, `json` or `xml`; `None`: recognised from the content at each run.
  */

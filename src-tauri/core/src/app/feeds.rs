@@ -122,19 +122,7 @@ impl App {
         let entry_id = entry.id;
         let started = Instant::now();
         let at = OffsetDateTime::now_utc();
-        let mut run = FeedRun {
-            at,
-            duration_ms: 0,
-            trigger: trigger.to_owned(),
-            outcome: FeedOutcome::Failed,
-            rows: 0,
-            changed: 0,
-            refused: 0,
-            deleted: 0,
-            held: 0,
-            calls: 0,
-            message: None,
-        };
+        let mut run = FeedRun::begin(at, trigger, FeedOutcome::Failed);
         let result = self
             .run_source(account, &entry, &store, &source, &mut run, progress)
             .await;
@@ -208,19 +196,12 @@ impl App {
                 progress,
             )
             .await;
-        let mut run = FeedRun {
-            at: OffsetDateTime::now_utc(),
-            duration_ms: started.elapsed().as_millis() as u64,
-            trigger: "confirmed deletes".to_owned(),
-            outcome: FeedOutcome::Synced,
-            rows: 0,
-            changed: 0,
-            refused: 0,
-            deleted: 0,
-            held: 0,
-            calls: 0,
-            message: None,
-        };
+        let mut run = FeedRun::begin(
+            OffsetDateTime::now_utc(),
+            "confirmed deletes",
+            FeedOutcome::Synced,
+        );
+        run.duration_ms = started.elapsed().as_millis() as u64;
         match &summary {
             Ok(s) => {
                 run.calls = s.calls();

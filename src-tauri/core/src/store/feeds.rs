@@ -74,6 +74,25 @@ pub struct FeedRun {
     pub message: Option<String>,
 }
 
+impl FeedRun {
+    /// A run beginning at `at`, counts at zero, `outcome` until it ends otherwise.
+    pub fn begin(at: OffsetDateTime, trigger: &str, outcome: FeedOutcome) -> Self {
+        Self {
+            at,
+            duration_ms: 0,
+            trigger: trigger.to_owned(),
+            outcome,
+            rows: 0,
+            changed: 0,
+            refused: 0,
+            deleted: 0,
+            held: 0,
+            calls: 0,
+            message: None,
+        }
+    }
+}
+
 /// A location as it is shown and logged: a URL without its query, which may carry the shop's
 /// feed key.
 pub fn displayed(location: &str) -> String {
